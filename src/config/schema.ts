@@ -1,0 +1,292 @@
+/**
+ * The one schema of certrotor's config file. Defaults live here; the parsed result is frozen by load.ts.
+ * Every field is documented in README.md § Configuration reference (keep both in step).
+ */
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+export const KEY_TYPES = ["rsa2048", "rsa3072", "rsa4096", "p256", "p384"] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+/** A duration string ("90s", "15m", "6h", "30d", "2w") or milliseconds, parsed to milliseconds. */
+export const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "15m", "6h", "30d", got "${value}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a name of letters, digits, '.', '_', '-'");
+
+const tlsVersion = z.enum(["TLSv1.2", "TLSv1.3"]);
+
+// ---------------------------------------------------------------- stores
+
+const fileStore = z.strictObject({
+  kind: z.literal("file"),
+  /** Directory holding one encrypted JSON document per credential. */
+  dir: z.string().default(".certrotor/store"),
+  /** Environment variable holding the 32-byte AES key (base64 or 64 hex chars). */
+  keyEnv: z.string().optional(),
+  /** Path of a key file (mode 0600) holding the key; created on first use when absent. */
+  keyFile: z.string().optional(),
+  /** How many old versions to keep per credential. */
+  maxVersions: z.number().int().min(2).max(100).default(10),
+});
+
+const vaultAuth = z.discriminatedUnion("method", [
+  z.strictObject({ method: z.literal("token"), token: z.string().min(1) }),
+  z.strictObject({
+    method: z.literal("approle"),
+    roleId: z.string().min(1),
+    secretId: z.string().min(1),
+    mount: z.string().default("approle"),
+  }),
+]);
+
+const vaultConnection = {
+  address: z.url(),
+  namespace: z.string().optional(),
+  auth: vaultAuth,
+  /** PEM bundle to trust for Vault's TLS certificate (verification is never switched off). */
+  caFile: z.string().optional(),
+  requestTimeout: duration.default(10_000),
+};
+
+const vaultStore = z.strictObject({
+  kind: z.literal("vault"),
+  ...vaultConnection,
+  /** KV v2 mount. */
+  mount: z.string().default("secret"),
+  /** Pending material lives at the sibling path `<path><pendingSuffix>`. */
+  pendingSuffix: z.string().min(1).default(".pending"),
+});
+
+const awsStore = z.strictObject({
+  kind: z.literal("aws"),
+  region: z.string().min(1),
+  /** Custom endpoint (LocalStack, the emulator); absent = the real service. */
+  endpoint: z.url().optional(),
+  /** Explicit keys; absent = the SDK's default provider chain (env, profile, IMDS, IRSA). */
+  credentials: z
+    .strictObject({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().optional(),
+    })
+    .optional(),
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+});
+
+export const storeSchema = z.discriminatedUnion("kind", [fileStore, vaultStore, awsStore]);
+
+// ---------------------------------------------------------------- banks
+
+const bankSchema = z.strictObject({
+  kind: z.literal("banking-api"),
+  /** Base URL of the bank API, e.g. https://api.bank.example. */
+  url: z.url(),
+  /** Base URL of the admin (certificate slot) API; defaults to `url`. */
+  adminUrl: z.url().optional(),
+  /** CA bundle (PEM file) that the bank's server certificate must chain to: CA pinning. */
+  caFile: z.string().optional(),
+  /** Bearer API key of the admin API. Use ${ENV_VAR}. */
+  adminApiKey: z.string().min(1),
+  tls: z
+    .strictObject({ minVersion: tlsVersion.default("TLSv1.2"), maxVersion: tlsVersion.default("TLSv1.3") })
+    .default({ minVersion: "TLSv1.2", maxVersion: "TLSv1.3" }),
+  /** Optional protected call after the token: GET .../accounts/{accountId}/balance. */
+  probe: z.strictObject({ accountId: z.string().min(1) }).optional(),
+  requestTimeout: duration.default(15_000),
+  retries: z.number().int().min(0).max(10).default(3),
+});
+
+// ---------------------------------------------------------------- issuers
+
+const localCaIssuer = z.strictObject({
+  kind: z.literal("local-ca"),
+  /** Store holding the CA key and cert. */
+  store: name,
+  /** Path of the CA material in that store. */
+  path: z.string().min(1),
+  validity: duration.default(365 * 86_400_000),
+});
+
+const vaultPkiIssuer = z.strictObject({
+  kind: z.literal("vault-pki"),
+  ...vaultConnection,
+  mount: z.string().default("pki"),
+  role: z.string().min(1),
+  ttl: duration.optional(),
+});
+
+const bankIssuer = z.strictObject({
+  kind: z.literal("bank"),
+  /** The bank (config name) whose CA signs the CSR. */
+  bank: name,
+});
+
+export const issuerSchema = z.discriminatedUnion("kind", [localCaIssuer, vaultPkiIssuer, bankIssuer]);
+
+// ---------------------------------------------------------------- renewal policy
+
+export const renewalSchema = z.strictObject({
+  /** Renew this long before notAfter... */
+  renewBefore: duration.optional(),
+  /** ...or once this fraction of the lifetime has passed, whichever comes first. */
+  renewAtFraction: z.number().gt(0).lt(1).default(2 / 3),
+  /** Random delay added per credential so a fleet does not rotate in one minute. */
+  jitter: duration.default(3_600_000),
+  /** Scheduled rotations only start inside this window (a preference: never lets a cert expire). */
+  window: z
+    .strictObject({
+      /** cron pattern whose matching minutes form the window, e.g. "* 9-16 * * 1-5". */
+      cron: z.string().min(1),
+      timezone: z.string().default("UTC"),
+    })
+    .optional(),
+  /** Retire the old cert this long after promote, so consumers reload. */
+  gracePeriod: duration.default(4 * 3_600_000),
+  /** Where the bank reports last use: also wait until the old cert was idle this long. */
+  idleBeforeRetire: duration.default(15 * 60_000),
+  /** Past this (after the grace period), keep the old cert bound and raise CONSUMERS_ON_OLD_CERT. */
+  maxRetireWait: duration.default(24 * 3_600_000),
+  /** A cert certrotor issued that is neither current nor pending may be unbound to free a slot. */
+  unbindStaleOwnCerts: z.boolean().default(false),
+  attempts: z.number().int().min(1).max(50).default(5),
+  backoff: duration.default(30_000),
+  backoffMax: duration.default(30 * 60_000),
+});
+export type RenewalPolicyConfig = z.infer<typeof renewalSchema>;
+
+// ---------------------------------------------------------------- credentials
+
+const fieldMapSchema = z
+  .strictObject({
+    clientId: z.string(),
+    clientSecret: z.string(),
+    certPem: z.string(),
+    chainPem: z.string(),
+    keyPem: z.string(),
+    pfxBase64: z.string(),
+    pfxPassphrase: z.string(),
+    fingerprint: z.string(),
+    notAfter: z.string(),
+    rotationId: z.string(),
+  })
+  .partial();
+
+export const credentialSchema = z.strictObject({
+  id: name,
+  /** The bank's client_id. */
+  clientId: z.string().min(1),
+  bank: name,
+  store: name,
+  /** Location in the store (Vault KV path, AWS secret name, file-store key); defaults to the id. */
+  path: z.string().min(1).optional(),
+  issuer: name,
+  keyType: z.enum(KEY_TYPES).default("rsa2048"),
+  /** Also write a PKCS#12 (AES-256/PBKDF2) and its passphrase for consumers that want PFX. */
+  pfx: z.boolean().default(true),
+  /** Consumer-visible names of the stored fields. */
+  fields: fieldMapSchema.optional(),
+  renewal: renewalSchema.partial().optional(),
+  /** Alert channels (names) for this credential; default: every channel. */
+  alerts: z.array(name).optional(),
+});
+export type CredentialConfig = z.infer<typeof credentialSchema>;
+
+const discoverySchema = z.strictObject({
+  store: name,
+  prefix: z.string().optional(),
+  tag: z.strictObject({ key: z.string().min(1), value: z.string().optional() }).optional(),
+  /** Settings for every discovered credential (its id is derived from the path). */
+  bank: name,
+  issuer: name,
+  keyType: z.enum(KEY_TYPES).default("rsa2048"),
+  pfx: z.boolean().default(true),
+  fields: fieldMapSchema.optional(),
+  renewal: renewalSchema.partial().optional(),
+});
+
+// ---------------------------------------------------------------- alerts
+
+const alertChannel = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("log") }),
+  z.strictObject({ kind: z.literal("webhook"), url: z.url(), secret: z.string().min(16) }),
+  z.strictObject({ kind: z.literal("slack"), url: z.url() }),
+  z.strictObject({
+    kind: z.literal("pagerduty"),
+    routingKey: z.string().min(1),
+    url: z.url().default("https://events.pagerduty.com/v2/enqueue"),
+  }),
+  z.strictObject({
+    kind: z.literal("email"),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(587),
+    secure: z.boolean().default(false),
+    user: z.string().optional(),
+    password: z.string().optional(),
+    from: z.string().min(3),
+    to: z.array(z.string().min(3)).min(1),
+  }),
+]);
+
+const alertsSchema = z.strictObject({
+  channels: z.record(name, alertChannel).default({}),
+  /** Days before notAfter from which a not-yet-rotated cert raises an alert. */
+  criticalWindow: duration.default(7 * 86_400_000),
+  /** A rotation stuck in one step longer than this raises an alert (and shows as drift in scan). */
+  stuckAfter: duration.default(30 * 60_000),
+  notifyOnSuccess: z.boolean().default(false),
+});
+
+// ---------------------------------------------------------------- worker
+
+const workerSchema = z.strictObject({
+  /** Redis URL; ${REDIS_URL} by convention. */
+  redisUrl: z.string().default("redis://127.0.0.1:6379"),
+  /** Queue name prefix; the {braces} are a Redis Cluster hash tag keeping every queue key in one slot. */
+  queuePrefix: z.string().default("{certrotor}"),
+  concurrency: z.number().int().min(1).max(256).default(4),
+  /** Port of /healthz, /readyz and /metrics (0 = a free port). */
+  port: z.number().int().min(0).max(65535).default(9464),
+  shutdownTimeout: duration.default(30_000),
+});
+
+const schedulesSchema = z.strictObject({
+  /** cron (6 fields with seconds allowed) of the scan that enqueues due rotations. */
+  scan: z.string().default("0 */15 * * * *"),
+  /** cron of the retire-due sweep. */
+  retire: z.string().default("0 */5 * * * *"),
+  timezone: z.string().default("UTC"),
+});
+
+export const configSchema = z.strictObject({
+  /** Where the journal and locks live when running without Redis (`--inline`, `demo`). */
+  stateDir: z.string().default(".certrotor/state"),
+  stores: z.record(name, storeSchema).default({}),
+  banks: z.record(name, bankSchema).default({}),
+  issuers: z.record(name, issuerSchema).default({}),
+  credentials: z.array(credentialSchema).default([]),
+  discovery: z.array(discoverySchema).default([]),
+  renewal: renewalSchema.default(renewalSchema.parse({})),
+  alerts: alertsSchema.default(alertsSchema.parse({})),
+  worker: workerSchema.default(workerSchema.parse({})),
+  schedules: schedulesSchema.default(schedulesSchema.parse({})),
+  log: z
+    .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+    .default({ level: "info" }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type BankConfig = z.infer<typeof bankSchema>;
+export type IssuerConfig = z.infer<typeof issuerSchema>;
+export type AlertChannelConfig = z.infer<typeof alertChannel>;
+export type VaultStoreConfig = z.infer<typeof vaultStore>;
+export type AwsStoreConfig = z.infer<typeof awsStore>;
+export type FileStoreConfig = z.infer<typeof fileStore>;

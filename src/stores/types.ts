@@ -1,0 +1,136 @@
+/**
+ * The secret-store port: only the calls the rotation saga makes. Adapters (file.ts, vault.ts, aws.ts)
+ * live beside this file; SDK types never leave them.
+ *
+ * Vocabulary:
+ * - current: the material consumers read today.
+ * - pending: material staged for one rotation (keyed by rotation id), invisible to consumers.
+ * - previous: the material that was current before the last promote.
+ */
+
+export type StoreKind = "file" | "vault" | "aws";
+
+/**
+ * Logical names of the fields certrotor manages. Consumers may read them under other names:
+ * see FieldMap.
+ */
+export const MATERIAL_FIELDS = [
+  "clientId",
+  "clientSecret",
+  "certPem",
+  "chainPem",
+  "keyPem",
+  "pfxBase64",
+  "pfxPassphrase",
+  "fingerprint",
+  "notAfter",
+  "rotationId",
+] as const;
+export type MaterialField = (typeof MATERIAL_FIELDS)[number];
+
+/** The material of one credential, as the saga sees it (after field mapping). */
+export interface Material {
+  /** The bank's client_id. */
+  clientId: string;
+  /** client_secret value or a reference to it, exactly as the store already held it (never rewritten). */
+  clientSecret?: string;
+  /** Leaf certificate, PEM. */
+  certPem: string;
+  /** Issuer chain (intermediates and CA), PEM, possibly several blocks. */
+  chainPem?: string;
+  /** Private key, PKCS#8 PEM. */
+  keyPem: string;
+  /** PKCS#12 (base64) for consumers that want PFX. */
+  pfxBase64?: string;
+  pfxPassphrase?: string;
+  /** SHA-256 of the leaf cert DER, lowercase hex without separators. */
+  fingerprint: string;
+  /** Leaf notAfter, ISO 8601 UTC. */
+  notAfter: string;
+  /** The rotation that produced this material (absent for material certrotor did not write). */
+  rotationId?: string;
+}
+
+/**
+ * Maps logical field names to the key names consumers read in the stored document. Unmapped fields use
+ * their logical name. Keys in the stored document that certrotor does not manage are preserved on write.
+ */
+export type FieldMap = Partial<Record<MaterialField, string>>;
+
+/** Where one credential's material lives in a store. */
+export interface CredentialRef {
+  /** certrotor's credential id (config `credentials[].id`). */
+  credentialId: string;
+  /** Store-specific location: Vault KV path under the mount, AWS secret name/ARN, file-store key. */
+  path: string;
+  fieldMap?: FieldMap;
+}
+
+/** A version of a credential's material, with the store's own version token for compare-and-set. */
+export interface StoredMaterial {
+  material: Material;
+  /** Opaque to the saga: Vault KV version number, AWS VersionId, file-store sequence number. */
+  version: string;
+  /** Keys of the stored document certrotor does not manage, kept verbatim on write. */
+  extra?: Record<string, unknown>;
+}
+
+export interface PendingMaterial extends StoredMaterial {
+  rotationId: string;
+}
+
+export interface ListOptions {
+  /** Path/name prefix to discover credentials under. */
+  prefix?: string;
+  /** Tag filter (AWS tags, Vault custom_metadata, file-store tags). */
+  tag?: { key: string; value?: string };
+  /** Page size hint; adapters may return fewer. */
+  pageSize?: number;
+  /** Cursor from a previous page's `next`. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  /** Store paths of managed credentials on this page. */
+  paths: string[];
+  /** Cursor for the next page, absent on the last one. */
+  next?: string;
+}
+
+export interface SecretStore {
+  readonly kind: StoreKind;
+  /** Config name of this store instance. */
+  readonly name: string;
+
+  /** Current material. NOT_FOUND when the secret does not exist; MATERIAL_INVALID naming the field when malformed. */
+  readCurrent(ref: CredentialRef): Promise<StoredMaterial>;
+
+  /**
+   * Stage material for a rotation. Idempotent: the same rotation id with the same material is a no-op;
+   * the same rotation id with different material overwrites only while not promoted. A pending version of
+   * another rotation id → PENDING_CONFLICT (the saga drops stale pendings explicitly).
+   */
+  writePending(ref: CredentialRef, rotationId: string, material: Material): Promise<StoredMaterial>;
+
+  /** The staged material, or null when nothing is pending. */
+  readPending(ref: CredentialRef): Promise<PendingMaterial | null>;
+
+  /**
+   * Make the pending material of `rotationId` current, if current is still `expectedCurrentVersion`
+   * (CAS_CONFLICT otherwise). Idempotent: when current already holds this rotation's material, returns it.
+   * The material that was current becomes previous. Pending is cleared.
+   */
+  promote(ref: CredentialRef, rotationId: string, expectedCurrentVersion: string): Promise<StoredMaterial>;
+
+  /** Remove pending material. With a rotation id, only that rotation's pending. Absent pending is success. */
+  dropPending(ref: CredentialRef, rotationId?: string): Promise<void>;
+
+  /** The material current before the last promote, or null when there is none. */
+  readPrevious(ref: CredentialRef): Promise<StoredMaterial | null>;
+
+  /** One page of managed credential paths. */
+  list(options: ListOptions): Promise<ListPage>;
+
+  /** Release connections and timers. */
+  close(): Promise<void>;
+}
