@@ -1,0 +1,35 @@
+/**
+ * The `certrotor` command line. Each command lives in src/cli/commands/<name>.ts and exports
+ * `register(program)`. Errors end as one clear line on stderr and a documented exit code.
+ */
+import { Command, CommanderError } from "commander";
+import { exitCodeFor, formatCliError } from "./errors.js";
+import { commands } from "./commands/index.js";
+
+export function buildProgram(): Command {
+  const program = new Command("certrotor")
+    .description("Keeps the mTLS client certificates of bank API credentials valid, with zero downtime.")
+    .option("--log-level <level>", "trace|debug|info|warn|error|silent (default from config, else info)")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed help or the usage error
+      return error.exitCode === 0 ? 0 : 64;
+    }
+    process.stderr.write(`${formatCliError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
