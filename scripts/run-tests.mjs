@@ -24,7 +24,9 @@ function findTests(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = findTests("test").filter((file) => filters.length === 0 || filters.some((f) => file.includes(f)));
+const files = findTests("test").filter(
+  (file) => filters.length === 0 || filters.some((f) => file.includes(f)),
+);
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);

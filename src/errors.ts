@@ -20,53 +20,101 @@ export const ERROR_CODES = {
   CONFIG_NOT_FOUND: { retryable: false, summary: "The config file cannot be read." },
   ENV_MISSING: { retryable: false, summary: "A ${VAR} referenced by the config is not set." },
   BAD_ARGUMENT: { retryable: false, summary: "A command-line argument is missing or malformed." },
-  UNKNOWN_CREDENTIAL: { retryable: false, summary: "No credential with that id is configured or discovered." },
+  UNKNOWN_CREDENTIAL: {
+    retryable: false,
+    summary: "No credential with that id is configured or discovered.",
+  },
   UNKNOWN_KIND: { retryable: false, summary: "An adapter kind is not one certrotor knows." },
   NOT_SUPPORTED: { retryable: false, summary: "The adapter does not offer this optional capability." },
   BAD_CRON: { retryable: false, summary: "A cron pattern cannot be parsed." },
 
   // crypto and certificate material
   PEM_MALFORMED: { retryable: false, summary: "Text that should be PEM is not valid PEM/DER." },
-  PEM_WRONG_KIND: { retryable: false, summary: "A PEM block of another kind than expected (a key where a cert is expected)." },
+  PEM_WRONG_KIND: {
+    retryable: false,
+    summary: "A PEM block of another kind than expected (a key where a cert is expected).",
+  },
   KEY_ENCRYPTED: { retryable: false, summary: "The private key is encrypted and no passphrase was given." },
   KEY_MISMATCH: { retryable: false, summary: "The private key does not belong to the certificate." },
-  UNSUPPORTED_KEY_TYPE: { retryable: false, summary: "The key type is not one of rsa2048, rsa3072, rsa4096, p256, p384." },
+  UNSUPPORTED_KEY_TYPE: {
+    retryable: false,
+    summary: "The key type is not one of rsa2048, rsa3072, rsa4096, p256, p384.",
+  },
   PFX_BAD_PASSPHRASE: { retryable: false, summary: "The PKCS#12 passphrase is wrong." },
   PFX_MALFORMED: { retryable: false, summary: "The PKCS#12 bytes cannot be parsed." },
   CSR_INVALID: { retryable: false, summary: "The CSR cannot be parsed or its signature does not verify." },
   CHAIN_INVALID: { retryable: false, summary: "The certificate does not chain to the trusted CA bundle." },
-  CERT_INVALID: { retryable: false, summary: "A certificate fails a profile check (EKU, validity, key usage)." },
+  CERT_INVALID: {
+    retryable: false,
+    summary: "A certificate fails a profile check (EKU, validity, key usage).",
+  },
   CA_KEY_MISSING: { retryable: false, summary: "The issuing CA's key or certificate is not available." },
 
   // the bank (seed 001's error table)
-  INVALID_CREDENTIALS: { retryable: false, summary: "401 Invalid Credentials: wrong client_id/client_secret or inactive credential." },
-  INVALID_CLIENT_CERT: { retryable: false, summary: "401 Invalid Client Certificate: not bound, expired, key mismatch or wrong chain." },
-  IP_NOT_ALLOWED: { retryable: false, summary: "403 Forbidden: the egress IP is not in the credential's allowlist." },
-  TLS_HANDSHAKE_FAILED: { retryable: false, summary: "The mTLS handshake failed (cert/key, PFX password, CA trust, TLS version)." },
+  INVALID_CREDENTIALS: {
+    retryable: false,
+    summary: "401 Invalid Credentials: wrong client_id/client_secret or inactive credential.",
+  },
+  INVALID_CLIENT_CERT: {
+    retryable: false,
+    summary: "401 Invalid Client Certificate: not bound, expired, key mismatch or wrong chain.",
+  },
+  IP_NOT_ALLOWED: {
+    retryable: false,
+    summary: "403 Forbidden: the egress IP is not in the credential's allowlist.",
+  },
+  TLS_HANDSHAKE_FAILED: {
+    retryable: false,
+    summary: "The mTLS handshake failed (cert/key, PFX password, CA trust, TLS version).",
+  },
   BANK_BAD_REQUEST: { retryable: false, summary: "The bank refused the request as malformed (400)." },
   BANK_UNAVAILABLE: { retryable: true, summary: "The bank answered 5xx, reset the connection or timed out." },
   BANK_PROTOCOL: { retryable: false, summary: "The bank answered something the contract does not allow." },
   BANK_ADMIN_UNAUTHORIZED: { retryable: false, summary: "The bank's admin API refused the API key." },
-  TOKEN_NOT_BOUND: { retryable: false, summary: "The token's cnf.x5t#S256 is not the thumbprint of the presented cert (RFC 8705)." },
-  SLOTS_FULL: { retryable: false, summary: "Both certificate slots at the bank are taken and neither may be replaced." },
+  TOKEN_NOT_BOUND: {
+    retryable: false,
+    summary: "The token's cnf.x5t#S256 is not the thumbprint of the presented cert (RFC 8705).",
+  },
+  SLOTS_FULL: {
+    retryable: false,
+    summary: "Both certificate slots at the bank are taken and neither may be replaced.",
+  },
 
   // secret stores
   NOT_FOUND: { retryable: false, summary: "The secret (or the requested version) does not exist." },
-  CAS_CONFLICT: { retryable: false, summary: "Current material changed since it was read (compare-and-set failed)." },
+  CAS_CONFLICT: {
+    retryable: false,
+    summary: "Current material changed since it was read (compare-and-set failed).",
+  },
   PENDING_CONFLICT: { retryable: false, summary: "Pending material of another rotation is already staged." },
   ACCESS_DENIED: { retryable: false, summary: "The store refused the credentials or policy." },
   STORE_UNAVAILABLE: { retryable: true, summary: "The store is unreachable, throttling or answering 5xx." },
-  MATERIAL_INVALID: { retryable: false, summary: "Stored material is missing a field or holds a malformed one." },
-  STORE_KEY_INVALID: { retryable: false, summary: "The file store's encryption key is missing, malformed or wrong." },
+  MATERIAL_INVALID: {
+    retryable: false,
+    summary: "Stored material is missing a field or holds a malformed one.",
+  },
+  STORE_KEY_INVALID: {
+    retryable: false,
+    summary: "The file store's encryption key is missing, malformed or wrong.",
+  },
 
   // rotation
   LOCKED: { retryable: false, summary: "Another rotation of this credential holds the lock." },
-  LOCK_LOST: { retryable: true, summary: "The rotation lock expired or was taken over (fencing token is stale)." },
+  LOCK_LOST: {
+    retryable: true,
+    summary: "The rotation lock expired or was taken over (fencing token is stale).",
+  },
   ISSUER_FAILED: { retryable: true, summary: "The issuer did not sign the CSR." },
   VERIFY_FAILED: { retryable: false, summary: "The token call with the new material failed." },
-  CONSUMERS_ON_OLD_CERT: { retryable: false, summary: "The old cert is still in use past the idle bound; it stays bound." },
+  CONSUMERS_ON_OLD_CERT: {
+    retryable: false,
+    summary: "The old cert is still in use past the idle bound; it stays bound.",
+  },
   STEP_TIMEOUT: { retryable: true, summary: "A rotation step took longer than its bound." },
-  ROTATION_FAILED: { retryable: false, summary: "A rotation failed after its last attempt and was rolled back." },
+  ROTATION_FAILED: {
+    retryable: false,
+    summary: "A rotation failed after its last attempt and was rolled back.",
+  },
 
   // infrastructure
   REDIS_UNAVAILABLE: { retryable: true, summary: "Redis cannot be reached." },

@@ -38,7 +38,11 @@ const BAD_INPUT = new Set<string>([
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof CertrotorError)) return EXIT.internal;
   if (BAD_INPUT.has(error.code)) return EXIT.badInput;
-  if (error.code === "REDIS_UNAVAILABLE" || error.code === "STORE_UNAVAILABLE" || error.code === "BANK_UNAVAILABLE")
+  if (
+    error.code === "REDIS_UNAVAILABLE" ||
+    error.code === "STORE_UNAVAILABLE" ||
+    error.code === "BANK_UNAVAILABLE"
+  )
     return EXIT.unavailable;
   if (error.code === "INTERNAL") return EXIT.internal;
   return EXIT.failed;

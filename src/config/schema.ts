@@ -13,13 +13,18 @@ export const duration = z.union([z.number().int().nonnegative(), z.string()]).tr
   if (typeof value === "number") return value;
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "15m", "6h", "30d", got "${value}"` });
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a duration like "90s", "15m", "6h", "30d", got "${value}"`,
+    });
     return z.NEVER;
   }
   return ms;
 });
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a name of letters, digits, '.', '_', '-'");
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "expected a name of letters, digits, '.', '_', '-'");
 
 const tlsVersion = z.enum(["TLSv1.2", "TLSv1.3"]);
 
@@ -137,7 +142,11 @@ export const renewalSchema = z.strictObject({
   /** Renew this long before notAfter... */
   renewBefore: duration.optional(),
   /** ...or once this fraction of the lifetime has passed, whichever comes first. */
-  renewAtFraction: z.number().gt(0).lt(1).default(2 / 3),
+  renewAtFraction: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(2 / 3),
   /** Random delay added per credential so a fleet does not rotate in one minute. */
   jitter: duration.default(3_600_000),
   /** Scheduled rotations only start inside this window (a preference: never lets a cert expire). */
@@ -278,7 +287,9 @@ export const configSchema = z.strictObject({
   worker: workerSchema.default(workerSchema.parse({})),
   schedules: schedulesSchema.default(schedulesSchema.parse({})),
   log: z
-    .strictObject({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+    .strictObject({
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    })
     .default({ level: "info" }),
 });
 

@@ -3,7 +3,13 @@
  * credential's field map. Shared by every adapter so a stored document means the same thing everywhere.
  */
 import { CertrotorError } from "../errors.js";
-import { type CredentialRef, type FieldMap, MATERIAL_FIELDS, type Material, type MaterialField } from "./types.js";
+import {
+  type CredentialRef,
+  type FieldMap,
+  MATERIAL_FIELDS,
+  type Material,
+  type MaterialField,
+} from "./types.js";
 
 const REQUIRED: readonly MaterialField[] = ["clientId", "certPem", "keyPem", "fingerprint", "notAfter"];
 

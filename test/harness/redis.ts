@@ -79,7 +79,9 @@ async function launch(port: number, dir: string, persistent: boolean): Promise<C
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "ENOENT" ? new Error(INSTALL_HINT) : error),
     );
-    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code} before ready: ${output}`)));
+    child.once("exit", (code) =>
+      reject(new Error(`redis-server exited with ${code} before ready: ${output}`)),
+    );
   });
   // "Ready to accept connections" is printed at loglevel notice, which is why the level is not lower.
   await ready;

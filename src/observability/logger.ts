@@ -1,0 +1,73 @@
+/**
+ * The logger: built once, children per job ({ jobId, credentialId, rotationId, step }). Redaction is set
+ * at construction, so a secret that slips into a log object is censored before it is written.
+ * JSON lines by default; pretty lines when writing to a TTY.
+ */
+import { type DestinationStream, type Logger, pino } from "pino";
+
+export type { Logger } from "pino";
+
+/** Every field name that may hold secret material, at any of the first nesting levels. */
+export const SECRET_FIELDS = [
+  "keyPem",
+  "privateKey",
+  "privateKeyPem",
+  "pfx",
+  "pfxBase64",
+  "pfxPassphrase",
+  "passphrase",
+  "password",
+  "clientSecret",
+  "client_secret",
+  "secret",
+  "secretId",
+  "secret_id",
+  "secretAccessKey",
+  "sessionToken",
+  "token",
+  "accessToken",
+  "access_token",
+  "authorization",
+  "Authorization",
+  "x-vault-token",
+  "X-Vault-Token",
+  "adminApiKey",
+  "routingKey",
+] as const;
+
+export function redactPaths(): string[] {
+  const paths: string[] = [];
+  for (const field of SECRET_FIELDS) {
+    const safe = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;
+    const join = (prefix: string): string =>
+      safe.startsWith("[") ? `${prefix}${safe}` : `${prefix}.${safe}`;
+    paths.push(safe.startsWith("[") ? safe.slice(2, -2) : safe, join("*"), join("*.*"));
+  }
+  return paths;
+}
+
+export interface LoggerOptions {
+  level?: string;
+  /** Where lines go (tests pass a stream to read them back). Default: stdout. */
+  destination?: DestinationStream;
+  /** Force pretty (TTY) or JSON output; default: pretty when stdout is a TTY and no destination is given. */
+  pretty?: boolean;
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  const config = {
+    level: options.level ?? "info",
+    base: { service: "certrotor", ...options.base },
+    redact: { paths: redactPaths(), censor: "[redacted]" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (pretty && options.destination === undefined) {
+    return pino({
+      ...config,
+      transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss" } },
+    });
+  }
+  return options.destination ? pino(config, options.destination) : pino(config);
+}
