@@ -1,0 +1,42 @@
+/** Does a private key belong to a certificate: compares the SPKI DER of both public halves. */
+import { createPublicKey, X509Certificate } from "node:crypto";
+import { CertrotorError } from "../errors.js";
+import { privateKeyObject } from "./keys.js";
+import { certificateDer } from "./pem.js";
+
+function certificateSpki(certPem: string, where: string): Buffer {
+  try {
+    return new X509Certificate(certificateDer(certPem, where)).publicKey.export({
+      type: "spki",
+      format: "der",
+    });
+  } catch (error) {
+    if (error instanceof CertrotorError) throw error;
+    throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
+      cause: error,
+      details: { where },
+    });
+  }
+}
+
+/** True when `keyPem`'s public half is the certificate's public key. Bad PEM throws its coded error. */
+export function keyMatchesCertificate(
+  keyPem: string,
+  certPem: string,
+  where = "key and certificate",
+): boolean {
+  const keySpki = createPublicKey(privateKeyObject(keyPem, `${where} (key)`)).export({
+    type: "spki",
+    format: "der",
+  });
+  return keySpki.equals(certificateSpki(certPem, `${where} (certificate)`));
+}
+
+/** Throws KEY_MISMATCH naming `where` unless the key belongs to the certificate. */
+export function assertKeyMatchesCertificate(keyPem: string, certPem: string, where: string): void {
+  if (!keyMatchesCertificate(keyPem, certPem, where)) {
+    throw new CertrotorError("KEY_MISMATCH", `${where}: the private key does not belong to the certificate`, {
+      details: { where },
+    });
+  }
+}
