@@ -35,7 +35,10 @@ export const ERROR_CODES = {
     summary: "A PEM block of another kind than expected (a key where a cert is expected).",
   },
   KEY_ENCRYPTED: { retryable: false, summary: "The private key is encrypted and no passphrase was given." },
-  KEY_BAD_PASSPHRASE: { retryable: false, summary: "The encrypted private key cannot be decrypted with the passphrase given." },
+  KEY_BAD_PASSPHRASE: {
+    retryable: false,
+    summary: "The encrypted private key cannot be decrypted with the passphrase given.",
+  },
   KEY_MISMATCH: { retryable: false, summary: "The private key does not belong to the certificate." },
   UNSUPPORTED_KEY_TYPE: {
     retryable: false,
