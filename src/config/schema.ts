@@ -36,10 +36,14 @@ const fileStore = z.strictObject({
   dir: z.string().default(".certrotor/store"),
   /** Environment variable holding the 32-byte AES key (base64 or 64 hex chars). */
   keyEnv: z.string().optional(),
-  /** Path of a key file (mode 0600) holding the key; created on first use when absent. */
+  /** Path of a key file (mode 0600) holding the key; created on first use when absent. Default `<dir>/.key`. */
   keyFile: z.string().optional(),
   /** How many old versions to keep per credential. */
   maxVersions: z.number().int().min(2).max(100).default(10),
+  /** How long a write waits for another process's per-credential lock before failing (retryable). */
+  lockTimeout: duration.default(10_000),
+  /** A lock held longer than this counts as abandoned and is taken over (dead holders are detected at once). */
+  lockLease: duration.default(30_000),
 });
 
 const vaultAuth = z.discriminatedUnion("method", [

@@ -1,0 +1,70 @@
+/**
+ * How a credential path becomes a file name in the file store's directory, and back. The encoding is
+ * reversible (so `list` can page over paths without opening files) and can never name anything outside
+ * the directory: every byte outside [A-Za-z0-9_-] becomes %XX, so `/`, `.` and `\` never reach the
+ * file system as themselves.
+ */
+import { CertrotorError } from "../errors.js";
+
+/** Suffix of a credential document. Lock and temp files use other suffixes, so listing skips them. */
+export const DOC_SUFFIX = ".json";
+export const LOCK_SUFFIX = ".lock";
+export const TEMP_SUFFIX = ".tmp";
+
+// File names are limited to 255 bytes on common file systems; leave room for the temp-file decorations.
+const MAX_ENCODED = 200;
+const SAFE = /^[A-Za-z0-9_-]$/;
+const ENCODED = /^(?:[A-Za-z0-9_-]|%[0-9A-F]{2})+$/;
+
+function rejectPath(path: string, why: string): never {
+  throw new CertrotorError("BAD_ARGUMENT", `file-store path "${path}" is not allowed: ${why}`, {
+    details: { path },
+  });
+}
+
+/** Throws BAD_ARGUMENT when `path` cannot name a credential (empty, control characters, `.`/`..` segments). */
+export function assertValidPath(path: string): void {
+  if (path.length === 0) rejectPath(path, "it is empty");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(path))
+    rejectPath(JSON.stringify(path).slice(1, -1), "it holds control characters");
+  if (path.split("/").some((segment) => segment === "." || segment === "..")) {
+    rejectPath(path, "it has a '.' or '..' segment");
+  }
+}
+
+/** The file-name stem of `path` (without suffix). */
+export function encodePath(path: string): string {
+  assertValidPath(path);
+  let out = "";
+  for (const byte of Buffer.from(path, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += byte < 0x80 && SAFE.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  if (out.length > MAX_ENCODED)
+    rejectPath(path, `its encoded file name is longer than ${MAX_ENCODED} characters`);
+  return out;
+}
+
+/** The path a document file name stands for, or undefined for names the store did not write. */
+export function decodeFileName(fileName: string): string | undefined {
+  if (!fileName.endsWith(DOC_SUFFIX)) return undefined;
+  const stem = fileName.slice(0, -DOC_SUFFIX.length);
+  if (!ENCODED.test(stem)) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < stem.length; i++) {
+    if (stem[i] === "%") {
+      bytes.push(Number.parseInt(stem.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(stem.charCodeAt(i));
+    }
+  }
+  const path = Buffer.from(bytes).toString("utf8");
+  // Only canonical encodings count, so one path has exactly one file (no "a" vs "%61" twins).
+  try {
+    return encodePath(path) === stem ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
