@@ -1,0 +1,99 @@
+/**
+ * The rotation journal port: progress of each rotation (for `status`, audit and scan's "stuck" drift)
+ * and an append-only audit trail. It is never the only source of truth — every saga step re-reads the
+ * store and the bank — and it holds no secret (writes that look like key material are refused).
+ *
+ * Adapters: file.ts (JSON lines under the state dir) and redis.ts (hashes + sorted sets under a prefix).
+ */
+
+export const STEPS = [
+  "plan",
+  "generate",
+  "issue",
+  "stage",
+  "register",
+  "verify",
+  "promote",
+  "retire",
+  "done",
+] as const;
+export type StepName = (typeof STEPS)[number];
+
+export const ROTATION_STATUSES = ["running", "succeeded", "failed", "rolled-back", "retire-due"] as const;
+export type RotationStatus = (typeof ROTATION_STATUSES)[number];
+
+export const TRIGGERS = ["schedule", "on-demand", "operator", "inline"] as const;
+export type RotationTrigger = (typeof TRIGGERS)[number];
+
+export interface RotationRecord {
+  rotationId: string;
+  credentialId: string;
+  trigger: RotationTrigger;
+  /** ISO 8601 UTC timestamps throughout. */
+  startedAt: string;
+  updatedAt: string;
+  step: StepName;
+  stepStartedAt: string;
+  status: RotationStatus;
+  attempts: number;
+  errorCode?: string;
+  /** Safe text only (a CertrotorError message), never a cause or a stack. */
+  errorMessage?: string;
+  hint?: string;
+  /** SHA-256 fingerprints (lowercase hex) of the cert being replaced and of its successor. */
+  oldFingerprint?: string;
+  newFingerprint?: string;
+  retireDueAt?: string;
+  finishedAt?: string;
+}
+
+export const AUDIT_ACTIONS = [
+  "issued",
+  "staged",
+  "bound",
+  "verified",
+  "promoted",
+  "unbound",
+  "rolled-back",
+  "retire-scheduled",
+  "failed",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEvent {
+  at: string;
+  credentialId: string;
+  rotationId?: string;
+  action: AuditAction;
+  actor: RotationTrigger;
+  details?: Record<string, string | number | boolean>;
+}
+
+/**
+ * A patch for `update`. A key present with the value `undefined` removes that field (e.g. clearing
+ * `errorCode` after a retry succeeds). `rotationId` and `credentialId` cannot change.
+ */
+export type RotationPatch = Partial<RotationRecord>;
+
+export interface Journal {
+  /** Records a new rotation. Idempotent: beginning the same rotation id of the same credential again is a no-op. */
+  begin(record: RotationRecord): Promise<void>;
+  /**
+   * Merges `patch` into the record and returns the result. `updatedAt` defaults to now; when `step`
+   * changes and no `stepStartedAt` is given, `stepStartedAt` becomes `updatedAt`. NOT_FOUND when unknown.
+   */
+  update(rotationId: string, patch: RotationPatch): Promise<RotationRecord>;
+  get(rotationId: string): Promise<RotationRecord | null>;
+  /** The most recently started rotation of the credential. */
+  latest(credentialId: string): Promise<RotationRecord | null>;
+  /** Newest first, at most `limit` (default 20); older records beyond the adapter's bound are pruned. */
+  history(credentialId: string, limit?: number): Promise<RotationRecord[]>;
+  /** Rotations whose status is running or retire-due, oldest first. */
+  active(): Promise<RotationRecord[]>;
+  /** Rotations in status retire-due whose retireDueAt is at or before `now`, earliest first. */
+  retireDue(now: Date): Promise<RotationRecord[]>;
+  audit(event: AuditEvent): Promise<void>;
+  /** Newest first, at most `limit` (default 100). */
+  auditTrail(credentialId: string, limit?: number): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
