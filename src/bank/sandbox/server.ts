@@ -1,0 +1,188 @@
+/**
+ * The bank sandbox: a real HTTPS server with real mTLS enforcing seed 001's contract (token endpoint,
+ * a protected call, the CORE admin API), limited to TLS 1.2 on demand (seed 002), with fault injection.
+ * Product code: `certrotor sandbox`, the demo and the tests run it.
+ *
+ *   const bank = await startSandbox({ clientCaPems: [institutionCa.certPem] });
+ *   // bank.url, bank.serverCaPem (pin it), bank.adminApiKey, bank.bankCaPem; await bank.stop()
+ */
+import { randomBytes, X509Certificate } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { signClientCsr } from "../../crypto/index.js";
+import { adminRoutes } from "./admin-routes.js";
+import { apiRoutes } from "./api-routes.js";
+import { dispatch, type SandboxLogEntry } from "./dispatch.js";
+import { FaultInjector, type FaultOptions } from "./faults.js";
+import { compile } from "./router.js";
+import { applySeed, type SeedCredential } from "./seed.js";
+import { createSandboxPki } from "./server-cert.js";
+import { type BindingView, type CredentialStatus, SandboxState } from "./state.js";
+import { createTokenIssuer } from "./token.js";
+
+export type { SandboxLogEntry } from "./dispatch.js";
+export type { EndpointFaults, FaultOptions } from "./faults.js";
+export type { SeedCredential } from "./seed.js";
+export type { BindingView, CertificateRecord, CredentialStatus } from "./state.js";
+
+export interface SandboxOptions {
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Listen port (default 0: a free port). */
+  port?: number;
+  /** "TLSv1.2" makes the sandbox TLS 1.2 only, as seed 002's bank (default TLSv1.3). */
+  tlsMaxVersion?: "TLSv1.2" | "TLSv1.3";
+  /** Trusted roots for client certificates, e.g. the institution's private CA (seed 002). */
+  clientCaPems?: string[];
+  /** Bearer key of the admin API (default: random). */
+  adminApiKey?: string;
+  credentials?: SeedCredential[];
+  faults?: FaultOptions;
+  now?: () => Date;
+  /** Access token lifetime (default 3600 s, as the seed's example). */
+  tokenTtlSeconds?: number;
+  /** Called for each request after it is answered (the CLI prints these). */
+  onRequest?: (entry: SandboxLogEntry) => void;
+}
+
+export interface SandboxHandle {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly adminApiKey: string;
+  /** CA of the sandbox's server certificate: what a client pins (--cacert, bank caFile). */
+  readonly serverCaPem: string;
+  /** The bank's own CA: signs CSRs (bank-signs model); trusted for client certificates. */
+  readonly bankCaPem: string;
+  /** One entry per request, oldest first (the last 10,000). Never holds secrets. */
+  readonly logs: readonly SandboxLogEntry[];
+  stop(): Promise<void>;
+  setFaults(faults: FaultOptions): void;
+  /** Creates a credential (state access for tests and the CLI; the adapter uses the admin API). */
+  addCredential(seed: Partial<SeedCredential>): { clientId: string; clientSecret: string };
+  bindCertificate(clientId: string, certPem: string): BindingView;
+  setAllowedIps(clientId: string, ips: string[]): void;
+  setStatus(clientId: string, status: CredentialStatus): void;
+  boundCertificates(clientId: string): BindingView[];
+}
+
+const MAX_LOGS = 10_000;
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
+  const now = options.now ?? (() => new Date());
+  const host = options.host ?? "127.0.0.1";
+  const pki = await createSandboxPki(host, now());
+  const state = new SandboxState(now);
+  applySeed(state, options.credentials ?? []);
+  const anchors = [...(options.clientCaPems ?? []), pki.bankCa.certPem].map(
+    (pem) => new X509Certificate(pem),
+  );
+  const adminApiKey = options.adminApiKey ?? randomBytes(24).toString("base64url");
+  const faults = new FaultInjector(options.faults);
+  const logs: SandboxLogEntry[] = [];
+  const log = (entry: SandboxLogEntry): void => {
+    logs.push(entry);
+    if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
+    options.onRequest?.(entry);
+  };
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+
+  const server = await listen(options, pki, host);
+  const address = server.address() as AddressInfo;
+  const url = `https://${urlHost(host)}:${address.port}`;
+  const tokens = createTokenIssuer({ issuer: url, audience: `${url}/public/gw_banking` });
+  const signCsr = async (csrPem: string) => ({
+    certPem: await signClientCsr({
+      csrPem,
+      caCertPem: pki.bankCa.certPem,
+      caKeyPem: pki.bankCa.keyPem,
+      validityMs: 365 * 86_400_000,
+      now: now(),
+    }),
+    chainPem: pki.bankCa.certPem,
+  });
+  const routes = [...apiRoutes({ state, tokens, tokenTtlSeconds }), ...adminRoutes({ state, signCsr })].map(
+    compile,
+  );
+  const deps = { routes, state, faults, now, adminApiKey, anchors: () => anchors, log };
+  server.on("request", (req, res) => void dispatch(req, res, deps));
+  server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    log({
+      at: now().toISOString(),
+      method: "",
+      path: "",
+      endpoint: "other",
+      status: "tls_error",
+      remoteAddress: socket.remoteAddress,
+      reason: error.code ?? "handshake_failed",
+    });
+  });
+
+  const bindCertificate = (clientId: string, certPem: string): BindingView => {
+    const { record } = state.registerCertificate(certPem);
+    return state.bind(clientId, { certificateId: record.id }).view;
+  };
+  return {
+    url,
+    host,
+    port: address.port,
+    adminApiKey,
+    serverCaPem: pki.serverCaPem,
+    bankCaPem: pki.bankCa.certPem,
+    logs,
+    async stop() {
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+    setFaults: (next) => faults.set(next),
+    addCredential(seed) {
+      const { credential, clientSecret } = state.createCredential(seed);
+      for (const pem of seed.certificates ?? []) bindCertificate(credential.clientId, pem);
+      return { clientId: credential.clientId, clientSecret };
+    },
+    bindCertificate,
+    setAllowedIps: (clientId, ips) => void state.updateCredential(clientId, { allowedIps: ips }),
+    setStatus: (clientId, status) => void state.updateCredential(clientId, { status }),
+    boundCertificates: (clientId) => state.boundCertificates(clientId),
+  };
+}
+
+async function listen(
+  options: SandboxOptions,
+  pki: Awaited<ReturnType<typeof createSandboxPki>>,
+  host: string,
+): Promise<Server> {
+  const server = createServer({
+    key: pki.serverKeyPem,
+    cert: pki.serverCertPem,
+    // Advertised in the CertificateRequest; the trust decision itself is made per request (peer.ts).
+    ca: [...(options.clientCaPems ?? []), pki.bankCa.certPem],
+    requestCert: true,
+    // SERVER SIDE ONLY, on purpose: the handshake accepts any client certificate so that an untrusted,
+    // expired or unbound one reaches the token endpoint and gets seed 001's JSON answer
+    // "401 Invalid Client Certificate" instead of a bare handshake failure. Every route guarded
+    // "client-cert" verifies the chain, validity and binding itself (router.ts enforces that no such
+    // route can answer a success without that check). Clients never disable verification.
+    rejectUnauthorized: false,
+    minVersion: "TLSv1.2",
+    maxVersion: options.tlsMaxVersion ?? "TLSv1.3",
+  });
+  server.listen(options.port ?? 0, host);
+  await Promise.race([
+    once(server, "listening"),
+    once(server, "error").then(([error]) => {
+      throw error;
+    }),
+  ]);
+  return server;
+}
