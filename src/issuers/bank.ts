@@ -1,0 +1,30 @@
+/**
+ * The bank signs the CSR through its admin API (seed 000's model: the CSR is submitted and the bank's CA
+ * signs it). The idempotency key ties the request to this rotation AND this CSR, so a retry with the same
+ * key returns the same certificate, and a retry after a crash (new key, new CSR) gets a new one.
+ */
+import { createHash } from "node:crypto";
+import type { BankClient } from "../bank/types.js";
+import { CertrotorError } from "../errors.js";
+import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
+
+export function createBankIssuer(name: string, bank: BankClient): Issuer {
+  let lastChain: string | undefined;
+  return {
+    kind: "bank",
+    name,
+    async issue(request: IssueRequest): Promise<IssuedCertificate> {
+      const csrHash = createHash("sha256").update(request.csrPem).digest("hex").slice(0, 16);
+      const issued = await bank.signCsr(request.csrPem, { idempotencyKey: `${request.rotationId}-${csrHash}` });
+      lastChain = issued.chainPem;
+      return { certPem: issued.certPem, chainPem: issued.chainPem };
+    },
+    async trustBundle(): Promise<string> {
+      if (!lastChain) {
+        throw new CertrotorError("NOT_SUPPORTED", `issuer "${name}": the bank's CA is known only after it signed a CSR`);
+      }
+      return lastChain;
+    },
+    async close(): Promise<void> {},
+  };
+}

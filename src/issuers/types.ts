@@ -1,0 +1,29 @@
+/**
+ * The issuer port: who signs a rotation's CSR. Adapters beside this file: local-ca.ts (the institution's
+ * own CA, seed 002), vault-pki.ts (Vault PKI sign/<role>), bank.ts (the bank signs, seed 000).
+ */
+
+export type IssuerKind = "local-ca" | "vault-pki" | "bank";
+
+export interface IssueRequest {
+  csrPem: string;
+  /** Idempotency: the same rotation and CSR yield the same certificate where the issuer supports it. */
+  rotationId: string;
+  credentialId: string;
+  now: Date;
+}
+
+export interface IssuedCertificate {
+  certPem: string;
+  /** Issuer chain (intermediates, then the root), PEM; may be empty when the root signed directly. */
+  chainPem: string;
+}
+
+export interface Issuer {
+  readonly kind: IssuerKind;
+  readonly name: string;
+  issue(request: IssueRequest): Promise<IssuedCertificate>;
+  /** The CA bundle (PEM) an issued certificate must chain to. */
+  trustBundle(): Promise<string>;
+  close(): Promise<void>;
+}

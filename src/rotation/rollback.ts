@@ -1,0 +1,75 @@
+/**
+ * Undo what is safe to undo after a rotation failed for good: unbind the new cert if it was never
+ * promoted, drop the pending version, keep the old material current. Idempotent and safe to repeat.
+ */
+import { type CertrotorError, isCertrotorError } from "../errors.js";
+import type { RotationRecord } from "../journal/types.js";
+import type { RotationDeps } from "./context.js";
+import type { ResolvedCredential } from "./credentials.js";
+
+export interface RollbackResult {
+  /** The rotation had already promoted: nothing was undone (the new material is current). */
+  promoted: boolean;
+  unbound?: string;
+  droppedPending: boolean;
+  record: RotationRecord | null;
+}
+
+export async function rollbackRotation(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  rotationId: string,
+  failure: CertrotorError,
+): Promise<RollbackResult> {
+  const lease = await deps.locks.acquire(`rotation:${credential.id}`, {
+    ttlMs: deps.lockTtlMs ?? 5 * 60_000,
+    owner: deps.owner ?? `pid-${process.pid}`,
+  });
+  try {
+    const current = await deps.store.readCurrent(credential.ref).catch((error: unknown) => {
+      if (isCertrotorError(error, "NOT_FOUND")) return null;
+      throw error;
+    });
+    const record = await deps.journal.get(rotationId);
+    if (current?.material.rotationId === rotationId) {
+      const updated = record
+        ? await deps.journal.update(rotationId, { status: "failed", errorCode: failure.code, errorMessage: failure.message })
+        : null;
+      return { promoted: true, droppedPending: false, record: updated };
+    }
+    const pending = await deps.store.readPending(credential.ref);
+    const ours = pending?.rotationId === rotationId ? pending : null;
+    const newFingerprint = ours?.material.fingerprint ?? record?.newFingerprint;
+    const clientId = current?.material.clientId || credential.clientId;
+    let unbound: string | undefined;
+    if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
+      const slots = await deps.bank.listSlots(clientId);
+      if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
+        await deps.bank.unbind(clientId, newFingerprint);
+        unbound = newFingerprint;
+      }
+    }
+    if (ours) await deps.store.dropPending(credential.ref, rotationId);
+    const at = deps.now().toISOString();
+    await deps.journal.audit({
+      at,
+      credentialId: credential.id,
+      rotationId,
+      action: "rolled-back",
+      actor: record?.trigger ?? "inline",
+      details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
+    });
+    const updated = record
+      ? await deps.journal.update(rotationId, {
+          status: "rolled-back",
+          errorCode: failure.code,
+          errorMessage: failure.message,
+          ...(failure.hint ? { hint: failure.hint } : {}),
+          finishedAt: at,
+        })
+      : null;
+    return { promoted: false, ...(unbound ? { unbound } : {}), droppedPending: ours !== null, record: updated };
+  } finally {
+    await lease.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Runs a rotation to its end without a queue (`rotate --inline`, the demo): attempts with expiry-aware
+ * backoff, then rollback and a recorded failure when the attempts are spent or the error is final.
+ * The queue worker does the same with BullMQ attempts instead of this loop.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { inspectCertificate } from "../crypto/index.js";
+import { type CertrotorError, isCertrotorError, toCertrotorError } from "../errors.js";
+import { retryDelay } from "./backoff.js";
+import type { RotationDeps, RotationOutcome, Trigger } from "./context.js";
+import type { ResolvedCredential } from "./credentials.js";
+import { type RollbackResult, rollbackRotation } from "./rollback.js";
+import { newRotationId, runRotationAttempt } from "./saga.js";
+
+export type RunResult =
+  | (RotationOutcome & { rotationId: string; attempts: number })
+  | { status: "failed"; rotationId: string; attempts: number; error: CertrotorError; rollback: RollbackResult };
+
+export interface RunOptions {
+  trigger: Trigger;
+  force?: boolean;
+  rotationId?: string;
+  /** Waits between attempts; replaced in tests to observe the delays. */
+  wait?: (ms: number) => Promise<void>;
+  onRetry?: (info: { attempt: number; delayMs: number; error: CertrotorError }) => void;
+}
+
+/** The rotation to resume: an unfinished one of this credential (a crashed run), else a new id. */
+export async function rotationIdFor(deps: RotationDeps, credentialId: string): Promise<string> {
+  const latest = await deps.journal.latest(credentialId);
+  return latest?.status === "running" ? latest.rotationId : newRotationId();
+}
+
+/** Decides whether a failed attempt ends the rotation: final errors do, and so do spent attempts. */
+export function nextDelay(
+  error: CertrotorError,
+  attempt: number,
+  credential: ResolvedCredential,
+  notAfter: Date,
+  now: Date,
+): number | null {
+  if (!error.retryable) return null;
+  return retryDelay({ attempt, policy: credential.policy, notAfter, now });
+}
+
+export async function runRotation(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  options: RunOptions,
+): Promise<RunResult> {
+  const rotationId = options.rotationId ?? (await rotationIdFor(deps, credential.id));
+  const wait = options.wait ?? ((ms: number) => delay(ms));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const outcome = await runRotationAttempt(deps, credential, {
+        rotationId,
+        trigger: options.trigger,
+        ...(options.force ? { force: true } : {}),
+      });
+      return { ...outcome, rotationId, attempts: attempt };
+    } catch (thrown) {
+      const error = toCertrotorError(thrown);
+      if (isCertrotorError(error, "LOCKED")) throw error; // another rotation runs: do nothing
+      const started = (await deps.journal.get(rotationId)) !== null;
+      const notAfter = await currentNotAfter(deps, credential);
+      const delayMs = nextDelay(error, attempt, credential, notAfter, deps.now());
+      if (delayMs === null) {
+        if (!started) throw error; // failed in plan: nothing happened, nothing to undo
+        const rollback = await rollbackRotation(deps, credential, rotationId, error);
+        return { status: "failed", rotationId, attempts: attempt, error, rollback };
+      }
+      options.onRetry?.({ attempt, delayMs, error });
+      await wait(delayMs);
+    }
+  }
+}
+
+async function currentNotAfter(deps: RotationDeps, credential: ResolvedCredential): Promise<Date> {
+  try {
+    const current = await deps.store.readCurrent(credential.ref);
+    return inspectCertificate(current.material.certPem).notAfter;
+  } catch {
+    return deps.now(); // unknown: treat as expiring now, which keeps retries short
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * plan: take the per-credential lock, read the current material, check it is usable, look for pending
+ * material (ours from an interrupted attempt, or a leftover), and decide whether to rotate at all.
+ */
+import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
+import type { RotationDeps, RotationOutcome, RotationState } from "../context.js";
+import { decideRenewal } from "../policy.js";
+
+const DEFAULT_LOCK_TTL_MS = 5 * 60_000;
+
+export async function plan(deps: RotationDeps, state: RotationState, resuming: boolean): Promise<RotationOutcome | null> {
+  const { credential } = state;
+  state.lease = await deps.locks.acquire(`rotation:${credential.id}`, {
+    ttlMs: deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
+    owner: deps.owner ?? `pid-${process.pid}`,
+  });
+  const where = `store "${credential.store}" current material of credential "${credential.id}"`;
+  const current = await deps.store.readCurrent(credential.ref);
+  state.current = current;
+  state.currentInfo = inspectCertificate(current.material.certPem);
+  state.clientId = current.material.clientId || credential.clientId;
+
+  if (current.material.rotationId === state.rotationId) {
+    // promote already happened in an earlier attempt: only retire is left
+    state.promoted = true;
+    return null;
+  }
+  assertKeyMatchesCertificate(current.material.keyPem, current.material.certPem, where);
+  state.oldFingerprint = state.currentInfo.fingerprint;
+
+  let pending = await deps.store.readPending(credential.ref);
+  if (pending && pending.rotationId !== state.rotationId) {
+    // a leftover of a rotation that is not running (we hold the lock): its cert may still sit in a slot
+    state.staleOwnFingerprints.push(pending.material.fingerprint);
+    await deps.store.dropPending(credential.ref, pending.rotationId);
+    deps.logger.warn({ staleRotationId: pending.rotationId }, "dropped leftover pending material");
+    pending = null;
+  }
+  state.pending = pending;
+  if (pending || resuming || state.force) return null;
+
+  const decision = decideRenewal({
+    credentialId: credential.id,
+    notBefore: state.currentInfo.notBefore,
+    notAfter: state.currentInfo.notAfter,
+    policy: credential.policy,
+    now: deps.now(),
+    scheduled: state.trigger === "schedule",
+  });
+  if (decision.status === "ok") {
+    return { status: "not-due", message: decision.message, renewAt: decision.renewAt };
+  }
+  if (decision.status === "due" && state.trigger === "schedule") {
+    return { status: "not-due", message: decision.message, renewAt: decision.startAt };
+  }
+  return null;
+}

@@ -1,0 +1,34 @@
+/**
+ * retire: unbind the old certificate at the bank, only after the new one passed verify, was promoted
+ * and the grace period passed (invariant 4). Where the bank reports when each cert was last used, the
+ * old one must also have been idle for a while, so a consumer that never reloaded is found before it
+ * breaks: past `maxRetireWait` the old cert stays bound and CONSUMERS_ON_OLD_CERT is raised.
+ */
+import type { RotationDeps, RotationState } from "../context.js";
+
+export type RetireResult =
+  | { status: "retired" }
+  | { status: "wait"; until: Date }
+  | { status: "consumers-on-old-cert"; lastUsedAt: Date };
+
+export async function retire(deps: RotationDeps, state: RotationState, retireDueAt: Date): Promise<RetireResult> {
+  const now = deps.now();
+  if (now < retireDueAt) return { status: "wait", until: retireDueAt };
+  const oldFingerprint = state.oldFingerprint;
+  if (!oldFingerprint) return { status: "retired" };
+  const current = await deps.store.readCurrent(state.credential.ref);
+  if (current.material.fingerprint === oldFingerprint) return { status: "retired" }; // never unbind the current cert
+
+  const slots = await deps.bank.listSlots(state.clientId);
+  const slot = slots.find((s) => s.fingerprint === oldFingerprint);
+  if (!slot) return { status: "retired" }; // already unbound: an absent binding counts as done
+  const { idleBeforeRetire, maxRetireWait } = state.credential.policy;
+  if (slot.lastUsedAt && now.getTime() - slot.lastUsedAt.getTime() < idleBeforeRetire) {
+    if (now.getTime() - retireDueAt.getTime() >= maxRetireWait) {
+      return { status: "consumers-on-old-cert", lastUsedAt: slot.lastUsedAt };
+    }
+    return { status: "wait", until: new Date(slot.lastUsedAt.getTime() + idleBeforeRetire) };
+  }
+  await deps.bank.unbind(state.clientId, oldFingerprint);
+  return { status: "retired" };
+}
