@@ -17,3 +17,6 @@ export { type GeneratedKeyPair, generateKeyPair, keyTypeOf, loadPrivateKey } fro
 export { assertKeyMatchesCertificate, keyMatchesCertificate } from "./match.js";
 export { encodeName, formatName } from "./names.js";
 export { certificatesDer, pemBlocks, toPem } from "./pem.js";
+export { verifyChain } from "./chain.js";
+export { type BuildPfxOptions, buildPfx, PFX_ITERATIONS, randomPassphrase } from "./pkcs12.js";
+export { type PfxContents, readPfx } from "./pkcs12-read.js";
