@@ -1,0 +1,84 @@
+/**
+ * Deterministic fault injection: a seeded PRNG decides, per request, whether it is answered normally, with a
+ * server error, throttled, or has its connection dropped (before or after the state changed). The same seed
+ * and the same request order give the same faults, so a failing run can be replayed.
+ */
+
+export interface FaultOptions {
+  /** PRNG seed (default 1). */
+  seed?: number;
+  /** Latency added to every request, in ms. */
+  latencyMs?: number;
+  /** Share of requests answered 500 InternalServiceError or 503 ServiceUnavailable (half each). */
+  errorRate?: number;
+  /** Share of requests answered 400 ThrottlingException "Rate exceeded". */
+  throttleRate?: number;
+  /** Share of requests whose connection is destroyed before they are processed. */
+  dropRate?: number;
+  /** Share of requests processed (state changed) whose connection is then destroyed: the answer is lost. */
+  dropAfterRate?: number;
+  /** Only these operations (e.g. "GetSecretValue") are faulted; default all. */
+  operations?: string[];
+  /** Never fault more than this many requests in a row (default unlimited). */
+  maxConsecutive?: number;
+}
+
+export type Fault = "none" | "error500" | "error503" | "throttle" | "drop" | "dropAfter";
+
+/** mulberry32: tiny, fast, good enough to spread faults; not for cryptography. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultInjector {
+  private options: FaultOptions = {};
+  private random = mulberry32(1);
+  private consecutive = 0;
+
+  constructor(options: FaultOptions = {}) {
+    this.set(options);
+  }
+
+  set(options: FaultOptions): void {
+    this.options = { ...options };
+    this.random = mulberry32(options.seed ?? 1);
+    this.consecutive = 0;
+  }
+
+  get latencyMs(): number {
+    return this.options.latencyMs ?? 0;
+  }
+
+  /** The fault for the next request of `operation`. */
+  pick(operation: string): Fault {
+    const { operations, maxConsecutive = Number.POSITIVE_INFINITY } = this.options;
+    if (operations !== undefined && !operations.includes(operation)) return "none";
+    const fault = this.draw();
+    if (fault === "none" || this.consecutive >= maxConsecutive) {
+      this.consecutive = 0;
+      return "none";
+    }
+    this.consecutive++;
+    return fault;
+  }
+
+  private draw(): Fault {
+    const { errorRate = 0, throttleRate = 0, dropRate = 0, dropAfterRate = 0 } = this.options;
+    let r = this.random();
+    if (r < errorRate) return r < errorRate / 2 ? "error500" : "error503";
+    r -= errorRate;
+    if (r < throttleRate) return "throttle";
+    r -= throttleRate;
+    if (r < dropRate) return "drop";
+    r -= dropRate;
+    if (r < dropAfterRate) return "dropAfter";
+    return "none";
+  }
+}
