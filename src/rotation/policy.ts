@@ -100,7 +100,8 @@ export function planRenewal(input: RenewalInput): RenewalPlan {
   const { notBefore, notAfter, policy } = input;
   const lifetime = Math.max(0, ms(notAfter) - ms(notBefore));
   const fractionAt = ms(notBefore) + Math.floor(policy.renewAtFraction * lifetime);
-  const beforeAt = policy.renewBefore === undefined ? Number.POSITIVE_INFINITY : ms(notAfter) - policy.renewBefore;
+  const beforeAt =
+    policy.renewBefore === undefined ? Number.POSITIVE_INFINITY : ms(notAfter) - policy.renewBefore;
   const basis = beforeAt < fractionAt ? "RenewBefore" : "LifetimeFraction";
   const baseAt = Math.min(beforeAt, fractionAt);
   const safe = lastSafeStart(notAfter, policy);
@@ -204,7 +205,9 @@ function flagsFor(input: RenewalInput, plan: RenewalPlan, reason: RenewalReason)
   if (reason === "Expired") flags.push("expired");
   if (input.force) flags.push("forced");
   const windowMissed =
-    reason === "Expired" ? plan.window !== undefined && !inWindow(plan.window, input.now) : plan.opening === null;
+    reason === "Expired"
+      ? plan.window !== undefined && !inWindow(plan.window, input.now)
+      : plan.opening === null;
   if (plan.window && reason !== "Forced" && windowMissed) flags.push("window-ignored");
   if (plan.jitterClamped) flags.push("jitter-clamped");
   return flags;

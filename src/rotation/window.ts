@@ -49,14 +49,14 @@ export function validateCron(pattern: string, where: string, timezone = "UTC"): 
     });
   };
   if (pattern.trim() === "") fail("empty cron pattern");
-  let expression: CronExpression;
+  let expression: CronExpression | undefined;
   try {
     expression = parse(pattern, timezone, new Date(0));
   } catch (cause) {
-    return fail(`invalid cron pattern "${pattern}": ${(cause as Error).message}`, cause);
+    fail(`invalid cron pattern "${pattern}": ${(cause as Error).message}`, cause);
   }
   try {
-    expression.next();
+    expression?.next();
   } catch (cause) {
     fail(`cron pattern "${pattern}" never matches`, cause);
   }
