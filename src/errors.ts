@@ -122,6 +122,10 @@ export const ERROR_CODES = {
 
   // infrastructure
   REDIS_UNAVAILABLE: { retryable: true, summary: "Redis cannot be reached." },
+  STATE_UNAVAILABLE: {
+    retryable: true,
+    summary: "The local state directory (file journal, file locks) cannot be read or written.",
+  },
   ALERT_DELIVERY_FAILED: { retryable: true, summary: "An alert channel did not accept the alert." },
   INTERNAL: { retryable: false, summary: "An unexpected failure (a bug): see the logs for the cause." },
 } as const satisfies Record<string, ErrorSpec>;
