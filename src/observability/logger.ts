@@ -48,26 +48,30 @@ export function redactPaths(): string[] {
 
 export interface LoggerOptions {
   level?: string;
-  /** Where lines go (tests pass a stream to read them back). Default: stdout. */
+  /** Where lines go (tests pass a stream to read them back). Default: file descriptor `fd`. */
   destination?: DestinationStream;
-  /** Force pretty (TTY) or JSON output; default: pretty when stdout is a TTY and no destination is given. */
+  /** 1 = stdout (the worker), 2 = stderr (CLI commands, whose stdout carries results). Default 1. */
+  fd?: 1 | 2;
+  /** Pretty lines instead of JSON; default: when the target fd is a TTY and no destination is given. */
   pretty?: boolean;
   base?: Record<string, unknown>;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const pretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  const fd = options.fd ?? 1;
+  const tty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
+  const pretty = options.destination === undefined && (options.pretty ?? tty === true);
   const config = {
     level: options.level ?? "info",
     base: { service: "certrotor", ...options.base },
     redact: { paths: redactPaths(), censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (pretty && options.destination === undefined) {
+  if (pretty) {
     return pino({
       ...config,
-      transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss" } },
+      transport: { target: "pino-pretty", options: { destination: fd, colorize: true, translateTime: "SYS:HH:MM:ss" } },
     });
   }
-  return options.destination ? pino(config, options.destination) : pino(config);
+  return pino(config, options.destination ?? pino.destination({ fd, sync: true }));
 }

@@ -1,5 +1,9 @@
 import type { Command } from "commander";
 import { register as demo } from "./demo.js";
+import { register as retireDue } from "./retire-due.js";
+import { register as rotate } from "./rotate.js";
+import { register as scan } from "./scan.js";
+import { register as status } from "./status.js";
 
 /** Every command's `register`. Add a command by adding its module here (no import side effects). */
-export const commands: Array<(program: Command) => void> = [demo];
+export const commands: Array<(program: Command) => void> = [demo, rotate, scan, status, retireDue];

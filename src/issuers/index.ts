@@ -1,0 +1,48 @@
+/**
+ * The issuer registry: one factory per kind, chosen explicitly (no registration by import side effect).
+ */
+import type { BankClient } from "../bank/types.js";
+import type { IssuerConfig } from "../config/schema.js";
+import { CertrotorError } from "../errors.js";
+import type { SecretStore } from "../stores/types.js";
+import { createBankIssuer } from "./bank.js";
+import { createLocalCaIssuer } from "./local-ca.js";
+import type { Issuer, IssuerKind } from "./types.js";
+import { createVaultPkiIssuer } from "./vault-pki.js";
+
+export interface IssuerContext {
+  stores: ReadonlyMap<string, SecretStore>;
+  banks: ReadonlyMap<string, BankClient>;
+}
+
+type IssuerFactory<K extends IssuerKind> = (
+  name: string,
+  config: Extract<IssuerConfig, { kind: K }>,
+  context: IssuerContext,
+) => Promise<Issuer>;
+
+function missing(kind: "store" | "bank", name: string, issuer: string): CertrotorError {
+  return new CertrotorError("CONFIG_INVALID", `issuers.${issuer}.${kind}: no ${kind} named "${name}"`);
+}
+
+const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
+  "local-ca": async (name, config, context) => {
+    const store = context.stores.get(config.store);
+    if (!store) throw missing("store", config.store, name);
+    return createLocalCaIssuer(name, { store, path: config.path, validityMs: config.validity });
+  },
+  "vault-pki": (name, config) => createVaultPkiIssuer(name, config),
+  bank: async (name, config, context) => {
+    const bank = context.banks.get(config.bank);
+    if (!bank) throw missing("bank", config.bank, name);
+    return createBankIssuer(name, bank);
+  },
+};
+
+export function createIssuer(name: string, config: IssuerConfig, context: IssuerContext): Promise<Issuer> {
+  const factory = factories[config.kind] as IssuerFactory<IssuerKind> | undefined;
+  if (!factory) {
+    throw new CertrotorError("UNKNOWN_KIND", `issuers.${name}.kind: unknown issuer kind "${String(config.kind)}"`);
+  }
+  return factory(name, config as never, context);
+}

@@ -1,0 +1,157 @@
+/**
+ * scan: read every managed credential's current material, ask the bank what is bound, decide what is
+ * due, and find drift between store, bank and journal. Pages through stores and reads with bounded
+ * concurrency; parses with the native X509Certificate (3× faster than a JS parser on a big fleet).
+ */
+import { X509Certificate } from "node:crypto";
+import pLimit from "p-limit";
+import type { BankClient } from "../bank/types.js";
+import type { Config } from "../config/schema.js";
+import { toCertrotorError } from "../errors.js";
+import type { Journal, RotationRecord } from "../journal/types.js";
+import type { SecretStore } from "../stores/types.js";
+import { type ResolvedCredential, listCredentials } from "./credentials.js";
+import { decideRenewal } from "./policy.js";
+
+export type ScanDecision = "ok" | "due" | "due-now" | "expired" | "broken";
+export type DriftKind = "orphan" | "unregistered" | "leftover-pending" | "stuck";
+
+export interface DriftItem {
+  kind: DriftKind;
+  message: string;
+  fingerprint?: string;
+}
+
+export interface ScanEntry {
+  credentialId: string;
+  clientId: string;
+  store: string;
+  path: string;
+  subject?: string;
+  fingerprint?: string;
+  notAfter?: string;
+  daysLeft?: number;
+  boundSlots?: number;
+  decision: ScanDecision;
+  /** Renewal time (due at T), or when a waiting rotation may start. */
+  dueAt?: string;
+  reason: string;
+  message: string;
+  drift: DriftItem[];
+}
+
+export interface ScanReport {
+  at: string;
+  entries: ScanEntry[];
+  counts: Record<ScanDecision, number> & { drift: number };
+  /** 0 all fine, 1 something due (or drift to look at), 2 something broken or expired. */
+  exitCode: 0 | 1 | 2;
+}
+
+export interface ScanDeps {
+  config: Config;
+  stores: ReadonlyMap<string, SecretStore>;
+  banks: ReadonlyMap<string, BankClient>;
+  journal: Journal;
+  now: () => Date;
+  concurrency?: number;
+  /** Skip the bank (slots, drift against the bank): a store-only scan. */
+  skipBank?: boolean;
+}
+
+function sha256Hex(cert: X509Certificate): string {
+  return cert.fingerprint256.replaceAll(":", "").toLowerCase();
+}
+
+function stuckDrift(record: RotationRecord | undefined, now: Date, stuckAfter: number): DriftItem[] {
+  if (!record || record.status !== "running") return [];
+  const since = now.getTime() - Date.parse(record.stepStartedAt);
+  if (since < stuckAfter) return [];
+  return [
+    {
+      kind: "stuck",
+      message: `rotation ${record.rotationId} has been in step "${record.step}" for ${Math.round(since / 60_000)} min`,
+    },
+  ];
+}
+
+async function scanOne(
+  deps: ScanDeps,
+  credential: ResolvedCredential,
+  active: ReadonlyMap<string, RotationRecord>,
+): Promise<ScanEntry> {
+  const now = deps.now();
+  const base = { credentialId: credential.id, clientId: credential.clientId, store: credential.store, path: credential.ref.path };
+  const running = active.get(credential.id);
+  const drift = stuckDrift(running, now, deps.config.alerts.stuckAfter);
+  try {
+    const store = deps.stores.get(credential.store)!;
+    const current = await store.readCurrent(credential.ref);
+    const cert = new X509Certificate(current.material.certPem);
+    const fingerprint = sha256Hex(cert);
+    const notAfter = new Date(cert.validTo);
+    const clientId = current.material.clientId || credential.clientId;
+    const decision = decideRenewal({
+      credentialId: credential.id,
+      notBefore: new Date(cert.validFrom),
+      notAfter,
+      policy: credential.policy,
+      now,
+      scheduled: true,
+    });
+    const pending = await store.readPending(credential.ref);
+    if (pending && running?.rotationId !== pending.rotationId) {
+      drift.push({
+        kind: "leftover-pending",
+        message: `pending material of rotation ${pending.rotationId} with no rotation running`,
+        fingerprint: pending.material.fingerprint,
+      });
+    }
+    let boundSlots: number | undefined;
+    if (!deps.skipBank) {
+      const slots = await deps.banks.get(credential.bank)!.listSlots(clientId);
+      boundSlots = slots.length;
+      const known = new Set([fingerprint, pending?.material.fingerprint, running?.oldFingerprint, running?.newFingerprint]);
+      for (const slot of slots) {
+        if (!known.has(slot.fingerprint)) {
+          drift.push({ kind: "orphan", message: "a certificate bound at the bank is not held by the store", fingerprint: slot.fingerprint });
+        }
+      }
+      if (!slots.some((slot) => slot.fingerprint === fingerprint)) {
+        drift.push({ kind: "unregistered", message: "the current certificate in the store is not bound at the bank", fingerprint });
+      }
+    }
+    const broken = drift.some((d) => d.kind === "unregistered" || d.kind === "stuck");
+    return {
+      ...base,
+      clientId,
+      subject: cert.subject.replaceAll("\n", ", "),
+      fingerprint,
+      notAfter: notAfter.toISOString(),
+      daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000),
+      ...(boundSlots !== undefined ? { boundSlots } : {}),
+      decision: broken && decision.status !== "expired" ? "broken" : decision.status,
+      dueAt: (decision.status === "due" ? decision.startAt : decision.renewAt).toISOString(),
+      reason: broken ? "Drift" : decision.reason,
+      message: broken ? drift.map((d) => d.message).join("; ") : decision.message,
+      drift,
+    };
+  } catch (thrown) {
+    const error = toCertrotorError(thrown);
+    return { ...base, decision: "broken", reason: error.code, message: error.message, drift };
+  }
+}
+
+export async function scan(deps: ScanDeps): Promise<ScanReport> {
+  const credentials = await listCredentials(deps.config, deps.stores);
+  const active = new Map((await deps.journal.active()).map((r) => [r.credentialId, r] as const));
+  const limit = pLimit(deps.concurrency ?? 16);
+  const entries = await Promise.all(credentials.map((c) => limit(() => scanOne(deps, c, active))));
+  const counts = { ok: 0, due: 0, "due-now": 0, expired: 0, broken: 0, drift: 0 };
+  for (const entry of entries) {
+    counts[entry.decision]++;
+    if (entry.drift.length > 0) counts.drift++;
+  }
+  const exitCode = counts.broken + counts.expired > 0 ? 2 : counts.due + counts["due-now"] + counts.drift > 0 ? 1 : 0;
+  return { at: deps.now().toISOString(), entries, counts, exitCode };
+}
