@@ -2,7 +2,7 @@
  * One request through the sandbox: route match → faults → guard → handler → error answer → log entry.
  * The log entry holds only safe fields (no body, no headers, no secret).
  */
-import { timingSafeEqual, type X509Certificate } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -33,8 +33,8 @@ export interface DispatchDeps {
   readonly faults: FaultInjector;
   readonly now: () => Date;
   readonly adminApiKey: string;
-  /** Trusted roots for client certificates (the configured bundle plus the bank's CA). */
-  readonly anchors: () => readonly X509Certificate[];
+  /** Trusted CA bundle (PEM) for client certificates: the configured bundle plus the bank's CA. */
+  readonly anchorsPem: string;
   readonly log: (entry: SandboxLogEntry) => void;
 }
 
@@ -84,7 +84,7 @@ export async function dispatch(req: IncomingMessage, res: ServerResponse, deps: 
       now,
       remoteAddress: socket.remoteAddress,
       clientCert(boundTo?: string): Peer {
-        const check = checkPeer(socket, deps.anchors(), now);
+        const check = checkPeer(socket, deps.anchorsPem, now);
         if (!check.ok) throw invalidClientCert(check.reason);
         if (boundTo !== undefined && !deps.state.bindingFor(boundTo, check.peer.fingerprint)) {
           throw invalidClientCert("cert_not_bound");

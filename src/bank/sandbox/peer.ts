@@ -5,14 +5,22 @@
  * clock and may be used for client authentication. Proof of key possession is already done: the TLS
  * handshake verified the client's CertificateVerify signature with the leaf's public key.
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { DetailedPeerCertificate, TLSSocket } from "node:tls";
+import {
+  type CertificateInfo,
+  hasClientAuth,
+  inspectCertificate,
+  toPem,
+  verifyChain,
+} from "../../crypto/index.js";
+import { isCertrotorError } from "../../errors.js";
 
-const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
 const MAX_DEPTH = 8;
 
 export interface Peer {
-  readonly x509: X509Certificate;
+  readonly certPem: string;
+  readonly info: CertificateInfo;
   /** SHA-256 of the DER, lowercase hex. */
   readonly fingerprint: string;
   /** SHA-256 of the DER, base64url (RFC 8705 x5t#S256). */
@@ -27,57 +35,47 @@ export type PeerCheck =
       peer?: Peer;
     };
 
-/** The certificate the client presented on this socket (undefined when it sent none). */
-export function peerOf(socket: TLSSocket): { peer: Peer; intermediates: X509Certificate[] } | undefined {
+/** The certificate the client presented on this socket (undefined when it sent none), and what followed it. */
+export function peerOf(socket: TLSSocket): { peer: Peer; chainPem: string } | undefined {
   const x509 = socket.getPeerX509Certificate();
   if (!x509) return undefined;
+  const certPem = toPem("CERTIFICATE", x509.raw);
   const digest = createHash("sha256").update(x509.raw).digest();
-  const peer = { x509, fingerprint: digest.toString("hex"), thumbprint: digest.toString("base64url") };
-  return { peer, intermediates: presentedIntermediates(socket) };
+  const peer = {
+    certPem,
+    info: inspectCertificate(certPem, "client certificate"),
+    fingerprint: digest.toString("hex"),
+    thumbprint: digest.toString("base64url"),
+  };
+  return { peer, chainPem: presentedChain(socket) };
 }
 
-/** Certificates the client sent after its leaf (its intermediates, and maybe a root). */
-function presentedIntermediates(socket: TLSSocket): X509Certificate[] {
-  const out: X509Certificate[] = [];
+/** PEM of the certificates the client sent after its leaf (its intermediates, maybe a root). */
+function presentedChain(socket: TLSSocket): string {
+  const out: string[] = [];
   let current: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
   for (let depth = 0; current && depth < MAX_DEPTH; depth++) {
     const next: DetailedPeerCertificate | undefined = current.issuerCertificate;
     if (!next || next === current || next.raw.equals(current.raw)) break;
-    out.push(new X509Certificate(next.raw));
+    out.push(toPem("CERTIFICATE", next.raw));
     current = next;
   }
-  return out;
+  return out.join("");
 }
 
-const withinValidity = (x509: X509Certificate, now: Date): "expired" | "not_yet_valid" | undefined => {
-  if (now.getTime() > new Date(x509.validTo).getTime()) return "expired";
-  if (now.getTime() < new Date(x509.validFrom).getTime()) return "not_yet_valid";
-  return undefined;
-};
-
-const issuedBy = (child: X509Certificate, parent: X509Certificate): boolean =>
-  child.checkIssued(parent) && child.verify(parent.publicKey);
-
-/** Trust decision for the socket's client certificate at `now`, against the `anchors` (trusted roots). */
-export function checkPeer(socket: TLSSocket, anchors: readonly X509Certificate[], now: Date): PeerCheck {
+/** Trust decision for the socket's client certificate at `now`, against `anchorsPem` (the trusted CA bundle). */
+export function checkPeer(socket: TLSSocket, anchorsPem: string, now: Date): PeerCheck {
   const presented = peerOf(socket);
   if (!presented) return { ok: false, reason: "no_certificate" };
-  const { peer, intermediates } = presented;
-  const leafTime = withinValidity(peer.x509, now);
-  if (leafTime) return { ok: false, reason: leafTime, peer };
-  const usages = peer.x509.keyUsage;
-  if (usages !== undefined && !usages.includes(CLIENT_AUTH))
-    return { ok: false, reason: "not_client_auth", peer };
-  let current = peer.x509;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const anchor = anchors.find((candidate) => issuedBy(current, candidate));
-    if (anchor)
-      return withinValidity(anchor, now)
-        ? { ok: false, reason: "untrusted_chain", peer }
-        : { ok: true, peer };
-    const parent = intermediates.find((candidate) => candidate.ca && issuedBy(current, candidate));
-    if (!parent || withinValidity(parent, now)) return { ok: false, reason: "untrusted_chain", peer };
-    current = parent;
+  const { peer, chainPem } = presented;
+  if (now > peer.info.notAfter) return { ok: false, reason: "expired", peer };
+  if (now < peer.info.notBefore) return { ok: false, reason: "not_yet_valid", peer };
+  if (!hasClientAuth(peer.info)) return { ok: false, reason: "not_client_auth", peer };
+  try {
+    verifyChain(peer.certPem, chainPem, anchorsPem, now, "client certificate");
+  } catch (error) {
+    if (isCertrotorError(error)) return { ok: false, reason: "untrusted_chain", peer };
+    throw error;
   }
-  return { ok: false, reason: "untrusted_chain", peer };
+  return { ok: true, peer };
 }

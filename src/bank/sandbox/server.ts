@@ -6,7 +6,7 @@
  *   const bank = await startSandbox({ clientCaPems: [institutionCa.certPem] });
  *   // bank.url, bank.serverCaPem (pin it), bank.adminApiKey, bank.bankCaPem; await bank.stop()
  */
-import { randomBytes, X509Certificate } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -82,9 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const pki = await createSandboxPki(host, now());
   const state = new SandboxState(now);
   applySeed(state, options.credentials ?? []);
-  const anchors = [...(options.clientCaPems ?? []), pki.bankCa.certPem].map(
-    (pem) => new X509Certificate(pem),
-  );
+  const anchorsPem = [...(options.clientCaPems ?? []), pki.bankCa.certPem].join("\n");
   const adminApiKey = options.adminApiKey ?? randomBytes(24).toString("base64url");
   const faults = new FaultInjector(options.faults);
   const logs: SandboxLogEntry[] = [];
@@ -112,7 +110,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const routes = [...apiRoutes({ state, tokens, tokenTtlSeconds }), ...adminRoutes({ state, signCsr })].map(
     compile,
   );
-  const deps = { routes, state, faults, now, adminApiKey, anchors: () => anchors, log };
+  const deps = { routes, state, faults, now, adminApiKey, anchorsPem, log };
   server.on("request", (req, res) => void dispatch(req, res, deps));
   server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     log({

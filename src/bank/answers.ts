@@ -1,0 +1,70 @@
+/**
+ * Turns a bank answer that is not a success into a coded error, per seed 001's table. The bank's own
+ * error text (`error_description` or `message`) is the only thing that tells "Invalid Credentials" from
+ * "Invalid Client Certificate" on a 401, so that is what is read: the bank's wire contract, not ours.
+ * The bank's text is quoted in messages only after trimming to one short line; it never holds secrets
+ * (requests carry none in the parts a bank echoes: ids, field names).
+ */
+import { CertrotorError, type ErrorCode } from "../errors.js";
+import { BANK_HINTS, type BankErrorCode } from "./hints.js";
+import type { HttpAnswer } from "./transport.js";
+
+/** The bank's error text from `{ error_description }`, `{ message }` or `{ error }`, one line, ≤ 160 chars. */
+export function bankText(json: unknown): string {
+  if (json === null || typeof json !== "object") return "";
+  const body = json as Record<string, unknown>;
+  const text = [body["error_description"], body["message"], body["error"]].find((v) => typeof v === "string");
+  return typeof text === "string" ? text.replace(/\s+/g, " ").trim().slice(0, 160) : "";
+}
+
+export function bankError(
+  code: BankErrorCode,
+  message: string,
+  answer: HttpAnswer | undefined,
+  extra: Record<string, string | number | boolean> = {},
+): CertrotorError {
+  return new CertrotorError(code, message, {
+    hint: BANK_HINTS[code],
+    details: { ...(answer ? { status: answer.status } : {}), ...extra },
+  });
+}
+
+/** Codes shared by every route: 5xx/429 (retryable), and anything outside the contract. */
+export function genericAnswerError(answer: HttpAnswer, what: string): CertrotorError {
+  const text = bankText(answer.json);
+  const said = text ? `: "${text}"` : "";
+  if (answer.status >= 500 || answer.status === 429) {
+    return bankError("BANK_UNAVAILABLE", `${what}: the bank answered ${answer.status}${said}`, answer);
+  }
+  if (answer.status === 400 || answer.status === 422) {
+    return bankError(
+      "BANK_BAD_REQUEST",
+      `${what}: the bank refused the request (${answer.status})${said}`,
+      answer,
+    );
+  }
+  return bankError(
+    "BANK_PROTOCOL",
+    `${what}: unexpected answer ${answer.status} from the bank${said}`,
+    answer,
+  );
+}
+
+/** Token endpoint refusals (seed 001): 400, 401 Invalid Credentials / Invalid Client Certificate, 403. */
+export function tokenAnswerError(answer: HttpAnswer, what: string): CertrotorError {
+  const text = bankText(answer.json);
+  if (answer.status === 401) {
+    const certificate = /certificate|certificado/i.test(text);
+    const code: ErrorCode & BankErrorCode = certificate ? "INVALID_CLIENT_CERT" : "INVALID_CREDENTIALS";
+    const label = certificate ? "Invalid Client Certificate" : "Invalid Credentials";
+    return bankError(code, `${what}: the bank answered 401 ${label}`, answer);
+  }
+  if (answer.status === 403) {
+    return bankError(
+      "IP_NOT_ALLOWED",
+      `${what}: the bank answered 403 Forbidden (source IP not allowed)`,
+      answer,
+    );
+  }
+  return genericAnswerError(answer, what);
+}

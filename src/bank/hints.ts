@@ -1,0 +1,25 @@
+/**
+ * What an operator should check for each bank failure: seed 001's troubleshooting table, in English.
+ */
+import type { ErrorCode } from "../errors.js";
+
+export const BANK_HINTS = {
+  INVALID_CREDENTIALS: "check client_id and client_secret, and that the credential is active at the bank",
+  INVALID_CLIENT_CERT:
+    "the certificate presented must be the one bound to the credential at the bank, not expired, its private key must match it, and it must come from the chain the environment trusts",
+  IP_NOT_ALLOWED:
+    "the egress IP is not in the credential's allowlist: check that the call leaves from the expected (registered) IP",
+  TLS_HANDSHAKE_FAILED:
+    "check that the client sends the right cert and key, the PFX passphrase, that the bank's CA (caFile) is trusted, and the TLS version (some banks accept TLS 1.2 only)",
+  BANK_BAD_REQUEST: "the bank refused the request as malformed: check the bank URL and the adapter version",
+  BANK_UNAVAILABLE:
+    "the bank answered 5xx, reset the connection or timed out: retried with backoff; check the bank's status",
+  BANK_PROTOCOL: "the bank answered outside its contract: check that url points at the Banking API",
+  BANK_ADMIN_UNAUTHORIZED: "the admin API refused the API key: check banks.<name>.adminApiKey",
+  SLOTS_FULL:
+    "both certificate slots of the credential are taken: unbind one at the bank before binding another",
+  TOKEN_NOT_BOUND:
+    "the token's cnf.x5t#S256 is not the thumbprint of the certificate presented: the bank bound the token to another certificate",
+} as const satisfies Partial<Record<ErrorCode, string>>;
+
+export type BankErrorCode = keyof typeof BANK_HINTS;

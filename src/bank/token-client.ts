@@ -1,0 +1,144 @@
+/**
+ * The Banking API's token endpoint and protected call over mTLS (seed 001):
+ *   POST /public/gw_banking/v1/auth/token-v2 { client_id, client_secret, grant_type: "client_credentials" }
+ *   GET  /public/gw_banking/v1/accounts/{id}/balance   Authorization: Bearer <token>, same client cert
+ * The answer must be 200 with token_type Bearer; when the JWT carries cnf.x5t#S256 (RFC 8705) it must be
+ * the thumbprint of the certificate this connection presented, else TOKEN_NOT_BOUND.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { bankError, bankText, genericAnswerError, tokenAnswerError } from "./answers.js";
+import { certThumbprintClaim } from "./jwt.js";
+import type { MtlsSession } from "./mtls.js";
+import { type HttpAnswer, type RetryPolicy, send, withRetries } from "./transport.js";
+import type { BankCredentials, TokenResult } from "./types.js";
+
+export const TOKEN_PATH = "/public/gw_banking/v1/auth/token-v2";
+export const balancePath = (accountId: string): string =>
+  `/public/gw_banking/v1/accounts/${encodeURIComponent(accountId)}/balance`;
+
+export interface TokenClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  onRetry: (what: string, code: string, attempt: number, delayMs: number) => void;
+}
+
+const tokenSchema = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string(),
+  expires_in: z.coerce.number().positive(),
+});
+
+/** A TokenResult whose accessToken is non-enumerable (never serialized nor inspected by accident). */
+function tokenResult(fields: Omit<TokenResult, "accessToken">, accessToken: string): TokenResult {
+  const result = { ...fields };
+  Object.defineProperty(result, "accessToken", { value: accessToken, enumerable: false });
+  return result as TokenResult;
+}
+
+export function createTokenClient(options: TokenClientOptions) {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const retried = (what: string, exchange: () => Promise<HttpAnswer>) =>
+    withRetries(options.retry, exchange, (error, attempt, delay) =>
+      options.onRetry(what, error.code, attempt, delay),
+    );
+
+  async function requestToken(session: MtlsSession, credentials: BankCredentials): Promise<TokenResult> {
+    const what = `POST ${TOKEN_PATH}`;
+    const answer = await retried(what, async () => {
+      const reply = await send({
+        method: "POST",
+        url: new URL(`${base}${TOKEN_PATH}`),
+        body: {
+          client_id: credentials.clientId,
+          client_secret: credentials.clientSecret,
+          grant_type: "client_credentials",
+        },
+        session,
+        timeoutMs: options.timeoutMs,
+      });
+      if (reply.status !== 200) throw tokenAnswerError(reply, what);
+      return reply;
+    });
+    const parsed = tokenSchema.safeParse(answer.json);
+    if (!parsed.success) {
+      throw bankError(
+        "BANK_PROTOCOL",
+        `${what}: the token answer lacks access_token, token_type or expires_in`,
+        answer,
+      );
+    }
+    if (parsed.data.token_type.toLowerCase() !== "bearer") {
+      throw bankError(
+        "BANK_PROTOCOL",
+        `${what}: token_type is "${parsed.data.token_type.slice(0, 20)}", expected "Bearer"`,
+        answer,
+      );
+    }
+    const certThumbprint = answer.presentedCertDer
+      ? createHash("sha256").update(answer.presentedCertDer).digest("base64url")
+      : "";
+    const claimed = certThumbprintClaim(parsed.data.access_token);
+    if (claimed !== undefined && claimed !== certThumbprint) {
+      throw bankError(
+        "TOKEN_NOT_BOUND",
+        `${what}: the token's cnf.x5t#S256 does not match the certificate presented (${certThumbprint.slice(0, 12)}…)`,
+        answer,
+      );
+    }
+    return tokenResult(
+      {
+        tokenType: "Bearer",
+        expiresIn: parsed.data.expires_in,
+        obtainedAt: new Date(),
+        certThumbprint,
+        boundToCert: claimed !== undefined,
+      },
+      parsed.data.access_token,
+    );
+  }
+
+  async function probe(session: MtlsSession, token: TokenResult, accountId: string): Promise<void> {
+    const what = `GET ${balancePath("{id}")}`;
+    const answer = await retried(what, async () => {
+      const reply = await send({
+        method: "GET",
+        url: new URL(`${base}${balancePath(accountId)}`),
+        headers: { authorization: `Bearer ${token.accessToken}` },
+        session,
+        timeoutMs: options.timeoutMs,
+      });
+      if (reply.status >= 500 || reply.status === 429) throw genericAnswerError(reply, what);
+      return reply;
+    });
+    if (answer.status === 200) return;
+    if (answer.status === 401) {
+      const notBound = /bound|certificate/i.test(bankText(answer.json));
+      throw notBound
+        ? bankError(
+            "TOKEN_NOT_BOUND",
+            `${what}: the bank refused the token over this certificate (401)`,
+            answer,
+          )
+        : bankError("INVALID_CREDENTIALS", `${what}: the bank refused the access token (401)`, answer);
+    }
+    if (answer.status === 403) {
+      throw bankError(
+        "IP_NOT_ALLOWED",
+        `${what}: the bank answered 403 Forbidden on the protected call`,
+        answer,
+      );
+    }
+    if (answer.status === 404) {
+      throw bankError(
+        "BANK_BAD_REQUEST",
+        `${what}: the bank does not know probe account "${accountId}" (404)`,
+        answer,
+      );
+    }
+    throw genericAnswerError(answer, what);
+  }
+
+  return { requestToken, probe };
+}
