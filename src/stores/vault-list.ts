@@ -1,0 +1,65 @@
+/**
+ * Paged discovery on Vault KV v2. Vault's LIST returns one folder's keys at once, with no paging, so the
+ * store walks the folders under the prefix (recursing into `sub/` entries), sorts the full paths and
+ * pages over them with a cursor that is the last path handed out. Pending siblings are skipped; a tag
+ * filter reads each candidate's custom_metadata.
+ */
+import { CertrotorError } from "../errors.js";
+import type { ListOptions, ListPage } from "./types.js";
+import type { KvV2 } from "./vault-kv.js";
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+function encodeCursor(path: string): string {
+  return Buffer.from(path, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string): string {
+  const path = Buffer.from(cursor, "base64url").toString("utf8");
+  if (encodeCursor(path) !== cursor)
+    throw new CertrotorError("BAD_ARGUMENT", "vault store list: the cursor is not one this store handed out");
+  return path;
+}
+
+/** Every key path under `prefix` (a folder, a partial name, or ""), sorted, pendings excluded. */
+async function walk(kv: KvV2, prefix: string, pendingSuffix: string): Promise<string[]> {
+  const found: string[] = [];
+  const folders = [prefix.slice(0, prefix.lastIndexOf("/") + 1)];
+  while (folders.length > 0) {
+    const folder = folders.pop()!;
+    for (const key of await kv.list(folder)) {
+      const path = folder + key;
+      if (key.endsWith("/")) {
+        if (path.startsWith(prefix) || prefix.startsWith(path)) folders.push(path);
+      } else if (path.startsWith(prefix) && !path.endsWith(pendingSuffix)) {
+        found.push(path);
+      }
+    }
+  }
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function tagMatches(
+  custom: Record<string, unknown> | undefined,
+  tag: NonNullable<ListOptions["tag"]>,
+): boolean {
+  if (!custom || !(tag.key in custom)) return false;
+  return tag.value === undefined || custom[tag.key] === tag.value;
+}
+
+export async function listPage(kv: KvV2, pendingSuffix: string, options: ListOptions): Promise<ListPage> {
+  const prefix = (options.prefix ?? "").replace(/^\/+/, "");
+  const size = Math.min(MAX_PAGE, Math.max(1, options.pageSize ?? DEFAULT_PAGE));
+  const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const all = await walk(kv, prefix, pendingSuffix);
+  const start = after === undefined ? 0 : all.findIndex((path) => path > after);
+  if (start === -1) return { paths: [] };
+  const paths: string[] = [];
+  let index = start;
+  for (; index < all.length && paths.length < size; index++) {
+    const path = all[index]!;
+    if (!options.tag || tagMatches(await kv.customMetadata(path), options.tag)) paths.push(path);
+  }
+  return index < all.length ? { paths, next: encodeCursor(all[index - 1]!) } : { paths };
+}

@@ -1,0 +1,260 @@
+/**
+ * The secret store on HashiCorp Vault KV v2.
+ *
+ * - current: the latest version of `<mount>/data/<path>`; its KV version number is the CAS token.
+ * - pending: the latest version of the sibling `<mount>/data/<path><pendingSuffix>`, holding the material
+ *   and the rotation id; invisible to consumers of `<path>`.
+ * - promote: writes the pending material as a new version of `<path>` with `options.cas` = the version
+ *   read in plan, then deletes the pending key (metadata DELETE). Extra keys of current are kept.
+ * - previous: the newest readable version before current (`?version=N-1`, skipping deleted/destroyed).
+ * - list: metadata LIST walked recursively, paged here (Vault's LIST has no paging), pendings skipped,
+ *   tag filter on custom_metadata.
+ */
+import type { VaultStoreConfig } from "../config/schema.js";
+import { CertrotorError } from "../errors.js";
+import { decodeMaterial, encodeMaterial, sameMaterial } from "./material.js";
+import {
+  type CredentialRef,
+  type ListOptions,
+  type ListPage,
+  MATERIAL_FIELDS,
+  type Material,
+  type PendingMaterial,
+  type SecretStore,
+  type StoredMaterial,
+} from "./types.js";
+import { createVaultClient } from "./vault-client.js";
+import { type KvRead, KvV2 } from "./vault-kv.js";
+import { listPage } from "./vault-list.js";
+
+export interface VaultStoreOptions {
+  /** Receives one JSON object per notable event (retries, logins, renewals); never secret values. */
+  logger?: (line: object) => void;
+}
+
+/** Versions readPrevious looks back at most (Vault keeps 10 by default, 100 is far beyond any setting). */
+const PREVIOUS_LOOKBACK = 100;
+
+function rotationIdOf(doc: unknown, ref: CredentialRef): unknown {
+  const key = ref.fieldMap?.rotationId ?? "rotationId";
+  return doc !== null && typeof doc === "object" ? (doc as Record<string, unknown>)[key] : undefined;
+}
+
+/** Keys of a stored document that certrotor does not manage (kept verbatim on promote). */
+function extraOf(doc: unknown, ref: CredentialRef): Record<string, unknown> {
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return {};
+  const managed = new Set(MATERIAL_FIELDS.map((field) => ref.fieldMap?.[field] ?? field));
+  return Object.fromEntries(Object.entries(doc).filter(([key]) => !managed.has(key)));
+}
+
+class VaultStore implements SecretStore {
+  readonly kind = "vault" as const;
+  private readonly label: string;
+
+  constructor(
+    readonly name: string,
+    private readonly config: VaultStoreConfig,
+    private readonly kv: KvV2,
+    private readonly closeClient: () => Promise<void>,
+  ) {
+    this.label = `vault store "${name}"`;
+  }
+
+  private where(ref: CredentialRef, pending = false): string {
+    const path = pending ? ref.path + this.config.pendingSuffix : ref.path;
+    return `credential "${ref.credentialId}" at ${this.config.mount}/data/${path}`;
+  }
+
+  private stored(read: Extract<KvRead, { kind: "ok" }>, ref: CredentialRef, pending = false): StoredMaterial {
+    const { material, extra } = decodeMaterial(read.doc, {
+      ...ref,
+      path: `${this.config.mount}/data/${pending ? ref.path + this.config.pendingSuffix : ref.path}`,
+    });
+    return { material, version: String(read.version), extra };
+  }
+
+  async readCurrent(ref: CredentialRef): Promise<StoredMaterial> {
+    const read = await this.kv.read(ref.path);
+    if (read.kind !== "ok") {
+      throw new CertrotorError("NOT_FOUND", `${this.label}: no current material for ${this.where(ref)}`, {
+        details: { credentialId: ref.credentialId, path: ref.path },
+      });
+    }
+    return this.stored(read, ref);
+  }
+
+  async readPending(ref: CredentialRef): Promise<PendingMaterial | null> {
+    const read = await this.kv.read(ref.path + this.config.pendingSuffix);
+    if (read.kind !== "ok") return null;
+    const stored = this.stored(read, ref, true);
+    const rotationId = stored.material.rotationId;
+    if (!rotationId) {
+      const field = ref.fieldMap?.rotationId ?? "rotationId";
+      throw new CertrotorError(
+        "MATERIAL_INVALID",
+        `${this.label}: pending material of ${this.where(ref, true)} is missing field "${field}"`,
+        {
+          details: { credentialId: ref.credentialId, path: ref.path, field },
+        },
+      );
+    }
+    return { ...stored, rotationId };
+  }
+
+  async writePending(ref: CredentialRef, rotationId: string, material: Material): Promise<StoredMaterial> {
+    const wanted: Material = { ...material, rotationId };
+    for (let round = 1; ; round++) {
+      const current = await this.kv.read(ref.path);
+      if (current.kind === "ok" && rotationIdOf(current.doc, ref) === rotationId) {
+        // Already promoted: staging again must not create a new pending.
+        const stored = this.stored(current, ref);
+        if (sameMaterial(stored.material, wanted)) return stored;
+        throw new CertrotorError(
+          "PENDING_CONFLICT",
+          `${this.label}: rotation "${rotationId}" was already promoted for ${this.where(ref)} with other material`,
+        );
+      }
+      const pending = await this.kv.read(ref.path + this.config.pendingSuffix);
+      if (pending.kind === "ok") {
+        const other = rotationIdOf(pending.doc, ref);
+        if (other !== rotationId) {
+          throw new CertrotorError(
+            "PENDING_CONFLICT",
+            `${this.label}: ${this.where(ref, true)} holds pending material of rotation "${String(other)}"`,
+            {
+              details: {
+                credentialId: ref.credentialId,
+                path: ref.path,
+                rotationId: typeof other === "string" ? other : undefined,
+              },
+            },
+          );
+        }
+        const stored = this.stored(pending, ref, true);
+        if (sameMaterial(stored.material, wanted)) return stored;
+      }
+      const cas = pending.kind === "missing" ? 0 : pending.version;
+      const doc = encodeMaterial(wanted, ref.fieldMap);
+      const version = await this.kv.write(ref.path + this.config.pendingSuffix, doc, cas);
+      if (version !== "cas-mismatch") return { material: wanted, version: String(version), extra: {} };
+      if (round >= 2) {
+        throw new CertrotorError(
+          "CAS_CONFLICT",
+          `${this.label}: ${this.where(ref, true)} changed while staging rotation "${rotationId}"`,
+        );
+      }
+    }
+  }
+
+  async promote(
+    ref: CredentialRef,
+    rotationId: string,
+    expectedCurrentVersion: string,
+  ): Promise<StoredMaterial> {
+    const current = await this.kv.read(ref.path);
+    if (current.kind === "ok" && rotationIdOf(current.doc, ref) === rotationId)
+      return this.finishPromote(ref, rotationId, current);
+    const pending = await this.readPending(ref);
+    if (!pending) {
+      throw new CertrotorError(
+        "NOT_FOUND",
+        `${this.label}: nothing pending for rotation "${rotationId}" of ${this.where(ref)}`,
+        {
+          details: { credentialId: ref.credentialId, path: ref.path },
+        },
+      );
+    }
+    if (pending.rotationId !== rotationId) {
+      throw new CertrotorError(
+        "PENDING_CONFLICT",
+        `${this.label}: ${this.where(ref, true)} holds rotation "${pending.rotationId}", not "${rotationId}"`,
+      );
+    }
+    if (!/^\d+$/.test(expectedCurrentVersion)) {
+      throw new CertrotorError(
+        "CAS_CONFLICT",
+        `${this.label}: "${expectedCurrentVersion}" is not a Vault KV version of ${this.where(ref)}`,
+      );
+    }
+    const cas = Number(expectedCurrentVersion);
+    const extra = current.kind === "ok" ? extraOf(current.doc, ref) : {};
+    const version = await this.kv.write(ref.path, encodeMaterial(pending.material, ref.fieldMap, extra), cas);
+    if (version === "cas-mismatch") {
+      // A lost answer to our own write looks like a mismatch on retry: check who wrote current.
+      const now = await this.kv.read(ref.path);
+      if (now.kind === "ok" && rotationIdOf(now.doc, ref) === rotationId)
+        return this.finishPromote(ref, rotationId, now);
+      const actual = now.kind === "missing" ? "none" : String(now.version);
+      throw new CertrotorError(
+        "CAS_CONFLICT",
+        `${this.label}: current of ${this.where(ref)} is version ${actual}, expected ${expectedCurrentVersion}`,
+        {
+          details: {
+            credentialId: ref.credentialId,
+            path: ref.path,
+            expected: expectedCurrentVersion,
+            actual,
+          },
+        },
+      );
+    }
+    await this.kv.deleteAll(ref.path + this.config.pendingSuffix);
+    return { material: pending.material, version: String(version), extra };
+  }
+
+  /** Current already holds this rotation: clear its pending (if still there) and return current. */
+  private async finishPromote(
+    ref: CredentialRef,
+    rotationId: string,
+    current: Extract<KvRead, { kind: "ok" }>,
+  ): Promise<StoredMaterial> {
+    await this.dropPending(ref, rotationId);
+    return this.stored(current, ref);
+  }
+
+  async dropPending(ref: CredentialRef, rotationId?: string): Promise<void> {
+    const path = ref.path + this.config.pendingSuffix;
+    if (rotationId !== undefined) {
+      const pending = await this.kv.read(path);
+      if (pending.kind === "missing") return;
+      if (pending.kind === "ok" && rotationIdOf(pending.doc, ref) !== rotationId) return;
+    }
+    await this.kv.deleteAll(path);
+  }
+
+  async readPrevious(ref: CredentialRef): Promise<StoredMaterial | null> {
+    const current = await this.kv.read(ref.path);
+    if (current.kind === "missing") return null;
+    const oldest = Math.max(1, current.version - PREVIOUS_LOOKBACK);
+    for (let version = current.version - 1; version >= oldest; version--) {
+      const read = await this.kv.read(ref.path, version);
+      if (read.kind === "ok") return this.stored(read, ref);
+      // Pruned by max_versions (or never written): nothing older survives either.
+      if (read.kind === "missing") return null;
+    }
+    return null;
+  }
+
+  list(options: ListOptions): Promise<ListPage> {
+    return listPage(this.kv, this.config.pendingSuffix, options);
+  }
+
+  close(): Promise<void> {
+    return this.closeClient();
+  }
+}
+
+/** A SecretStore on Vault KV v2. Does not contact Vault until the first call (AppRole logs in then). */
+export async function createVaultStore(
+  name: string,
+  config: VaultStoreConfig,
+  options: VaultStoreOptions = {},
+): Promise<SecretStore> {
+  const label = `vault store "${name}"`;
+  const client = await createVaultClient(config, {
+    label,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const kv = new KvV2(client, config.mount, label);
+  return new VaultStore(name, config, kv, () => client.close());
+}

@@ -1,0 +1,98 @@
+/**
+ * What Vault's HTTP layer puts on the wire (sdk/logical/translate_response.go, sdk/logical/response_util.go):
+ * the success envelope with every key always present, the `{"errors": [...]}` body for status >= 400, and
+ * 204 with an empty body when a handler returns nothing.
+ */
+import { randomUUID } from "node:crypto";
+
+export interface AuthBlock {
+  client_token: string;
+  accessor: string;
+  policies: string[];
+  token_policies: string[];
+  metadata: Record<string, string> | null;
+  lease_duration: number;
+  renewable: boolean;
+  entity_id: string;
+  token_type: "service";
+  orphan: boolean;
+  mfa_requirement: null;
+  num_uses: number;
+}
+
+export interface Envelope {
+  request_id: string;
+  lease_id: string;
+  renewable: boolean;
+  lease_duration: number;
+  data: unknown;
+  wrap_info: null;
+  warnings: string[] | null;
+  auth: AuthBlock | null;
+  mount_type: string;
+}
+
+/** A handler's answer: a status and a JSON body, or no body at all when `body` is undefined. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** A raw (non-JSON) body, e.g. PKI's `ca/pem`. */
+  raw?: { data: string | Buffer; contentType: string };
+}
+
+export interface EnvelopeOptions {
+  mountType?: string;
+  warnings?: string[];
+  auth?: AuthBlock;
+  status?: number;
+}
+
+export function envelope(data: unknown, options: EnvelopeOptions = {}): Envelope {
+  return {
+    request_id: randomUUID(),
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: options.warnings && options.warnings.length > 0 ? options.warnings : null,
+    auth: options.auth ?? null,
+    mount_type: options.mountType ?? "",
+  };
+}
+
+/** 200 with the envelope around `data`. */
+export function ok(data: unknown, options: EnvelopeOptions = {}): Reply {
+  return { status: options.status ?? 200, body: envelope(data, options) };
+}
+
+/** 204, empty body: a write or delete whose handler returned nothing. */
+export function noContent(): Reply {
+  return { status: 204 };
+}
+
+/** A status without a body (`RespondWithStatusCode(nil, req, code)`). */
+export function bare(status: number): Reply {
+  return { status };
+}
+
+/** `{"errors": [...]}` with the status; `errors` is `[]` when there is no message (RespondError). */
+export function fail(status: number, ...messages: string[]): Reply {
+  return { status, body: { errors: messages } };
+}
+
+/** Read or list of something absent: 404 `{"errors":[]}`. */
+export function notFound(): Reply {
+  return fail(404);
+}
+
+/**
+ * `logical.RespondWithStatusCode(resp, req, code)`: a full envelope marshalled by the backend itself, so
+ * the router never fills its mount_type (it stays "").
+ */
+export function rawEnvelope(status: number, data: unknown, warnings?: string[]): Reply {
+  return { status, body: envelope(data, { warnings }) };
+}
+
+/** The go-multierror text Vault ≥ 1.0 puts in a policy denial. */
+export const PERMISSION_DENIED = "1 error occurred:\n\t* permission denied\n\n";
