@@ -97,6 +97,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
       logger: options.logger.child({ credentialId: credential.id }),
       now,
       owner,
+      lockTtlMs: config.worker.rotationLease,
       ...(probeAccountId ? { probeAccountId } : {}),
       ...(options.hooks ? { hooks: options.hooks } : {}),
     };

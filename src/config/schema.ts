@@ -87,7 +87,12 @@ const awsStore = z.strictObject({
       sessionToken: z.string().optional(),
     })
     .optional(),
+  /** Attempts per call, first included; the SDK retries throttling, 5xx and network errors itself. */
   maxAttempts: z.number().int().min(1).max(10).default(3),
+  /** TCP connect timeout per attempt, so an unreachable endpoint fails fast. */
+  connectTimeout: duration.default(3_000),
+  /** Whole-request timeout per attempt. */
+  requestTimeout: duration.default(10_000),
 });
 
 export const storeSchema = z.discriminatedUnion("kind", [fileStore, vaultStore, awsStore]);
@@ -268,6 +273,10 @@ const workerSchema = z.strictObject({
   /** Port of /healthz, /readyz and /metrics (0 = a free port). */
   port: z.number().int().min(0).max(65535).default(9464),
   shutdownTimeout: duration.default(30_000),
+  /** BullMQ job lock: a job whose worker stopped renewing it for this long is stalled and taken over. */
+  jobLockDuration: duration.default(30_000),
+  /** Lease of the per-credential rotation lock (renewed while a rotation runs). */
+  rotationLease: duration.default(60_000),
 });
 
 const schedulesSchema = z.strictObject({

@@ -83,17 +83,15 @@ function validity(opts: SignClientCsrOptions): { notBefore: Date; notAfter: Date
   return { notBefore, notAfter };
 }
 
-/** Signs a client certificate for the CSR after checking the CSR's signature (CSR_INVALID otherwise). */
-export async function signClientCsr(opts: SignClientCsrOptions): Promise<string> {
+function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverAuth"): string {
   const csr = verifyCsr(opts.csrPem, "CSR to sign");
   const caKey = privateKeyObject(opts.caKeyPem, "issuing CA key");
-  const { parts: ca } = parseCertificateDer(
-    certificateDer(opts.caCertPem, "issuing CA certificate"),
-    "issuing CA certificate",
-  );
+  const where = "issuing CA certificate";
+  const { parts: ca } = parseCertificateDer(certificateDer(opts.caCertPem, where), where);
   assertKeyMatchesCertificate(opts.caKeyPem, opts.caCertPem, "issuing CA");
   const caKeyId = ca.extensions.find((ext) => ext.oid === EXT.subjectKeyIdentifier);
   const authorityKeyId = caKeyId ? content(readRoot(caKeyId.value)) : keyIdentifierOf(ca.spki);
+  // keyEncipherment only means something for RSA key transport; RFC 5480 forbids it for EC keys.
   const usages: KeyUsage[] =
     csr.publicKey.asymmetricKeyType === "rsa"
       ? ["digitalSignature", "keyEncipherment"]
@@ -102,20 +100,29 @@ export async function signClientCsr(opts: SignClientCsrOptions): Promise<string>
   const extensions: Extension[] = [
     basicConstraints(false),
     keyUsage(usages),
-    extKeyUsage(["clientAuth"]),
+    extKeyUsage([eku]),
     subjectKeyIdentifier(keyIdentifierOf(csr.spki)),
     authorityKeyIdentifier(authorityKeyId),
     ...(san ? [san] : []),
   ];
-  return issueCertificate(
-    {
-      serial: randomSerial(),
-      issuerDer: ca.subject,
-      subjectDer: csr.subject,
-      spkiDer: csr.spki,
-      ...validity(opts),
-      extensions,
-    },
-    signerFor(caKey),
-  );
+  const template = {
+    serial: randomSerial(),
+    issuerDer: ca.subject,
+    subjectDer: csr.subject,
+    spkiDer: csr.spki,
+  };
+  return issueCertificate({ ...template, ...validity(opts), extensions }, signerFor(caKey));
+}
+
+/**
+ * Signs a client certificate (EKU clientAuth) for the CSR after checking the CSR's signature
+ * (CSR_INVALID otherwise). Subject and SAN extension are copied from the CSR byte for byte.
+ */
+export async function signClientCsr(opts: SignClientCsrOptions): Promise<string> {
+  return signLeaf(opts, "clientAuth");
+}
+
+/** The same for a TLS server certificate (EKU serverAuth): the bank sandbox and tests need one. */
+export async function signServerCsr(opts: SignClientCsrOptions): Promise<string> {
+  return signLeaf(opts, "serverAuth");
 }

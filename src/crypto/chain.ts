@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
+import { decodeKeyUsage, EXT } from "./extensions.js";
 import { formatName } from "./names.js";
 import { certificatesDer } from "./pem.js";
 import { type CertificateParts, certificateParts } from "./structure.js";
@@ -39,14 +40,21 @@ function checkValidity(cert: Cert, now: Date, fail: (why: string) => never): voi
   if (now > cert.parts.notAfter) fail(`"${cert.name}" expired at ${cert.parts.notAfter.toISOString()}`);
 }
 
-/** The certificates among `candidates` that issued `cert` (name/AKI match and a verifying signature). */
+/** The certificates among `candidates` named as `cert`'s issuer whose key verifies `cert`'s signature. */
 function issuersOf(cert: Cert, candidates: readonly Cert[]): Cert[] {
   return candidates.filter(
     (candidate) =>
-      candidate.parts.subject.equals(cert.parts.issuer) &&
-      cert.native.checkIssued(candidate.native) &&
-      cert.native.verify(candidate.native.publicKey),
+      candidate.parts.subject.equals(cert.parts.issuer) && cert.native.verify(candidate.native.publicKey),
   );
+}
+
+/** RFC 5280 §4.2.1.9 and §4.2.1.3: an issuer must be a CA and, when keyUsage is present, allow keyCertSign. */
+function checkIssuer(issuer: Cert, fail: (why: string) => never): void {
+  if (!issuer.native.ca) fail(`issuer "${issuer.name}" is not a CA (basicConstraints CA:true missing)`);
+  const ku = issuer.parts.extensions.find((ext) => ext.oid === EXT.keyUsage);
+  if (ku && !decodeKeyUsage(ku.value).includes("keyCertSign")) {
+    fail(`issuer "${issuer.name}" has a keyUsage without keyCertSign`);
+  }
 }
 
 /**
@@ -83,7 +91,7 @@ export function verifyChain(
           : `no certificate in the chain or CA bundle issued "${current.name}" (issuer "${formatName(current.parts.issuer)}")`,
       );
     }
-    if (!next!.native.ca) fail(`issuer "${next!.name}" is not a CA (basicConstraints CA:true missing)`);
+    checkIssuer(next!, fail);
     if (trusted) {
       checkValidity(trusted, now, fail);
       path.push(trusted.name);

@@ -80,6 +80,7 @@ export function verifyCsr(csrPem: string, where = "CSR"): VerifiedCsr {
   } catch (error) {
     throw invalid("the CSR cannot be parsed", error);
   }
+  assertSupportedKey(publicKey, where);
   let result: { ok: boolean; unsupported?: string };
   try {
     result = verifySignature(parts.signatureAlgorithm, parts.info, publicKey, parts.signature);
@@ -88,6 +89,5 @@ export function verifyCsr(csrPem: string, where = "CSR"): VerifiedCsr {
   }
   if (result.unsupported) throw invalid(`unsupported ${result.unsupported}`);
   if (!result.ok) throw invalid("the CSR signature does not verify with its own public key");
-  assertSupportedKey(publicKey, where);
   return { ...parts, publicKey };
 }

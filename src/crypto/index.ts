@@ -3,7 +3,13 @@
  * Everything here is native node:crypto (OpenSSL) plus a small DER writer/reader of its own.
  */
 export { KEY_TYPES, type KeyType } from "../config/schema.js";
-export { type CreateCaOptions, createCa, type SignClientCsrOptions, signClientCsr } from "./ca.js";
+export {
+  type CreateCaOptions,
+  createCa,
+  type SignClientCsrOptions,
+  signClientCsr,
+  signServerCsr,
+} from "./ca.js";
 export {
   type CreateCsrOptions,
   createCsr,

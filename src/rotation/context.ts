@@ -6,10 +6,11 @@ import type { BankClient } from "../bank/types.js";
 import type { CertificateInfo } from "../crypto/index.js";
 import type { Issuer } from "../issuers/types.js";
 import type { Journal, RotationRecord, StepName } from "../journal/types.js";
-import type { Lease, LockManager } from "../locks/types.js";
+import type { LockManager } from "../locks/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Material, PendingMaterial, SecretStore, StoredMaterial } from "../stores/types.js";
 import type { ResolvedCredential } from "./credentials.js";
+import type { HeldLock } from "./lock.js";
 
 export type Trigger = RotationRecord["trigger"];
 
@@ -42,7 +43,7 @@ export interface RotationState {
   credential: ResolvedCredential;
   trigger: Trigger;
   force: boolean;
-  lease?: Lease;
+  lock?: HeldLock;
   /** Current material as read in plan, with its store version (the CAS token for promote). */
   current?: StoredMaterial;
   currentInfo?: CertificateInfo;

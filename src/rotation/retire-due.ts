@@ -6,6 +6,7 @@ import { toCertrotorError } from "../errors.js";
 import type { Journal, RotationRecord } from "../journal/types.js";
 import type { RotationDeps, RotationOutcome } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
+import { acquireRotationLock } from "./lock.js";
 import { finishRotation, initialState } from "./saga.js";
 
 export type RetireSweepItem =
@@ -18,10 +19,7 @@ export async function retireOne(
   record: RotationRecord,
 ): Promise<RotationOutcome> {
   const state = initialState(credential, record.rotationId, record.trigger, false);
-  state.lease = await deps.locks.acquire(`rotation:${credential.id}`, {
-    ttlMs: deps.lockTtlMs ?? 5 * 60_000,
-    owner: deps.owner ?? `pid-${process.pid}`,
-  });
+  state.lock = await acquireRotationLock(deps, credential.id);
   try {
     const current = await deps.store.readCurrent(credential.ref);
     state.clientId = current.material.clientId || credential.clientId;
@@ -30,7 +28,7 @@ export async function retireOne(
     if (record.oldFingerprint) state.oldFingerprint = record.oldFingerprint;
     return await finishRotation(deps, state);
   } finally {
-    await state.lease.release().catch(() => undefined);
+    await state.lock.release();
   }
 }
 

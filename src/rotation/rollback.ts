@@ -6,6 +6,7 @@ import { type CertrotorError, isCertrotorError } from "../errors.js";
 import type { RotationRecord } from "../journal/types.js";
 import type { RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
+import { acquireRotationLock } from "./lock.js";
 
 export interface RollbackResult {
   /** The rotation had already promoted: nothing was undone (the new material is current). */
@@ -21,10 +22,7 @@ export async function rollbackRotation(
   rotationId: string,
   failure: CertrotorError,
 ): Promise<RollbackResult> {
-  const lease = await deps.locks.acquire(`rotation:${credential.id}`, {
-    ttlMs: deps.lockTtlMs ?? 5 * 60_000,
-    owner: deps.owner ?? `pid-${process.pid}`,
-  });
+  const lock = await acquireRotationLock(deps, credential.id);
   try {
     const current = await deps.store.readCurrent(credential.ref).catch((error: unknown) => {
       if (isCertrotorError(error, "NOT_FOUND")) return null;
@@ -70,6 +68,6 @@ export async function rollbackRotation(
       : null;
     return { promoted: false, ...(unbound ? { unbound } : {}), droppedPending: ours !== null, record: updated };
   } finally {
-    await lease.release().catch(() => undefined);
+    await lock.release();
   }
 }

@@ -66,7 +66,7 @@ async function audit(deps: RotationDeps, state: RotationState, action: AuditActi
 }
 
 async function enterStep(deps: RotationDeps, state: RotationState, step: StepName): Promise<void> {
-  await state.lease?.renew();
+  await state.lock?.lease.check();
   state.record = await deps.journal.update(state.rotationId, { step });
   deps.logger.debug({ step }, "step started");
   await deps.hooks?.at(`${step}:start`, state);
@@ -187,7 +187,7 @@ export async function runRotationAttempt(
     }
     throw coded;
   } finally {
-    await state.lease?.release().catch(() => undefined);
+    await state.lock?.release();
   }
 }
 

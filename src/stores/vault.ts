@@ -47,6 +47,15 @@ function extraOf(doc: unknown, ref: CredentialRef): Record<string, unknown> {
   return Object.fromEntries(Object.entries(doc).filter(([key]) => !managed.has(key)));
 }
 
+/** The stored document: managed fields under their mapped names, unmanaged keys verbatim (any JSON type). */
+function documentOf(
+  material: Material,
+  ref: CredentialRef,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return { ...extra, ...encodeMaterial(material, ref.fieldMap) };
+}
+
 class VaultStore implements SecretStore {
   readonly kind = "vault" as const;
   private readonly label: string;
@@ -134,9 +143,11 @@ class VaultStore implements SecretStore {
         if (sameMaterial(stored.material, wanted)) return stored;
       }
       const cas = pending.kind === "missing" ? 0 : pending.version;
-      const doc = encodeMaterial(wanted, ref.fieldMap);
+      // The pending document carries current's unmanaged keys, so it reads as what promote will write.
+      const extra = current.kind === "ok" ? extraOf(current.doc, ref) : {};
+      const doc = documentOf(wanted, ref, extra);
       const version = await this.kv.write(ref.path + this.config.pendingSuffix, doc, cas);
-      if (version !== "cas-mismatch") return { material: wanted, version: String(version), extra: {} };
+      if (version !== "cas-mismatch") return { material: wanted, version: String(version), extra };
       if (round >= 2) {
         throw new CertrotorError(
           "CAS_CONFLICT",
@@ -178,7 +189,7 @@ class VaultStore implements SecretStore {
     }
     const cas = Number(expectedCurrentVersion);
     const extra = current.kind === "ok" ? extraOf(current.doc, ref) : {};
-    const version = await this.kv.write(ref.path, encodeMaterial(pending.material, ref.fieldMap, extra), cas);
+    const version = await this.kv.write(ref.path, documentOf(pending.material, ref, extra), cas);
     if (version === "cas-mismatch") {
       // A lost answer to our own write looks like a mismatch on retry: check who wrote current.
       const now = await this.kv.read(ref.path);

@@ -4,16 +4,12 @@
  */
 import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
 import type { RotationDeps, RotationOutcome, RotationState } from "../context.js";
+import { acquireRotationLock } from "../lock.js";
 import { decideRenewal } from "../policy.js";
-
-const DEFAULT_LOCK_TTL_MS = 5 * 60_000;
 
 export async function plan(deps: RotationDeps, state: RotationState, resuming: boolean): Promise<RotationOutcome | null> {
   const { credential } = state;
-  state.lease = await deps.locks.acquire(`rotation:${credential.id}`, {
-    ttlMs: deps.lockTtlMs ?? DEFAULT_LOCK_TTL_MS,
-    owner: deps.owner ?? `pid-${process.pid}`,
-  });
+  state.lock = await acquireRotationLock(deps, credential.id);
   const where = `store "${credential.store}" current material of credential "${credential.id}"`;
   const current = await deps.store.readCurrent(credential.ref);
   state.current = current;

@@ -1,0 +1,95 @@
+/**
+ * The `rotate` job: one attempt of the saga per job attempt. BullMQ retries with the expiry-aware backoff;
+ * after the last attempt (or a final error) the rotation is rolled back and one notify job is added.
+ * A LOCKED credential (a stalled predecessor's lease has not run out yet) is retried later without
+ * spending an attempt.
+ */
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { type CertrotorError, isCertrotorError, toCertrotorError } from "../src/errors.js";
+import type { Producer } from "../src/queue/producer.js";
+import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
+import type { RotationHooks } from "../src/rotation/context.js";
+import { rollbackRotation } from "../src/rotation/rollback.js";
+import { runRotationAttempt } from "../src/rotation/saga.js";
+import type { Runtime } from "../src/runtime.js";
+
+/** How long a LOCKED job waits before it looks again. */
+export const LOCKED_RETRY_MS = 5_000;
+
+export interface RotateResult {
+  status: string;
+  rotationId: string;
+  newFingerprint?: string;
+  retireDueAt?: string;
+}
+
+function progressHooks(job: Job): RotationHooks {
+  return {
+    async at(point) {
+      const [step, phase] = point.split(":");
+      if (phase === "start") await job.updateProgress({ step, at: Date.now() });
+    },
+  };
+}
+
+async function failForGood(runtime: Runtime, producer: Producer, data: RotateJobData, error: CertrotorError): Promise<never> {
+  const credential = await runtime.credential(data.credentialId);
+  const deps = runtime.depsFor(credential);
+  const started = (await deps.journal.get(data.rotationId)) !== null;
+  if (started) await rollbackRotation(deps, credential, data.rotationId, error);
+  const record = await deps.journal.get(data.rotationId);
+  await producer.enqueueNotify({
+    kind: error.code === "SLOTS_FULL" ? "slots-full" : started && record?.step === "verify" ? "verify-failed-rolled-back" : "rotation-failed",
+    episode: data.rotationId,
+    credentialId: data.credentialId,
+    clientId: credential.clientId,
+    rotationId: data.rotationId,
+    ...(record?.step ? { step: record.step } : {}),
+    ...(record?.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
+    ...(data.notAfter ? { notAfter: data.notAfter } : {}),
+    errorCode: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    at: new Date().toISOString(),
+  });
+  throw new UnrecoverableError(error.toSafeString());
+}
+
+export function createRotateProcessor(runtime: Runtime, producer: Producer) {
+  return async (job: Job, token?: string): Promise<RotateResult> => {
+    const data = rotateJobData.parse(job.data);
+    let error: CertrotorError;
+    try {
+      const resolved = await runtime.credential(data.credentialId);
+      const credential = data.unbindStale ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } } : resolved;
+      const deps = { ...runtime.depsFor(credential), hooks: progressHooks(job) };
+      const outcome = await runRotationAttempt(deps, credential, {
+        rotationId: data.rotationId,
+        trigger: data.trigger,
+        force: data.trigger !== "schedule",
+      });
+      if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
+      if (outcome.status === "retire-due") {
+        await producer.enqueueRetire(
+          { credentialId: data.credentialId, rotationId: data.rotationId },
+          outcome.retireDueAt.getTime() - Date.now(),
+        );
+      }
+      return {
+        status: outcome.status,
+        rotationId: data.rotationId,
+        ...(outcome.record.newFingerprint ? { newFingerprint: outcome.record.newFingerprint } : {}),
+        ...(outcome.status === "retire-due" ? { retireDueAt: outcome.retireDueAt.toISOString() } : {}),
+      };
+    } catch (thrown) {
+      error = toCertrotorError(thrown);
+    }
+    if (isCertrotorError(error, "LOCKED") && token) {
+      await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    const maxAttempts = job.opts.attempts ?? 1;
+    if (!error.retryable || job.attemptsMade + 1 >= maxAttempts) return failForGood(runtime, producer, data, error);
+    throw new Error(error.toSafeString());
+  };
+}

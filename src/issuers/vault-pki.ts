@@ -1,0 +1,69 @@
+/**
+ * Vault PKI as an issuer: `POST <mount>/sign/<role>` with the CSR, over the shared Vault client (auth,
+ * renewal, TLS trust, retries and error mapping live there). The CN is taken from the CSR; the role
+ * decides what it allows.
+ */
+import type { IssuerConfig } from "../config/schema.js";
+import { formatName, verifyCsr } from "../crypto/index.js";
+import { CertrotorError } from "../errors.js";
+import { createVaultClient, isVaultStatus, type VaultClient } from "../stores/vault-client.js";
+import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
+
+type VaultPkiConfig = Extract<IssuerConfig, { kind: "vault-pki" }>;
+
+function commonNameOf(subject: string): string | undefined {
+  return /(?:^|,)CN=((?:\\,|[^,])+)/.exec(subject)?.[1]?.replaceAll("\\,", ",");
+}
+
+function asString(value: unknown, field: string, name: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new CertrotorError("ISSUER_FAILED", `issuer "${name}": Vault's sign answer has no "${field}"`);
+  }
+  return value;
+}
+
+export async function createVaultPkiIssuer(name: string, config: VaultPkiConfig, client?: VaultClient): Promise<Issuer> {
+  const vault = client ?? (await createVaultClient(config, { label: `vault-pki issuer "${name}"` }));
+  let caPem: string | undefined;
+  return {
+    kind: "vault-pki",
+    name,
+    async issue(request: IssueRequest): Promise<IssuedCertificate> {
+      const { csrPem } = request;
+      // The CSR's subject is what we sign; pass its CN because Vault requires common_name unless the role
+      // uses the CSR's. Other attributes come from the CSR when the role has use_csr_* set.
+      const cn = commonNameOf(formatName(verifyCsr(csrPem, `issuer "${name}" CSR`).subject));
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = await vault.request("POST", `${config.mount}/sign/${config.role}`, {
+          csr: csrPem,
+          ...(cn ? { common_name: cn } : {}),
+          format: "pem",
+          ...(config.ttl ? { ttl: `${Math.floor(config.ttl / 1000)}s` } : {}),
+        });
+      } catch (error) {
+        if (isVaultStatus(error, 400)) {
+          throw new CertrotorError("ISSUER_FAILED", `issuer "${name}": Vault refused to sign: ${error.errors.join("; ")}`, {
+            cause: error,
+            retryable: false,
+          });
+        }
+        throw error;
+      }
+      const data = (body?.data ?? {}) as Record<string, unknown>;
+      const certPem = asString(data.certificate, "certificate", name);
+      const issuing = asString(data.issuing_ca, "issuing_ca", name);
+      const chain = Array.isArray(data.ca_chain) ? (data.ca_chain as unknown[]).filter((c): c is string => typeof c === "string") : [issuing];
+      caPem = chain.at(-1) ?? issuing;
+      return { certPem: `${certPem.trim()}\n`, chainPem: `${chain.map((c) => c.trim()).join("\n")}\n` };
+    },
+    async trustBundle(): Promise<string> {
+      if (caPem) return caPem;
+      const body = await vault.request("GET", `${config.mount}/cert/ca`);
+      caPem = asString((body?.data as Record<string, unknown> | undefined)?.certificate, "certificate", name);
+      return caPem;
+    },
+    close: () => vault.close(),
+  };
+}
+

@@ -1,0 +1,115 @@
+/**
+ * The worker process: BullMQ workers for scan, rotate, retire and notify, the cron schedulers, the
+ * health server, and a graceful shutdown that finishes (or releases) the current steps within a bound.
+ */
+import { type MinimalJob, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { createNotifyProcessor } from "../../jobs/notify.js";
+import { createRetireProcessor } from "../../jobs/retire.js";
+import { createRotateProcessor } from "../../jobs/rotate.js";
+import { createScanProcessor } from "../../jobs/scan.js";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/logger.js";
+import { retryDelay } from "../rotation/backoff.js";
+import { findConfigured } from "../rotation/credentials.js";
+import { createRuntime, type Runtime } from "../runtime.js";
+import { startHealthServer } from "../worker/health.js";
+import { assertRedisReachable, producerConnection, workerConnection } from "./connection.js";
+import { QUEUES } from "./names.js";
+import type { RotateJobData } from "./payloads.js";
+import { createProducer, type Producer } from "./producer.js";
+
+export interface WorkerOptions {
+  logger: Logger;
+  now?: () => Date;
+  /** Port override (tests pass 0). */
+  port?: number;
+  host?: string;
+  /** Do not create the cron schedulers (tests that add jobs by hand). */
+  schedules?: boolean;
+}
+
+export interface WorkerHandle {
+  readonly runtime: Runtime;
+  readonly producer: Producer;
+  readonly port: number;
+  /** Finish or release the current jobs (bounded by worker.shutdownTimeout), close everything. */
+  stop(): Promise<void>;
+}
+
+/** Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far). */
+function backoffFor(config: Config) {
+  return (attemptsMade: number, _type: string | undefined, _error: Error | undefined, job: Job | undefined): number => {
+    const data = job?.data as RotateJobData | undefined;
+    const policy = (data && findConfigured(config, data.credentialId)?.policy) ?? config.renewal;
+    const notAfter = data?.notAfter ? new Date(data.notAfter) : new Date(Date.now() + 365 * 86_400_000);
+    return retryDelay({ attempt: Math.max(1, attemptsMade), policy, notAfter, now: new Date() }) ?? policy.backoff;
+  };
+}
+
+export async function startWorker(config: Readonly<Config>, options: WorkerOptions): Promise<WorkerHandle> {
+  const { logger } = options;
+  await assertRedisReachable(config.worker.redisUrl);
+  const stateConnection: Redis = workerConnection(config.worker.redisUrl);
+  const producerConn = producerConnection(config.worker.redisUrl);
+  for (const conn of [stateConnection, producerConn]) conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
+  const runtime = await createRuntime(config, { logger, redis: stateConnection, ...(options.now ? { now: options.now } : {}) });
+  const prefix = config.worker.queuePrefix;
+  const producer = createProducer(producerConn, prefix);
+  if (options.schedules !== false) await producer.upsertSchedules(config);
+
+  const common = {
+    connection: workerConnection(config.worker.redisUrl),
+    prefix,
+    lockDuration: config.worker.jobLockDuration,
+    stalledInterval: Math.max(1_000, Math.floor(config.worker.jobLockDuration / 2)),
+    maxStalledCount: 3,
+  };
+  const workers = [
+    new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer), {
+      ...common,
+      concurrency: config.worker.concurrency,
+      settings: { backoffStrategy: backoffFor(config) },
+    }),
+    new Worker(QUEUES.scan, createScanProcessor(runtime, producer), { ...common, concurrency: 1 }),
+    new Worker(QUEUES.retire, createRetireProcessor(runtime, producer), { ...common, concurrency: 2 }),
+    new Worker(QUEUES.notify, createNotifyProcessor(runtime), { ...common, concurrency: 4 }),
+  ];
+  for (const worker of workers) {
+    worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
+    worker.on("failed", (job, error) =>
+      logger.warn({ queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message }, "job failed"),
+    );
+  }
+
+  const health = await startHealthServer(options.port ?? config.worker.port, options.host ?? "0.0.0.0", {
+    async ready() {
+      const checks: Record<string, string> = {};
+      const pong = await producerConn.ping().catch((e: unknown) => (e instanceof Error ? e.message : "error"));
+      checks.redis = pong === "PONG" ? "ok" : `unreachable: ${pong}`;
+      checks.stores = runtime.stores.size > 0 ? `${runtime.stores.size} configured` : "none configured";
+      checks.banks = runtime.banks.size > 0 ? `${runtime.banks.size} configured` : "none configured";
+      return { ok: pong === "PONG" && runtime.stores.size > 0 && runtime.banks.size > 0, checks };
+    },
+  });
+  logger.info({ port: health.port, concurrency: config.worker.concurrency, prefix }, "worker started");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const closing = Promise.all(workers.map((w) => w.close()));
+      const bound = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.worker.shutdownTimeout).unref());
+      if ((await Promise.race([closing, bound])) === "timeout") {
+        logger.warn("shutdown bound reached: releasing running jobs to other workers");
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
+      await health.app.close();
+      await producer.close();
+      await runtime.close();
+      await Promise.all([stateConnection.quit(), producerConn.quit(), common.connection.quit()].map((p) => p.catch(() => undefined)));
+      logger.info("worker stopped");
+    })();
+    return stopping;
+  };
+  return { runtime, producer, port: health.port, stop };
+}

@@ -1,0 +1,132 @@
+/**
+ * File primitives of the local state directory (file journal, file locks), for several processes on one
+ * host sharing it:
+ * - names: any key becomes a safe file name (bytes outside [A-Za-z0-9_-] become %XX, so `/`, `.` and
+ *   `..` never reach the file system as themselves);
+ * - createExclusive: write a temp file, then link(2) it into place — the file appears complete or not at
+ *   all, and only one creator wins (O_EXCL semantics without a window where it exists but is empty);
+ * - replaceAtomic: temp + fsync + rename, so a reader sees the old or the new content, never a mix;
+ * - appendLine: one write(2) with O_APPEND, which Linux performs as a single atomic seek-and-write on a
+ *   local file system, so lines of concurrent writers never interleave.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { CertrotorError } from "../errors.js";
+
+const MAX_NAME = 180;
+
+/** A file-name stem for `key`: reversible for short keys, hashed-suffix for very long ones. */
+export function safeName(key: string): string {
+  let out = "";
+  for (const byte of Buffer.from(key, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  if (out.length <= MAX_NAME) return out;
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, 32);
+  return `${out.slice(0, MAX_NAME - 33)}~${digest}`;
+}
+
+/** STATE_UNAVAILABLE for a failed file-system call, naming the action and file (never file contents). */
+export function stateError(action: string, file: string, error: unknown): CertrotorError {
+  if (error instanceof CertrotorError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? "error";
+  return new CertrotorError("STATE_UNAVAILABLE", `state dir: could not ${action} ${file}: ${code}`, {
+    cause: error,
+    details: { file, errno: code },
+  });
+}
+
+export function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw stateError("create directory", dir, error);
+  }
+}
+
+/** A unique temp path beside `file` (same directory, so link and rename stay on one file system). */
+export function tempBeside(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+}
+
+async function writeDurable(path: string, text: string): Promise<void> {
+  const handle = await open(path, "wx", 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The text of `file`, or undefined when it does not exist. */
+export async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return undefined;
+    throw stateError("read", file, error);
+  }
+}
+
+/** Creates `file` holding `text` unless it exists; true when this call created it. */
+export async function createExclusive(file: string, text: string): Promise<boolean> {
+  const temp = tempBeside(file);
+  try {
+    await writeDurable(temp, text);
+    await link(temp, file);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === "EEXIST") return false;
+    throw stateError("create", file, error);
+  } finally {
+    await unlink(temp).catch(() => undefined); // the temp name is ours alone; absent is fine
+  }
+}
+
+/** Replaces (or creates) `file` with `text` atomically. */
+export async function replaceAtomic(file: string, text: string): Promise<void> {
+  const temp = tempBeside(file);
+  try {
+    await writeDurable(temp, text);
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw stateError("write", file, error);
+  }
+}
+
+/**
+ * Appends one line (a trailing newline is added) with a single O_APPEND write. With `create: false` the
+ * file must already exist (false is returned when it does not), so an append never resurrects a file
+ * that was pruned.
+ */
+export async function appendLine(file: string, line: string, create = true): Promise<boolean> {
+  const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, flags, 0o600);
+    await handle.write(`${line}\n`);
+    return true;
+  } catch (error) {
+    if (!create && errnoOf(error) === "ENOENT") return false;
+    throw stateError("append to", file, error);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Removes `file`; absent is success. */
+export async function removeFile(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw stateError("remove", file, error);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Maps failures of AWS Secrets Manager calls to certrotor's error codes. Works on what the SDK throws (an
+ * error whose `name` is the AWS error code, with `$metadata.httpStatusCode`, or a Node network error with a
+ * `code`) without importing SDK types, so nothing of the SDK leaks past the adapter.
+ *
+ * Messages keep AWS's own text for refusals (an operator needs "is not authorized to perform:
+ * secretsmanager:GetSecretValue on resource: ...") but never anything that could be a secret: configured
+ * keys and tokens are scrubbed from it, and it is cut to one line.
+ */
+import { CertrotorError, type ErrorCode } from "../errors.js";
+
+/** A failed call, as the adapter sees it before mapping. */
+export class AwsCallFailure extends Error {
+  constructor(
+    /** The AWS error code (`ResourceNotFoundException`), or the network error code (`ECONNREFUSED`). */
+    readonly awsCode: string,
+    readonly operation: string,
+    readonly status: number | undefined,
+    readonly requestId: string | undefined,
+    readonly awsMessage: string,
+    options: { cause: unknown },
+  ) {
+    super(`${operation}: ${awsCode}`, options);
+    this.name = "AwsCallFailure";
+  }
+}
+
+interface SdkLikeError {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+}
+
+export function toCallFailure(operation: string, error: unknown): AwsCallFailure {
+  const e = (typeof error === "object" && error !== null ? error : {}) as SdkLikeError;
+  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
+  const requestId = typeof e.$metadata?.requestId === "string" ? e.$metadata.requestId : undefined;
+  // Network errors keep their Node code (ECONNREFUSED); service errors carry the AWS code as `name`.
+  const code =
+    typeof e.code === "string" && status === undefined
+      ? e.code
+      : typeof e.name === "string"
+        ? e.name
+        : "Error";
+  const message = typeof e.message === "string" ? e.message : String(error);
+  return new AwsCallFailure(code, operation, status, requestId, message, { cause: error });
+}
+
+export function isAwsCode(error: unknown, ...codes: string[]): error is AwsCallFailure {
+  return error instanceof AwsCallFailure && codes.includes(error.awsCode);
+}
+
+const DENIED = new Set([
+  "AccessDeniedException",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "MissingAuthenticationTokenException",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "CredentialsProviderError",
+  "DecryptionFailure",
+]);
+
+const UNAVAILABLE = new Set([
+  "ThrottlingException",
+  "LimitExceededException",
+  "TooManyRequestsException",
+  "InternalServiceError",
+  "InternalFailure",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "TimeoutError",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+export interface FailureContext {
+  store: string;
+  path?: string;
+  /** Strings that must never appear in a message (configured secret key, session token). */
+  scrub: readonly string[];
+}
+
+/** AWS's text, one line, bounded, with anything configured as secret cut out. */
+export function safeAwsMessage(text: string, scrub: readonly string[]): string {
+  let safe = text.replace(/\s+/g, " ").trim();
+  for (const secret of scrub) if (secret.length > 0) safe = safe.split(secret).join("[redacted]");
+  return safe.length > 400 ? `${safe.slice(0, 400)}…` : safe;
+}
+
+function codeFor(failure: AwsCallFailure): ErrorCode {
+  if (failure.awsCode === "ResourceNotFoundException") return "NOT_FOUND";
+  if (DENIED.has(failure.awsCode)) return "ACCESS_DENIED";
+  if (UNAVAILABLE.has(failure.awsCode) || (failure.status !== undefined && failure.status >= 500)) {
+    return "STORE_UNAVAILABLE";
+  }
+  if (failure.awsCode === "InvalidNextTokenException") return "BAD_ARGUMENT";
+  return "INTERNAL";
+}
+
+/** The CertrotorError for a failed call; anything else passes through `toCertrotorError`-style. */
+export function mapAwsFailure(error: unknown, context: FailureContext): CertrotorError {
+  if (error instanceof CertrotorError) return error;
+  if (!(error instanceof AwsCallFailure)) {
+    return new CertrotorError(
+      "INTERNAL",
+      `AWS Secrets Manager store "${context.store}" failed unexpectedly`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const code = codeFor(error);
+  const where = context.path === undefined ? "" : ` on "${context.path}"`;
+  const aws = safeAwsMessage(error.awsMessage, context.scrub);
+  const prefix = `AWS Secrets Manager store "${context.store}": ${error.operation}${where}`;
+  const message =
+    code === "NOT_FOUND"
+      ? `${prefix}: the secret does not exist (${aws})`
+      : code === "ACCESS_DENIED"
+        ? `${prefix} was refused: ${error.awsCode}: ${aws}`
+        : code === "STORE_UNAVAILABLE"
+          ? `${prefix} failed: the service is unavailable (${error.awsCode}${error.status ? ` ${error.status}` : ""})`
+          : code === "BAD_ARGUMENT"
+            ? `${prefix}: the list cursor is not valid for this store`
+            : `${prefix} was rejected: ${error.awsCode}: ${aws}`;
+  const hint =
+    code === "ACCESS_DENIED"
+      ? `check the credentials and that the IAM policy allows secretsmanager:${error.operation} on the secret`
+      : code === "STORE_UNAVAILABLE"
+        ? "check the endpoint, the network path to it, and the service's health; the call is retried"
+        : undefined;
+  return new CertrotorError(code, message, {
+    cause: error,
+    ...(hint ? { hint } : {}),
+    details: {
+      store: context.store,
+      operation: error.operation,
+      path: context.path,
+      awsCode: error.awsCode,
+      httpStatus: error.status,
+      requestId: error.requestId,
+    },
+  });
+}

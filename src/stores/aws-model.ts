@@ -1,0 +1,92 @@
+/**
+ * The SDK-free parts of the AWS store: how a rotation id becomes a ClientRequestToken, how a SecretString
+ * becomes a document, and how list options become ListSecrets filters.
+ */
+import { createHash } from "node:crypto";
+import { CertrotorError } from "../errors.js";
+import type { CredentialRef, ListOptions } from "./types.js";
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** AWS accepts ClientRequestToken (and so VersionId) of 32–64 characters. */
+const USABLE_AS_TOKEN = /^[\x21-\x7e]{32,64}$/;
+
+/**
+ * The ClientRequestToken (and so the VersionId) of a rotation's pending version. A rotation id that is already
+ * 32–64 printable characters (a UUID is 36) is used as is, so the VersionId shows which rotation staged it;
+ * any other id becomes `certrotor-` + the first 54 hex digits of SHA-256(rotation id): 64 characters,
+ * deterministic, so a retried stage sends the same token.
+ */
+export function clientRequestToken(rotationId: string): string {
+  return USABLE_AS_TOKEN.test(rotationId) ? rotationId : `certrotor-${sha256Hex(rotationId).slice(0, 54)}`;
+}
+
+/**
+ * The token when one rotation stages a second, different document before promote: AWS refuses a token reused
+ * with other data, so this one is derived from the rotation id and the document (a retry of the same document
+ * sends the same token again).
+ */
+export function overwriteToken(rotationId: string, doc: string): string {
+  return `certrotor-${sha256Hex(`${rotationId}\n${sha256Hex(doc)}`).slice(0, 54)}`;
+}
+
+function invalid(ref: CredentialRef, problem: string): CertrotorError {
+  return new CertrotorError(
+    "MATERIAL_INVALID",
+    `stored material of credential "${ref.credentialId}" at "${ref.path}" ${problem}`,
+    { details: { credentialId: ref.credentialId, path: ref.path } },
+  );
+}
+
+/** The JSON document in a SecretString; MATERIAL_INVALID (never echoing the value) otherwise. */
+export function parseDocument(ref: CredentialRef, secretString: string | undefined): Record<string, unknown> {
+  if (secretString === undefined) {
+    throw invalid(ref, "is a binary secret (SecretBinary), expected a JSON SecretString");
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(secretString);
+  } catch {
+    throw invalid(ref, "is not valid JSON");
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw invalid(ref, "is not a JSON object");
+  return doc as Record<string, unknown>;
+}
+
+/** The rotation id a stored document names, or undefined (not JSON, or not staged by certrotor). */
+export function rotationIdOf(secretString: string | undefined, ref: CredentialRef): string | undefined {
+  if (secretString === undefined) return undefined;
+  try {
+    const doc: unknown = JSON.parse(secretString);
+    const value =
+      doc !== null && typeof doc === "object"
+        ? (doc as Record<string, unknown>)[ref.fieldMap?.rotationId ?? "rotationId"]
+        : undefined;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What ListSecrets accepts as a filter value (API_Filter); others are filtered on our side only. */
+const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.\-!]{1,512}$/;
+const usable = (value: string): boolean => FILTER_VALUE.test(value) && !value.startsWith("!"); // "!" negates
+
+/**
+ * Server-side narrowing for ListSecrets. The service matches prefixes of the name and of any tag key / any tag
+ * value independently, so the caller still checks the exact name prefix and the exact key=value pair.
+ */
+export function listFilters(
+  options: ListOptions,
+): Array<{ Key: "name" | "tag-key" | "tag-value"; Values: string[] }> | undefined {
+  const filters: Array<{ Key: "name" | "tag-key" | "tag-value"; Values: string[] }> = [];
+  if (options.prefix !== undefined && usable(options.prefix))
+    filters.push({ Key: "name", Values: [options.prefix] });
+  if (options.tag !== undefined && usable(options.tag.key))
+    filters.push({ Key: "tag-key", Values: [options.tag.key] });
+  if (options.tag?.value !== undefined && usable(options.tag.value)) {
+    filters.push({ Key: "tag-value", Values: [options.tag.value] });
+  }
+  return filters.length > 0 ? filters : undefined;
+}
