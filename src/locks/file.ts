@@ -109,7 +109,8 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
   async function stateOf(key: string, nonce: string, token: number): Promise<LeaseState> {
     const { lock, fence } = paths(key);
     const current = parseLock(await readText(lock));
-    if (!current || current.nonce !== nonce || current.token !== token || current.expiresAt <= now()) return "lost";
+    if (!current || current.nonce !== nonce || current.token !== token || current.expiresAt <= now())
+      return "lost";
     return (await readFence(fence)) === token ? "held" : "superseded";
   }
 
@@ -124,7 +125,11 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
       if (!isStale(holder, now())) throw lockedError(key, holder!.owner, holder!.expiresAt - now());
       if (!(await removeIfUnchanged(lock, raw))) {
         const fresh = parseLock(await readText(lock));
-        throw lockedError(key, fresh?.owner ?? "another process", fresh ? fresh.expiresAt - now() : undefined);
+        throw lockedError(
+          key,
+          fresh?.owner ?? "another process",
+          fresh ? fresh.expiresAt - now() : undefined,
+        );
       }
     }
     throw lockedError(key, "another process", undefined);
@@ -133,7 +138,14 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
   async function acquire(key: string, { ttlMs, owner }: AcquireOptions): Promise<Lease> {
     await ensureDir(dir);
     const { lock, fence } = paths(key);
-    const content: LockFile = { owner, token: 0, nonce: randomUUID(), pid: process.pid, host: HOST, expiresAt: now() + ttlMs };
+    const content: LockFile = {
+      owner,
+      token: 0,
+      nonce: randomUUID(),
+      pid: process.pid,
+      host: HOST,
+      expiresAt: now() + ttlMs,
+    };
     await win(key, content);
     // We hold the lock file, so no one else writes the fence now.
     content.token = (await readFence(fence)) + 1;

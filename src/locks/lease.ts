@@ -26,14 +26,19 @@ export interface LeaseFields {
 
 export function lockLost(key: string, owner: string, token: number, state: LeaseState): CertrotorError {
   const why = state === "superseded" ? "a newer fencing token was issued" : "it expired or was taken over";
-  return new CertrotorError("LOCK_LOST", `lock "${key}" is no longer held by "${owner}" (token ${token}): ${why}`, {
-    details: { key, owner, token },
-    hint: "renew the lease more often than its ttl, or raise the ttl",
-  });
+  return new CertrotorError(
+    "LOCK_LOST",
+    `lock "${key}" is no longer held by "${owner}" (token ${token}): ${why}`,
+    {
+      details: { key, owner, token },
+      hint: "renew the lease more often than its ttl, or raise the ttl",
+    },
+  );
 }
 
 export function lockedError(key: string, holder: string, expiresInMs: number | undefined): CertrotorError {
-  const expiry = expiresInMs === undefined ? "" : ` (lease ends in ${Math.max(0, Math.ceil(expiresInMs / 1000))}s)`;
+  const expiry =
+    expiresInMs === undefined ? "" : ` (lease ends in ${Math.max(0, Math.ceil(expiresInMs / 1000))}s)`;
   return new CertrotorError("LOCKED", `lock "${key}" is held by "${holder}"${expiry}`, {
     details: { key, holder },
   });

@@ -58,11 +58,18 @@ function stateOf(reply: unknown): LeaseState {
 /** A LockManager on a caller-owned ioredis connection; `close()` leaves the connection open. */
 export function createRedisLockManager(redis: Redis, opts: RedisLockOptions): LockManager {
   const now = opts.now ?? Date.now;
-  const keysOf = (key: string): [string, string] => [`${opts.prefix}held:{${key}}`, `${opts.prefix}fence:{${key}}`];
+  const keysOf = (key: string): [string, string] => [
+    `${opts.prefix}held:{${key}}`,
+    `${opts.prefix}fence:{${key}}`,
+  ];
 
   async function acquire(key: string, { ttlMs, owner }: AcquireOptions): Promise<Lease> {
     const keys = keysOf(key);
-    const reply = (await ACQUIRE.run(redis, keys, [owner, Math.max(1, Math.ceil(ttlMs))])) as [number, string, number];
+    const reply = (await ACQUIRE.run(redis, keys, [owner, Math.max(1, Math.ceil(ttlMs))])) as [
+      number,
+      string,
+      number,
+    ];
     const [token, held, pttl] = reply;
     if (token === 0) {
       const holder = held.slice(held.indexOf(":") + 1);
@@ -72,7 +79,8 @@ export function createRedisLockManager(redis: Redis, opts: RedisLockOptions): Lo
     return createLease(
       { key, owner, token, ttlMs, now },
       {
-        renew: async (ttl) => stateOf(await RENEW.run(redis, [keys[0]], [value, Math.max(1, Math.ceil(ttl))])),
+        renew: async (ttl) =>
+          stateOf(await RENEW.run(redis, [keys[0]], [value, Math.max(1, Math.ceil(ttl))])),
         release: async () => {
           await RELEASE.run(redis, [keys[0]], [value]);
         },
