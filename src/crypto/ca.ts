@@ -11,6 +11,7 @@ import { content, readRoot } from "./der.js";
 import {
   authorityKeyIdentifier,
   basicConstraints,
+  decodeBasicConstraints,
   EXT,
   type Extension,
   extKeyUsage,
@@ -89,6 +90,13 @@ function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverAuth"):
   const where = "issuing CA certificate";
   const { parts: ca } = parseCertificateDer(certificateDer(opts.caCertPem, where), where);
   assertKeyMatchesCertificate(opts.caKeyPem, opts.caCertPem, "issuing CA");
+  const bc = ca.extensions.find((ext) => ext.oid === EXT.basicConstraints);
+  if (!bc || !decodeBasicConstraints(bc.value).ca) {
+    throw new CertrotorError(
+      "CERT_INVALID",
+      `${where}: the issuing certificate is not a CA (basicConstraints CA:true)`,
+    );
+  }
   const caKeyId = ca.extensions.find((ext) => ext.oid === EXT.subjectKeyIdentifier);
   const authorityKeyId = caKeyId ? content(readRoot(caKeyId.value)) : keyIdentifierOf(ca.spki);
   // keyEncipherment only means something for RSA key transport; RFC 5480 forbids it for EC keys.

@@ -39,7 +39,7 @@ export interface WorkerHandle {
 
 /** Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far). */
 function backoffFor(config: Config) {
-  return (attemptsMade: number, _type: string | undefined, _error: Error | undefined, job: Job | undefined): number => {
+  return (attemptsMade: number, _type: string | undefined, _error: Error | undefined, job: MinimalJob | undefined): number => {
     const data = job?.data as RotateJobData | undefined;
     const policy = (data && findConfigured(config, data.credentialId)?.policy) ?? config.renewal;
     const notAfter = data?.notAfter ? new Date(data.notAfter) : new Date(Date.now() + 365 * 86_400_000);

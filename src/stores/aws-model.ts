@@ -90,3 +90,33 @@ export function listFilters(
   }
   return filters.length > 0 ? filters : undefined;
 }
+
+/**
+ * The store's list cursor: the ListSecrets NextToken of the window being read plus how many of its matches
+ * were already returned. Windows are always fetched at the maximum (100) and cut to the caller's page size;
+ * the rest of a window is served by asking for the same NextToken again, as the AWS CLI's paginator does
+ * (`--starting-token` = NextToken + truncate amount). This keeps a small page size from turning a sparse
+ * filtered listing into one call per handful of secrets.
+ */
+export interface ListCursor {
+  token?: string;
+  skip: number;
+}
+
+export function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor), "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined): ListCursor | undefined {
+  if (cursor === undefined) return { skip: 0 };
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<ListCursor>;
+    const tokenOk = parsed.token === undefined || typeof parsed.token === "string";
+    if (tokenOk && typeof parsed.skip === "number" && Number.isInteger(parsed.skip) && parsed.skip >= 0) {
+      return { ...(parsed.token !== undefined ? { token: parsed.token } : {}), skip: parsed.skip };
+    }
+  } catch {
+    // reported by the caller
+  }
+  return undefined;
+}

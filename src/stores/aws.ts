@@ -16,7 +16,15 @@ import type { AwsStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { type AwsVersion, createSecretsApi, type SecretsApi } from "./aws-client.js";
 import { isAwsCode, mapAwsFailure } from "./aws-errors.js";
-import { clientRequestToken, listFilters, overwriteToken, parseDocument, rotationIdOf } from "./aws-model.js";
+import {
+  clientRequestToken,
+  decodeCursor,
+  encodeCursor,
+  listFilters,
+  overwriteToken,
+  parseDocument,
+  rotationIdOf,
+} from "./aws-model.js";
 import { decodeMaterial, encodeMaterial, sameMaterial } from "./material.js";
 import type {
   CredentialRef,
@@ -276,19 +284,37 @@ class AwsSecretStore implements SecretStore {
 
   list(options: ListOptions): Promise<ListPage> {
     return this.guard(undefined, async () => {
+      const cursor = decodeCursor(options.cursor);
+      if (cursor === undefined) {
+        throw new CertrotorError(
+          "BAD_ARGUMENT",
+          `AWS Secrets Manager store "${this.name}": the list cursor is not one it issued`,
+        );
+      }
       const pageSize = Math.min(100, Math.max(1, options.pageSize ?? 100));
-      const { entries, nextToken } = await this.api.list(pageSize, listFilters(options), options.cursor);
+      const { entries, nextToken } = await this.api.list(100, listFilters(options), cursor.token);
       // The service matches prefixes of any tag key and any tag value: the exact pair is checked here.
       const { prefix = "", tag } = options;
-      const paths = entries
+      const matching = entries
         .filter((entry) => entry.name.startsWith(prefix))
         .filter(
           (entry) =>
             tag === undefined ||
             entry.tags.some((t) => t.key === tag.key && (tag.value === undefined || t.value === tag.value)),
         )
-        .map((entry) => entry.name);
-      return { paths, ...(nextToken !== undefined ? { next: nextToken } : {}) };
+        .map((entry) => entry.name)
+        .slice(cursor.skip);
+      if (matching.length > pageSize) {
+        const rest = {
+          ...(cursor.token !== undefined ? { token: cursor.token } : {}),
+          skip: cursor.skip + pageSize,
+        };
+        return { paths: matching.slice(0, pageSize), next: encodeCursor(rest) };
+      }
+      return {
+        paths: matching,
+        ...(nextToken !== undefined ? { next: encodeCursor({ token: nextToken, skip: 0 }) } : {}),
+      };
     });
   }
 

@@ -1,6 +1,7 @@
 /**
- * Starts a private redis-server for a test file: a free loopback port, no persistence unless asked,
- * stopped by its pid. `restart()` stops and starts it on the same port (the worker's reconnect tests).
+ * Starts a private redis-server: a free loopback port, no persistence unless asked, stopped by its pid.
+ * `restart()` stops and starts it on the same port. The demo uses it when no Redis is configured; the
+ * test harness (test/harness/redis.ts) uses it for every test that needs Redis.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";

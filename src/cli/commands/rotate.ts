@@ -1,7 +1,12 @@
 import type { Command } from "commander";
-import { CertrotorError } from "../../errors.js";
+import { loadConfig } from "../../config/load.js";
+import { assertRedisReachable, producerConnection } from "../../queue/connection.js";
+import { createFollower } from "../../queue/follow.js";
+import { createProducer } from "../../queue/producer.js";
+import type { ResolvedCredential } from "../../rotation/credentials.js";
 import { runRotation } from "../../rotation/run.js";
-import { addConfigOption, withRuntime } from "../context.js";
+import { createRuntime, type Runtime } from "../../runtime.js";
+import { addConfigOption, makeLogger } from "../context.js";
 import { EXIT } from "../errors.js";
 import { progressHooks } from "../progress.js";
 
@@ -12,61 +17,104 @@ interface RotateOptions {
   inline?: boolean;
 }
 
+const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, force: boolean): Promise<number> {
+  // on-demand rotations are never "not due"; --force also lets register free a slot held by a stale own cert
+  const credential = force ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } } : resolved;
+  const progress = progressHooks(out);
+  const deps = { ...runtime.depsFor(credential), hooks: progress };
+  out(`rotate ${credential.id} (inline)`);
+  const result = await runRotation(deps, credential, {
+    trigger: "on-demand",
+    force: true,
+    onRetry: ({ attempt, delayMs, error }) =>
+      out(`  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`),
+  });
+  progress.flush();
+  switch (result.status) {
+    case "not-due":
+      out(`not due: ${result.message}`);
+      return EXIT.ok;
+    case "succeeded":
+      out(`succeeded: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}…, old one unbound`);
+      return EXIT.ok;
+    case "retire-due":
+      out(
+        `promoted: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}… is current; the old one is retired from ${result.retireDueAt.toISOString()} (certrotor retire-due)`,
+      );
+      return EXIT.ok;
+    case "consumers-on-old-cert":
+      out(`promoted, but CONSUMERS_ON_OLD_CERT: ${result.record.errorMessage}`);
+      return EXIT.failed;
+    case "failed":
+      out(
+        `failed after ${result.attempts} attempt(s): ${result.error.toSafeString()}; rolled back (${result.rollback.unbound ? "new cert unbound, " : ""}${result.rollback.droppedPending ? "pending dropped, " : ""}old material still current)`,
+      );
+      return EXIT.failed;
+  }
+}
+
+async function rotateQueued(runtime: Runtime, credential: ResolvedCredential, options: RotateOptions): Promise<number> {
+  const { config } = runtime;
+  await assertRedisReachable(config.worker.redisUrl);
+  const connection = producerConnection(config.worker.redisUrl);
+  connection.on("error", () => undefined);
+  const producer = createProducer(connection, config.worker.queuePrefix);
+  const follower = options.wait ? await createFollower(connection, config.worker.queuePrefix) : undefined;
+  try {
+    const queued = await producer.enqueueRotate({
+      credentialId: credential.id,
+      trigger: "on-demand",
+      attempts: credential.policy.attempts,
+      ...(options.force ? { unbindStale: true } : {}),
+    });
+    out(
+      queued.added
+        ? `queued rotation ${queued.rotationId} of ${credential.id} (job ${queued.jobId})`
+        : `a rotation of ${credential.id} is already queued or running: ${queued.rotationId} (nothing added)`,
+    );
+    if (!follower) return EXIT.ok;
+    let last: { step: string; at: number } | undefined;
+    const outcome = await follower.follow(queued.jobId, (step, at) => {
+      if (last) out(`  ${last.step.padEnd(9)} ${at - last.at} ms`);
+      last = { step, at };
+    });
+    if (outcome.status === "failed") {
+      out(`failed: ${outcome.reason}`);
+      return EXIT.failed;
+    }
+    const result = outcome.result as { status?: string; newFingerprint?: string; retireDueAt?: string } | null;
+    out(
+      `${result?.status ?? "completed"}: rotation ${queued.rotationId}${result?.newFingerprint ? `, new certificate ${result.newFingerprint.slice(0, 16)}…` : ""}${result?.retireDueAt ? `, old one retired from ${result.retireDueAt}` : ""}`,
+    );
+    return result?.status === "consumers-on-old-cert" ? EXIT.failed : EXIT.ok;
+  } finally {
+    await follower?.close();
+    await producer.close();
+    connection.disconnect();
+  }
+}
+
 export function register(program: Command): void {
   addConfigOption(
     program
       .command("rotate <credential>")
-      .description("Rotate one credential on demand (through the queue, or --inline without Redis)")
+      .description("Rotate one credential on demand: queued for the workers, or --inline in this process without Redis")
       .option("--wait", "follow the rotation step by step and exit with its outcome")
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
-      .option("--inline", "run the saga in this process, without Redis (implies --wait)"),
+      .option("--inline", "run the saga in this process, without Redis (always waits)"),
   ).action(async (credentialId: string, options: RotateOptions) => {
-    if (!options.inline) {
-      throw new CertrotorError("BAD_ARGUMENT", "rotate: queued rotation needs the worker; use --inline to rotate in this process");
+    const config = await loadConfig(options.config);
+    const logger = makeLogger(program, config);
+    const runtime = await createRuntime(config, { logger });
+    try {
+      const credential = await runtime.credential(credentialId);
+      process.exitCode = options.inline
+        ? await rotateInline(runtime, credential, options.force ?? false)
+        : await rotateQueued(runtime, credential, options);
+    } finally {
+      await runtime.close();
     }
-    const out = (line: string): void => void process.stdout.write(`${line}\n`);
-    const progress = progressHooks(out);
-    process.exitCode = await withRuntime(
-      program,
-      options.config,
-      async (runtime) => {
-        const resolved = await runtime.credential(credentialId);
-        // on-demand rotations are never "not due"; --force also lets register free a slot held by a stale own cert
-        const credential = options.force
-          ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
-          : resolved;
-        const deps = runtime.depsFor(credential);
-        out(`rotate ${credential.id} (inline)`);
-        const result = await runRotation(deps, credential, {
-          trigger: "on-demand",
-          force: true,
-          onRetry: ({ attempt, delayMs, error }) =>
-            out(`  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`),
-        });
-        progress.flush();
-        switch (result.status) {
-          case "not-due":
-            out(`not due: ${result.message}`);
-            return EXIT.ok;
-          case "succeeded":
-            out(`succeeded: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}…, old one unbound`);
-            return EXIT.ok;
-          case "retire-due":
-            out(
-              `promoted: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}… is current; old one is retired at ${result.retireDueAt.toISOString()} (certrotor retire-due)`,
-            );
-            return EXIT.ok;
-          case "consumers-on-old-cert":
-            out(`promoted, but CONSUMERS_ON_OLD_CERT: ${result.record.errorMessage}`);
-            return EXIT.failed;
-          case "failed":
-            out(
-              `failed after ${result.attempts} attempt(s): ${result.error.toSafeString()}; rolled back (${result.rollback.unbound ? "new cert unbound, " : ""}${result.rollback.droppedPending ? "pending dropped, " : ""}old material still current)`,
-            );
-            return EXIT.failed;
-        }
-      },
-      { hooks: progress },
-    );
   });
 }
