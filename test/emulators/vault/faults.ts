@@ -17,6 +17,10 @@ export interface FaultOptions {
   dropNext?: number;
   /** Share (0..1) of affected requests whose connection is destroyed. */
   dropRate?: number;
+  /** The next `dropAfterNext` affected requests are carried out, then the answer is lost (socket destroyed). */
+  dropAfterNext?: number;
+  /** Share (0..1) of affected requests carried out whose answer is lost. */
+  dropAfterRate?: number;
   /** PRNG seed for the shares (default 1). */
   seed?: number;
   /** Only paths (after `/v1/`, namespace included) starting with this; default every path but sys/health. */
@@ -26,7 +30,8 @@ export interface FaultOptions {
 export type FaultDecision =
   | { kind: "none" }
   | { kind: "fail"; status: number; body: unknown }
-  | { kind: "drop" };
+  | { kind: "drop" }
+  | { kind: "drop-after" };
 
 /** What Vault answers with each status (rate-limit quota, internal error, sealed/standby, proxies). */
 const BODIES: Record<number, string> = {
@@ -52,6 +57,7 @@ export class FaultInjector {
   private spec: FaultOptions = {};
   private failLeft = 0;
   private dropLeft = 0;
+  private dropAfterLeft = 0;
   private failures = 0;
   private random: () => number = mulberry32(1);
   readonly counters = { failed: 0, dropped: 0 };
@@ -65,6 +71,7 @@ export class FaultInjector {
     this.spec = { ...options };
     this.failLeft = options.failNext ?? 0;
     this.dropLeft = options.dropNext ?? 0;
+    this.dropAfterLeft = options.dropAfterNext ?? 0;
     this.failures = 0;
     this.random = mulberry32(options.seed ?? 1);
   }
@@ -89,14 +96,24 @@ export class FaultInjector {
       this.failLeft--;
       return this.fail();
     }
+    if (this.dropAfterLeft > 0) {
+      this.dropAfterLeft--;
+      return this.dropAfter();
+    }
     if (this.spec.dropRate && this.random() < this.spec.dropRate) return this.drop();
     if (this.spec.failRate && this.random() < this.spec.failRate) return this.fail();
+    if (this.spec.dropAfterRate && this.random() < this.spec.dropAfterRate) return this.dropAfter();
     return { kind: "none" };
   }
 
   private drop(): FaultDecision {
     this.counters.dropped++;
     return { kind: "drop" };
+  }
+
+  private dropAfter(): FaultDecision {
+    this.counters.dropped++;
+    return { kind: "drop-after" };
   }
 
   private fail(): FaultDecision {

@@ -154,6 +154,11 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
       const request: CoreRequest = { method, path, query: url.searchParams, headers: req.headers, body };
       reply = await core.handle(request);
     }
+    if (decision.kind === "drop-after") {
+      // The request took effect; its answer is lost on the way back.
+      req.socket.destroy();
+      return finish("dropped");
+    }
     send(res, reply, method === "HEAD");
     finish(reply.status);
   }
