@@ -1,0 +1,116 @@
+/**
+ * An AWS store on a private Secrets Manager emulator, for the AWS adapter's own tests: the store, an
+ * all-rights SDK client to look behind it, and a StoreHarness for the contract suite. Seeding goes through the
+ * service as an operator would (CreateSecret, or PutSecretValue which moves AWSCURRENT). A second key the
+ * emulator knows but allows nothing gives AWS's own AccessDeniedException.
+ */
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-secrets-manager";
+import { randomBytes } from "node:crypto";
+import { type AwsStoreConfig, storeSchema } from "../../src/config/schema.js";
+import { createAwsStore } from "../../src/stores/aws.js";
+import { encodeMaterial } from "../../src/stores/material.js";
+import type { SecretStore } from "../../src/stores/types.js";
+import type { StoreHarness } from "../contract/secret-store.contract.js";
+import { type AwsEmulator, type FaultOptions, startAwsEmulator } from "../emulators/aws/server.js";
+
+export interface AwsFixtureOptions {
+  faults?: FaultOptions;
+  /** The store's maxAttempts (default 3, the SDK's). */
+  maxAttempts?: number;
+  logger?: (line: object) => void;
+  name?: string;
+}
+
+export interface AwsFixture extends StoreHarness {
+  emulator: AwsEmulator;
+  config: AwsStoreConfig;
+  /** Full rights, many attempts: seeds and inspects through injected faults. */
+  admin: SecretsManagerClient;
+  /** The key pair the store signs with. */
+  keys: { accessKeyId: string; secretAccessKey: string };
+  /** Writes a raw SecretString as current, creating the secret when needed. */
+  writeCurrent(path: string, secretString: string, tags?: Record<string, string>): Promise<void>;
+  /** Another store on the same emulator, config fields overridden. */
+  storeWith(overrides: Record<string, unknown>, logger?: (line: object) => void): Promise<SecretStore>;
+}
+
+export const randomKeys = (): { accessKeyId: string; secretAccessKey: string } => ({
+  accessKeyId: `AKIA${randomBytes(8).toString("hex").toUpperCase()}`,
+  secretAccessKey: randomBytes(30).toString("base64"),
+});
+
+export function awsStoreConfig(fields: Record<string, unknown>): AwsStoreConfig {
+  const parsed = storeSchema.parse({ kind: "aws", ...fields });
+  if (parsed.kind !== "aws") throw new Error("expected an aws store config");
+  return parsed;
+}
+
+export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<AwsFixture> {
+  const name = options.name ?? "aws-test";
+  const keys = randomKeys();
+  const denied = randomKeys();
+  const emulator = await startAwsEmulator({
+    credentials: [keys, { ...denied, allow: [] }],
+    retainUnlabelledMs: 0,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  const base = { region: emulator.region, endpoint: emulator.url, maxAttempts: options.maxAttempts ?? 3 };
+  const config = awsStoreConfig({ ...base, credentials: keys });
+  const admin = new SecretsManagerClient({
+    region: emulator.region,
+    endpoint: emulator.url,
+    credentials: keys,
+    maxAttempts: 10,
+  });
+  const withLogger = (logger?: (line: object) => void) => (logger ? { logger } : {});
+  const store = await createAwsStore(name, config, withLogger(options.logger));
+
+  const writeCurrent = async (
+    path: string,
+    secretString: string,
+    tags?: Record<string, string>,
+  ): Promise<void> => {
+    const Tags = tags ? Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) : undefined;
+    try {
+      await admin.send(
+        new CreateSecretCommand({ Name: path, SecretString: secretString, ...(Tags ? { Tags } : {}) }),
+      );
+      return;
+    } catch (error) {
+      // Also the retry of a CreateSecret whose answer a fault dropped.
+      if ((error as Error).name !== "ResourceExistsException") throw error;
+    }
+    await admin.send(new PutSecretValueCommand({ SecretId: path, SecretString: secretString }));
+    if (Tags) await admin.send(new TagResourceCommand({ SecretId: path, Tags }));
+  };
+
+  return {
+    store,
+    emulator,
+    config,
+    admin,
+    keys,
+    writeCurrent,
+    seed: (ref, material, tags) =>
+      writeCurrent(ref.path, JSON.stringify(encodeMaterial(material, ref.fieldMap)), tags),
+    corrupt: (ref, doc) => writeCurrent(ref.path, JSON.stringify(doc)),
+    denyAll: () => createAwsStore(`${name}-denied`, awsStoreConfig({ ...base, credentials: denied })),
+    storeWith: (overrides, logger) =>
+      createAwsStore(
+        `${name}-other`,
+        awsStoreConfig({ ...base, credentials: keys, ...overrides }),
+        withLogger(logger),
+      ),
+    cleanup: async () => {
+      admin.destroy();
+      await emulator.stop();
+    },
+    deniedMessage:
+      /is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:/,
+  };
+}
