@@ -110,7 +110,9 @@ export function privateKeyObject(pem: string, where: string, passphrase?: string
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey(encrypted ? { key: pem, format: "pem", passphrase: passphrase ?? "" } : pem);
+    key = createPrivateKey(
+      encrypted ? { key: block.text, format: "pem", passphrase: passphrase ?? "" } : block.text,
+    );
   } catch (error) {
     if (encrypted) {
       throw new CertrotorError(

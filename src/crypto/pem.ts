@@ -11,6 +11,8 @@ export interface PemBlock {
   der: Buffer;
   /** RFC 1421 headers (legacy OpenSSL encrypted keys carry "Proc-Type: 4,ENCRYPTED"). */
   headers: Record<string, string>;
+  /** The block's own PEM text, BEGIN to END line. */
+  text: string;
 }
 
 export const CERT_LABELS = ["CERTIFICATE", "X509 CERTIFICATE"] as const;
@@ -28,7 +30,7 @@ function malformed(where: string, why: string): CertrotorError {
   return new CertrotorError("PEM_MALFORMED", `${where}: ${why}`, { details: { where } });
 }
 
-function decodeBody(body: string, label: string, where: string): Omit<PemBlock, "label"> {
+function decodeBody(body: string, label: string, where: string): Omit<PemBlock, "label" | "text"> {
   const headers: Record<string, string> = {};
   let text = body;
   const split = /\r?\n\r?\n/.exec(body);
@@ -64,7 +66,7 @@ export function pemBlocks(text: string, where: string): PemBlock[] {
   for (const match of text.matchAll(BLOCK)) {
     const [, begin, body, end] = match as unknown as [string, string, string, string];
     if (begin !== end) throw malformed(where, `PEM block "BEGIN ${begin}" ends with "END ${end}"`);
-    blocks.push({ label: begin, ...decodeBody(body, begin, where) });
+    blocks.push({ label: begin, ...decodeBody(body, begin, where), text: match[0] });
   }
   const begins = text.match(/-----BEGIN /g)?.length ?? 0;
   if (blocks.length === 0) throw malformed(where, "no PEM block found");
@@ -82,16 +84,20 @@ export function wrongKind(where: string, expected: string, label: string): Certr
   );
 }
 
-/** The first block of `text`, which must carry one of `labels`. */
+/**
+ * The first block of `text` carrying one of `labels`; other blocks around it are ignored (a combined
+ * cert+key file works), but a text with no such block is PEM_WRONG_KIND naming the first label found.
+ */
 export function expectBlock(
   text: string,
   labels: readonly string[],
   expected: string,
   where: string,
 ): PemBlock {
-  const first = pemBlocks(text, where)[0]!;
-  if (!labels.includes(first.label)) throw wrongKind(where, expected, first.label);
-  return first;
+  const blocks = pemBlocks(text, where);
+  const found = blocks.find((block) => labels.includes(block.label));
+  if (!found) throw wrongKind(where, expected, blocks[0]!.label);
+  return found;
 }
 
 /** DER of the first certificate in `pem` (a leaf followed by its chain is accepted). */
