@@ -1,0 +1,205 @@
+/**
+ * The journal as JSON-lines files under the state dir, for `--inline` and `demo` runs without Redis.
+ *
+ * Layout under `<stateDir>/journal/` (names encoded by safeName):
+ * - `rotations/<rotationId>.jsonl`  line 1 `{"record":{...}}` (created exclusively: complete or absent),
+ *                                    then one `{"set":{...},"unset":[...]}` line per update;
+ * - `credentials/<credentialId>.jsonl`  one `{"rotationId","startedAt"}` line per begin (the history index);
+ * - `audit/<credentialId>.jsonl`    one AuditEvent per line.
+ *
+ * Several processes on one host may share it without a lock: every write is either an exclusive create
+ * or a single O_APPEND write of one line, and a record is the fold of its lines, so concurrent updates
+ * of different fields both survive. A line torn by a crash is skipped when read.
+ * History is bounded: when a credential has more than `maxHistory` rotations, the oldest finished ones
+ * are deleted (their index lines stay; reads skip them). active()/retireDue() read every rotation file,
+ * which the bound keeps to credentials × maxHistory.
+ */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { CertrotorError } from "../errors.js";
+import {
+  appendLine,
+  createExclusive,
+  ensureDir,
+  errnoOf,
+  readText,
+  removeFile,
+  safeName,
+  stateError,
+} from "../state/files.js";
+import { assertNoSecrets } from "./guard.js";
+import {
+  applyChange,
+  assertValidRecord,
+  compare,
+  isActiveStatus,
+  materialize,
+  newestFirst,
+  type RecordChange,
+} from "./record.js";
+import type { AuditEvent, Journal, RotationPatch, RotationRecord } from "./types.js";
+
+export interface FileJournalOptions {
+  now?: () => Date;
+  /** Rotations kept per credential (finished ones beyond this are deleted). Default 50. */
+  maxHistory?: number;
+}
+
+function parseLines(text: string | undefined): unknown[] {
+  const out: unknown[] = [];
+  for (const line of (text ?? "").split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // a line torn by a crash mid-write: the write it belonged to never completed
+    }
+  }
+  return out;
+}
+
+function fold(lines: unknown[]): RotationRecord | null {
+  const [first, ...changes] = lines as ({ record?: RotationRecord } & RecordChange)[];
+  if (!first?.record) return null;
+  let record = first.record;
+  for (const change of changes) {
+    if (change && typeof change.set === "object" && Array.isArray(change.unset))
+      record = applyChange(record, change);
+  }
+  return record;
+}
+
+export function createFileJournal(stateDir: string, options: FileJournalOptions = {}): Journal {
+  const now = options.now ?? (() => new Date());
+  const maxHistory = options.maxHistory ?? 50;
+  const root = join(stateDir, "journal");
+  const dirs = {
+    rotations: join(root, "rotations"),
+    credentials: join(root, "credentials"),
+    audit: join(root, "audit"),
+  };
+  const rotationFile = (id: string): string => join(dirs.rotations, `${safeName(id)}.jsonl`);
+  const indexFile = (credentialId: string): string =>
+    join(dirs.credentials, `${safeName(credentialId)}.jsonl`);
+  const auditFile = (credentialId: string): string => join(dirs.audit, `${safeName(credentialId)}.jsonl`);
+  let ready: Promise<void> | undefined;
+  const init = (): Promise<void> => {
+    ready ??= Promise.all(Object.values(dirs).map(ensureDir)).then(() => undefined);
+    return ready;
+  };
+
+  const get = async (rotationId: string): Promise<RotationRecord | null> =>
+    fold(parseLines(await readText(rotationFile(rotationId))));
+
+  /** Rotation ids of a credential from its index, newest begin first, without repeats. */
+  async function indexed(credentialId: string): Promise<string[]> {
+    const ids = parseLines(await readText(indexFile(credentialId))).map(
+      (e) => (e as { rotationId: string }).rotationId,
+    );
+    return [...new Set(ids.reverse())];
+  }
+
+  async function prune(credentialId: string): Promise<void> {
+    const ids = await indexed(credentialId);
+    for (const id of ids.slice(maxHistory)) {
+      const record = await get(id);
+      if (record && !isActiveStatus(record.status)) await removeFile(rotationFile(id));
+    }
+  }
+
+  async function begin(record: RotationRecord): Promise<void> {
+    assertValidRecord(record);
+    assertNoSecrets(record, `rotation "${record.rotationId}"`);
+    await init();
+    const created = await createExclusive(rotationFile(record.rotationId), `${JSON.stringify({ record })}\n`);
+    if (!created) {
+      const existing = await get(record.rotationId);
+      if (existing && existing.credentialId !== record.credentialId) {
+        throw new CertrotorError(
+          "INTERNAL",
+          `journal: rotation "${record.rotationId}" belongs to another credential`,
+        );
+      }
+      // a begin repeated after a crash: make sure the index line made it too
+      if ((await indexed(record.credentialId)).includes(record.rotationId)) return;
+    }
+    const entry = { rotationId: record.rotationId, startedAt: record.startedAt };
+    await appendLine(indexFile(record.credentialId), JSON.stringify(entry));
+    await prune(record.credentialId);
+  }
+
+  async function update(rotationId: string, patch: RotationPatch): Promise<RotationRecord> {
+    const notFound = (): never => {
+      throw new CertrotorError("NOT_FOUND", `journal: no rotation "${rotationId}"`, {
+        details: { rotationId },
+      });
+    };
+    const current = (await get(rotationId)) ?? notFound();
+    const change = materialize(current, patch, now());
+    assertValidRecord(applyChange(current, change));
+    assertNoSecrets(change.set, `rotation "${rotationId}"`);
+    if (!(await appendLine(rotationFile(rotationId), JSON.stringify(change), false))) notFound();
+    return (await get(rotationId)) ?? notFound();
+  }
+
+  async function history(credentialId: string, limit = 20): Promise<RotationRecord[]> {
+    const out: RotationRecord[] = [];
+    for (const id of await indexed(credentialId)) {
+      if (out.length >= limit) break;
+      const record = await get(id);
+      if (record) out.push(record);
+    }
+    return out.sort(newestFirst);
+  }
+
+  async function all(): Promise<RotationRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(dirs.rotations);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return [];
+      throw stateError("list", dirs.rotations, error);
+    }
+    const files = names.filter((n) => n.endsWith(".jsonl")).map((n) => join(dirs.rotations, n));
+    const records = await Promise.all(files.map(async (file) => fold(parseLines(await readText(file)))));
+    return records.filter((r): r is RotationRecord => r !== null);
+  }
+
+  async function active(): Promise<RotationRecord[]> {
+    return (await all())
+      .filter((r) => isActiveStatus(r.status))
+      .sort((a, b) => compare(a.startedAt, b.startedAt));
+  }
+
+  async function retireDue(at: Date): Promise<RotationRecord[]> {
+    const due = (await active()).filter(
+      (r) =>
+        r.status === "retire-due" && r.retireDueAt !== undefined && Date.parse(r.retireDueAt) <= at.getTime(),
+    );
+    return due.sort((a, b) => compare(a.retireDueAt!, b.retireDueAt!));
+  }
+
+  async function audit(event: AuditEvent): Promise<void> {
+    assertNoSecrets(event, `audit event "${event.action}" of credential "${event.credentialId}"`);
+    await init();
+    await appendLine(auditFile(event.credentialId), JSON.stringify(event));
+  }
+
+  async function auditTrail(credentialId: string, limit = 100): Promise<AuditEvent[]> {
+    const events = parseLines(await readText(auditFile(credentialId))) as AuditEvent[];
+    return events.reverse().slice(0, limit);
+  }
+
+  return {
+    begin,
+    update,
+    get,
+    latest: async (credentialId) => (await history(credentialId, 1))[0] ?? null,
+    history,
+    active,
+    retireDue,
+    audit,
+    auditTrail,
+    close: async () => undefined,
+  };
+}
