@@ -7,6 +7,7 @@ import { CertrotorError } from "../errors.js";
 import { createAwsStore } from "./aws.js";
 import { createFileStore } from "./file.js";
 import type { SecretStore, StoreKind } from "./types.js";
+import { createVaultStore } from "./vault.js";
 
 export type StoreConfigOf<K extends StoreKind> = Extract<StoreConfig, { kind: K }>;
 
@@ -26,8 +27,9 @@ export type StoreFactory<K extends StoreKind = StoreKind> = (
 
 const factories = {
   file: createFileStore,
+  vault: createVaultStore,
   aws: createAwsStore,
-} satisfies Partial<{ [K in StoreKind]: StoreFactory<K> }>;
+} satisfies { [K in StoreKind]: StoreFactory<K> };
 
 /** Opens the store `name` configured by `config`. */
 export async function createStore(

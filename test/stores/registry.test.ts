@@ -37,6 +37,17 @@ describe("store registry", () => {
     await store.close();
   });
 
+  it("opens a Vault store for kind vault", async () => {
+    const config = storeSchema.parse({
+      kind: "vault",
+      address: "http://127.0.0.1:9",
+      auth: { method: "token", token: "hvs.not-a-real-token" },
+    });
+    const store = await createStore("kv", config);
+    assert.equal(store.kind, "vault");
+    await store.close();
+  });
+
   it("refuses a kind it does not know with UNKNOWN_KIND naming the store and the kind", async () => {
     const bogus = { kind: "consul", address: "http://127.0.0.1:8500" } as unknown as StoreConfig;
     const error = await expectCode(createStore("legacy", bogus), "UNKNOWN_KIND");
