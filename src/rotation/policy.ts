@@ -4,7 +4,8 @@
  * The reason constants are stable: they double as metric labels and alert keys.
  *
  * Times (all derived from the injected `now`, never the wall clock):
- * - base      = min(notAfter − renewBefore, notBefore + renewAtFraction · lifetime)
+ * - base      = min(notAfter − renewBefore, notBefore + renewAtFraction · lifetime); a renewBefore not
+ *               shorter than the lifetime is ignored (flag "renew-before-ignored")
  * - lastSafe  = notAfter − (retry budget + gracePeriod): the latest start that still leaves room for every
  *               retry (backoff.ts) and for consumers to reload the new cert before the old one expires
  * - renewAt   = base + jitter, where jitter ∈ [0, policy.jitter) is a hash of (credentialId, notAfter), so
@@ -34,7 +35,13 @@ export type RenewalReason = (typeof RENEWAL_REASONS)[number];
 /** ok: not yet; due: due but waiting for the window; due-now: start now; expired: already expired, start now. */
 export type RenewalStatus = "ok" | "due" | "due-now" | "expired";
 
-export const RENEWAL_FLAGS = ["expired", "forced", "window-ignored", "jitter-clamped"] as const;
+export const RENEWAL_FLAGS = [
+  "expired",
+  "forced",
+  "window-ignored",
+  "jitter-clamped",
+  "renew-before-ignored",
+] as const;
 export type RenewalFlag = (typeof RENEWAL_FLAGS)[number];
 
 export interface RenewalInput {
@@ -68,6 +75,8 @@ export interface Verdict {
 /** The times a decision is made from; computed once, read by every check. */
 export interface RenewalPlan {
   basis: "RenewBefore" | "LifetimeFraction";
+  /** renewBefore is not shorter than the lifetime, so the fraction decides alone. */
+  renewBeforeIgnored: boolean;
   baseAt: Date;
   renewAt: Date;
   lastSafeStart: Date;
@@ -100,8 +109,10 @@ export function planRenewal(input: RenewalInput): RenewalPlan {
   const { notBefore, notAfter, policy } = input;
   const lifetime = Math.max(0, ms(notAfter) - ms(notBefore));
   const fractionAt = ms(notBefore) + Math.floor(policy.renewAtFraction * lifetime);
-  const beforeAt =
-    policy.renewBefore === undefined ? Number.POSITIVE_INFINITY : ms(notAfter) - policy.renewBefore;
+  // A renewBefore as long as the lifetime would make every new cert due at once: a rotation loop.
+  // Like cert-manager, fall back to the fraction then (flag "renew-before-ignored").
+  const beforeUsable = policy.renewBefore !== undefined && policy.renewBefore < lifetime;
+  const beforeAt = beforeUsable ? ms(notAfter) - policy.renewBefore! : Number.POSITIVE_INFINITY;
   const basis = beforeAt < fractionAt ? "RenewBefore" : "LifetimeFraction";
   const baseAt = Math.min(beforeAt, fractionAt);
   const safe = lastSafeStart(notAfter, policy);
@@ -113,6 +124,7 @@ export function planRenewal(input: RenewalInput): RenewalPlan {
   if (window) validateCron(window.cron, "renewal.window.cron", window.timezone);
   return {
     basis,
+    renewBeforeIgnored: policy.renewBefore !== undefined && !beforeUsable,
     baseAt: new Date(baseAt),
     renewAt,
     lastSafeStart: safe,
@@ -210,6 +222,7 @@ function flagsFor(input: RenewalInput, plan: RenewalPlan, reason: RenewalReason)
       : plan.opening === null;
   if (plan.window && reason !== "Forced" && windowMissed) flags.push("window-ignored");
   if (plan.jitterClamped) flags.push("jitter-clamped");
+  if (plan.renewBeforeIgnored) flags.push("renew-before-ignored");
   return flags;
 }
 

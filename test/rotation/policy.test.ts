@@ -77,6 +77,14 @@ describe("renewal policy: when to renew", () => {
     });
   }
 
+  it("falls back to the fraction, flagged, when renewBefore is not shorter than the lifetime", () => {
+    // otherwise every 7-day cert would be due the moment it is issued: a rotation loop
+    const decision = decide({ policy: policy({ renewBefore: "30d" }), notAfter: days(7), now: days(1) });
+    assert.equal(decision.status, "ok");
+    assert.deepEqual(decision.renewAt, new Date(T0.getTime() + Math.floor((7 * DAY * 2) / 3)));
+    assert.deepEqual(decision.flags, ["renew-before-ignored"]);
+  });
+
   it("says in the message when and why, without any secret", () => {
     const decision = decide({ policy: policy({ renewBefore: "45d" }), now: days(1) });
     assert.match(
