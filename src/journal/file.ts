@@ -1,7 +1,7 @@
 /**
  * The journal as JSON-lines files under the state dir, for `--inline` and `demo` runs without Redis.
  *
- * Layout under `<stateDir>/journal/` (names encoded by safeName):
+ * Layout under `dir` (the runtime passes `<stateDir>/journal`; names encoded by safeName):
  * - `rotations/<rotationId>.jsonl`  line 1 `{"record":{...}}` (created exclusively: complete or absent),
  *                                    then one `{"set":{...},"unset":[...]}` line per update;
  * - `credentials/<credentialId>.jsonl`  one `{"rotationId","startedAt"}` line per begin (the history index);
@@ -69,14 +69,13 @@ function fold(lines: unknown[]): RotationRecord | null {
   return record;
 }
 
-export function createFileJournal(stateDir: string, options: FileJournalOptions = {}): Journal {
+export function createFileJournal(dir: string, options: FileJournalOptions = {}): Journal {
   const now = options.now ?? (() => new Date());
   const maxHistory = options.maxHistory ?? 50;
-  const root = join(stateDir, "journal");
   const dirs = {
-    rotations: join(root, "rotations"),
-    credentials: join(root, "credentials"),
-    audit: join(root, "audit"),
+    rotations: join(dir, "rotations"),
+    credentials: join(dir, "credentials"),
+    audit: join(dir, "audit"),
   };
   const rotationFile = (id: string): string => join(dirs.rotations, `${safeName(id)}.jsonl`);
   const indexFile = (credentialId: string): string =>
