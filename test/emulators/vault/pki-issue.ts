@@ -38,6 +38,7 @@ export interface SignParams {
   csr: string;
   commonName?: string;
   altNames: string[];
+  ipSans: string[];
   ttlSeconds?: number;
   excludeCnFromSans: boolean;
 }
@@ -115,6 +116,7 @@ function sansFor(role: PkiRole, params: SignParams, cn: string, csrSans: string[
   if (!params.excludeCnFromSans) names.add(cn.includes("@") ? `email:${cn}` : `dns:${cn}`);
   if (role.useCsrSans) for (const san of csrSans) names.add(san);
   for (const alt of params.altNames) names.add(alt.includes("@") ? `email:${alt}` : `dns:${alt}`);
+  for (const ip of params.ipSans) names.add(`ip:${ip}`);
   for (const san of names) {
     const value = san.slice(san.indexOf(":") + 1);
     if (san.startsWith("dns:") && value !== cn && !nameAllowed(role, value)) {

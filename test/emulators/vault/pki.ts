@@ -3,7 +3,7 @@
  * (and `issuer/:ref/sign/:role`) with Vault's response shape, and the unauthenticated CA and cert reads.
  */
 import type { KeyType } from "../../../src/config/schema.js";
-import { createCa } from "../../../src/crypto/index.js";
+import { createCa, createCsr, generateKeyPair } from "../../../src/crypto/index.js";
 import type { Engine, EngineRequest, Operation } from "./engine.js";
 import { type Reply, fail, noContent, notFound, ok } from "./envelope.js";
 import { type IssuingCa, loadIssuingCa, signCsr } from "./pki-issue.js";
@@ -11,6 +11,12 @@ import { type PkiRole, parseRole, roleView } from "./pki-role.js";
 import { parseDurationSeconds } from "./time.js";
 
 const MOUNT_TYPE = "pki";
+
+/** A comma-separated string (or an array) of names. */
+function commaList(raw: unknown): string[] {
+  const items = Array.isArray(raw) ? raw.map(String) : typeof raw === "string" ? raw.split(",") : [];
+  return items.map((item) => item.trim()).filter(Boolean);
+}
 const UNAUTHENTICATED = [/^cert\/[^/]+$/, /^ca\/pem$/, /^ca$/, /^ca_chain$/, /^cert\/ca_chain$/];
 
 export class PkiEngine implements Engine {
@@ -28,6 +34,17 @@ export class PkiEngine implements Engine {
       validityMs: 10 * 365 * 86_400_000,
     });
     return new PkiEngine(loadIssuingCa(certPem, keyPem));
+  }
+
+  /** A server certificate for the emulator's own HTTPS listener, issued by this CA. */
+  async serverCertificate(hostname: string, ips: string[]): Promise<{ certPem: string; keyPem: string }> {
+    const { keyPem } = await generateKeyPair("p256");
+    const csr = await createCsr({ keyPem, subject: `CN=${hostname}` });
+    const role = parseRole({ allow_any_name: true, key_type: "any", client_flag: false, max_ttl: "768h" });
+    if (typeof role === "string") throw new Error(role);
+    const signed = signCsr(this.ca, role, { csr, altNames: [], ipSans: ips, excludeCnFromSans: false });
+    if (typeof signed === "string") throw new Error(signed);
+    return { certPem: `${signed.certPem}\n`, keyPem };
   }
 
   /** The CA certificate, PEM (as `pki/ca/pem` serves it). */
@@ -92,13 +109,8 @@ export class PkiEngine implements Engine {
     const signed = signCsr(this.ca, role, {
       csr: data.csr,
       commonName: typeof data.common_name === "string" ? data.common_name : undefined,
-      altNames:
-        typeof data.alt_names === "string"
-          ? data.alt_names
-              .split(",")
-              .map((s) => s.trim())
-              .filter(Boolean)
-          : [],
+      altNames: commaList(data.alt_names),
+      ipSans: commaList(data.ip_sans),
       ttlSeconds,
       excludeCnFromSans: data.exclude_cn_from_sans === true,
     });

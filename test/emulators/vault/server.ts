@@ -17,6 +17,7 @@ import {
   createServer as createHttpServer,
 } from "node:http";
 import { type Socket, createServer as createNetServer } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { setTimeout as delay } from "node:timers/promises";
 import type { KeyType } from "../../../src/config/schema.js";
 import type { AppRoleOptions } from "./auth.js";
@@ -43,6 +44,8 @@ export interface VaultEmulatorOptions {
   namespaces?: string[];
   /** Key type of the PKI root CA (default p256: fast to generate). */
   pkiKeyType?: KeyType;
+  /** Serve HTTPS with a certificate for `localhost` and 127.0.0.1 issued by the PKI root CA (`pkiCaPem`). */
+  tls?: boolean;
 }
 
 export interface VaultEmulator {
@@ -56,6 +59,8 @@ export interface VaultEmulator {
   readonly events: EventEmitter;
   readonly counters: {
     readonly requests: number;
+    /** TCP connections accepted (keep-alive reuse keeps this below `requests`). */
+    readonly connections: number;
     readonly logins: number;
     readonly failedLogins: number;
     readonly renewals: number;
@@ -68,6 +73,8 @@ export interface VaultEmulator {
   /** A token with a TTL on the real clock and the given policies/path rules; returns the token. */
   createToken(options?: TokenOptions): string;
   revokeToken(token: string): void;
+  /** Revokes every token but the root token (what `vault token revoke` on each would do). */
+  revokeAllTokens(): void;
   addPolicy(name: string, rules: PathRule[]): void;
   addAppRole(options: AppRoleOptions): void;
   addNamespace(path: string): void;
@@ -108,6 +115,11 @@ function send(res: ServerResponse, reply: Reply, head: boolean): void {
     "Content-Length": Buffer.byteLength(text),
   });
   res.end(head ? undefined : text);
+}
+
+async function tlsOptions(pki: PkiEngine): Promise<{ cert: string; key: string }> {
+  const { certPem, keyPem } = await pki.serverCertificate("localhost", ["127.0.0.1"]);
+  return { cert: certPem, key: keyPem };
 }
 
 export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
@@ -169,11 +181,15 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     });
   });
   const sockets = new Set<Socket>();
-  const net = createNetServer((socket) => {
+  let connections = 0;
+  const accept = (socket: Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     http.emit("connection", new ListVerbShim(socket));
-  });
+  };
+  // With TLS the shim sits on the decrypted stream; the raw TCP socket belongs to the TLS server.
+  const net = options.tls ? createTlsServer(await tlsOptions(pki), accept) : createNetServer(accept);
   net.listen(options.port ?? 0, options.host ?? "127.0.0.1");
   await once(net, "listening");
   const address = net.address();
@@ -181,7 +197,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   const handle: VaultEmulator = {
-    url: `http://${host}:${address.port}`,
+    url: `${options.tls ? "https" : "http"}://${host}:${address.port}`,
     rootToken,
     logs,
     pkiCaPem: pki.caPem,
@@ -189,6 +205,9 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     counters: {
       get requests() {
         return requests;
+      },
+      get connections() {
+        return connections;
       },
       get logins() {
         return core.auth.counters.logins;
@@ -219,6 +238,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     createToken: (opts = {}) =>
       core.tokens.create(opts, { path: "auth/token/create", displayName: "token" }).id,
     revokeToken: (token) => core.tokens.revoke(token),
+    revokeAllTokens: () => core.tokens.revokeAll(),
     addPolicy: (name, rules) => core.tokens.addPolicy(name, rules),
     addAppRole: (opts) => core.auth.addAppRole(opts),
     addNamespace: (path) => core.addNamespace(path),

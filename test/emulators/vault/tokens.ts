@@ -136,6 +136,10 @@ export class TokenStore {
     this.tokens.delete(id);
   }
 
+  revokeAll(): void {
+    for (const [id, entry] of this.tokens) if (!entry.isRoot) this.tokens.delete(id);
+  }
+
   allowed(entry: TokenEntry, fullPath: string, capability: Capability): boolean {
     if (entry.isRoot) return true;
     const rules = [...entry.rules, ...entry.policies.flatMap((name) => this.policies.get(name) ?? [])];
