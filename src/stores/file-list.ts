@@ -15,6 +15,19 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1_000;
 const MAX_EXAMINED_PER_PAGE = 2_000;
 const READ_CONCURRENCY = 16;
+const DECODED_CACHE_MAX = 200_000;
+
+// decodeFileName is pure; remembering it turns paging through N credentials from N decodes per page into
+// one per file name (readdir stays fresh on every call, so nothing here can go stale).
+const decoded = new Map<string, string | undefined>();
+
+function pathOf(name: string): string | undefined {
+  if (decoded.has(name)) return decoded.get(name);
+  if (decoded.size >= DECODED_CACHE_MAX) decoded.clear();
+  const path = decodeFileName(name);
+  decoded.set(name, path);
+  return path;
+}
 
 function encodeCursor(after: string): string {
   return Buffer.from(JSON.stringify({ after }), "utf8").toString("base64url");
@@ -44,7 +57,7 @@ async function sortedPaths(
   }
   const paths: string[] = [];
   for (const name of names) {
-    const path = decodeFileName(name);
+    const path = pathOf(name);
     if (path?.startsWith(prefix) && (after === undefined || path > after)) paths.push(path);
   }
   return paths.sort();

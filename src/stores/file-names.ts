@@ -13,7 +13,6 @@ export const TEMP_SUFFIX = ".tmp";
 
 // File names are limited to 255 bytes on common file systems; leave room for the temp-file decorations.
 const MAX_ENCODED = 200;
-const SAFE = /^[A-Za-z0-9_-]$/;
 const ENCODED = /^(?:[A-Za-z0-9_-]|%[0-9A-F]{2})+$/;
 
 function rejectPath(path: string, why: string): never {
@@ -33,13 +32,20 @@ export function assertValidPath(path: string): void {
   }
 }
 
+// encodeURIComponent leaves these unescaped too; the store escapes them so "." never reaches a file name.
+const URI_EXTRA = /[.!~*'()]/g;
+
 /** The file-name stem of `path` (without suffix). */
 export function encodePath(path: string): string {
   assertValidPath(path);
-  let out = "";
-  for (const byte of Buffer.from(path, "utf8")) {
-    const char = String.fromCharCode(byte);
-    out += byte < 0x80 && SAFE.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  let out: string;
+  try {
+    out = encodeURIComponent(path).replace(
+      URI_EXTRA,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+  } catch {
+    rejectPath(path, "it is not valid Unicode"); // a lone surrogate: URIError
   }
   if (out.length > MAX_ENCODED)
     rejectPath(path, `its encoded file name is longer than ${MAX_ENCODED} characters`);
@@ -51,18 +57,10 @@ export function decodeFileName(fileName: string): string | undefined {
   if (!fileName.endsWith(DOC_SUFFIX)) return undefined;
   const stem = fileName.slice(0, -DOC_SUFFIX.length);
   if (!ENCODED.test(stem)) return undefined;
-  const bytes: number[] = [];
-  for (let i = 0; i < stem.length; i++) {
-    if (stem[i] === "%") {
-      bytes.push(Number.parseInt(stem.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(stem.charCodeAt(i));
-    }
-  }
-  const path = Buffer.from(bytes).toString("utf8");
-  // Only canonical encodings count, so one path has exactly one file (no "a" vs "%61" twins).
+  // Only canonical encodings count, so one path has exactly one file (no "a" vs "%61" twins); names that
+  // are not valid UTF-8 or not a valid path are foreign files, not credentials.
   try {
+    const path = decodeURIComponent(stem);
     return encodePath(path) === stem ? path : undefined;
   } catch {
     return undefined;
