@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
-import { decodeKeyUsage, EXT } from "./extensions.js";
+import { decodeBasicConstraints, decodeKeyUsage, EXT } from "./extensions.js";
 import { formatName } from "./names.js";
 import { certificatesDer } from "./pem.js";
 import { type CertificateParts, certificateParts } from "./structure.js";
@@ -50,7 +50,9 @@ function issuersOf(cert: Cert, candidates: readonly Cert[]): Cert[] {
 
 /** RFC 5280 §4.2.1.9 and §4.2.1.3: an issuer must be a CA and, when keyUsage is present, allow keyCertSign. */
 function checkIssuer(issuer: Cert, fail: (why: string) => never): void {
-  if (!issuer.native.ca) fail(`issuer "${issuer.name}" is not a CA (basicConstraints CA:true missing)`);
+  const bc = issuer.parts.extensions.find((ext) => ext.oid === EXT.basicConstraints);
+  if (!bc || !decodeBasicConstraints(bc.value).ca)
+    fail(`issuer "${issuer.name}" is not a CA (basicConstraints CA:true missing)`);
   const ku = issuer.parts.extensions.find((ext) => ext.oid === EXT.keyUsage);
   if (ku && !decodeKeyUsage(ku.value).includes("keyCertSign")) {
     fail(`issuer "${issuer.name}" has a keyUsage without keyCertSign`);

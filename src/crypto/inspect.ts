@@ -1,14 +1,15 @@
 /**
  * Certificate inspection: what the policy, the scan and the saga need to know about a certificate.
- * Native `crypto.X509Certificate` parses and gives the public key, serial and CA flag; the raw subject
- * DER, key usage bits and structured SANs come from certrotor's own DER walk (native gives no subject
- * bytes and no key usage bits).
+ * Native `crypto.X509Certificate` parses and gives the public key and serial; the raw subject DER, key
+ * usage bits, basicConstraints and structured SANs come from certrotor's own DER walk (native gives no
+ * subject bytes or key usage bits, and its `ca` is false for a CA whose keyUsage lacks keyCertSign).
  */
 import { createHash, X509Certificate } from "node:crypto";
 import type { KeyType } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { DerError } from "./der.js";
 import {
+  decodeBasicConstraints,
   decodeExtKeyUsage,
   decodeKeyUsage,
   decodeSubjectAltName,
@@ -69,6 +70,7 @@ export function inspectCertificate(certPem: string, where = "certificate"): Cert
     const ku = extension(parts, EXT.keyUsage);
     const eku = extension(parts, EXT.extKeyUsage);
     const san = extension(parts, EXT.subjectAltName);
+    const bc = extension(parts, EXT.basicConstraints);
     return {
       subject: formatName(parts.subject),
       issuer: formatName(parts.issuer),
@@ -79,7 +81,7 @@ export function inspectCertificate(certPem: string, where = "certificate"): Cert
       sans: san ? decodeSubjectAltName(san.value) : [],
       keyUsage: ku ? decodeKeyUsage(ku.value) : [],
       extKeyUsage: eku ? decodeExtKeyUsage(eku.value) : [],
-      isCa: native.ca,
+      isCa: bc ? decodeBasicConstraints(bc.value).ca : false,
       keyType: keyTypeOf(native.publicKey),
       publicKeyPem: native.publicKey.export({ type: "spki", format: "pem" }).toString(),
       subjectDer: Buffer.from(parts.subject),

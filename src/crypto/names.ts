@@ -119,7 +119,7 @@ export function encodeName(text: string, where = "subject"): Buffer {
 
 function escapeValue(value: string): string {
   return value
-    .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`)
+    .replace(/[\\,+"<>;]/g, (c) => `\\${c}`)
     .replace(/^[ #]/, (c) => `\\${c}`)
     .replace(/ $/, "\\ ");
 }
