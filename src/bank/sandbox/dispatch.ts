@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { INVALID_CLIENT_CERTIFICATE } from "./api-routes.js";
 import type { FaultEndpoint, FaultInjector } from "./faults.js";
 import { HttpError, sendError } from "./http.js";
-import { checkPeer, type Peer } from "./peer.js";
+import type { Peer, PeerJudge } from "./peer.js";
 import { type CompiledRoute, match, type RouteContext, replier } from "./router.js";
 import type { SandboxState } from "./state.js";
 
@@ -33,8 +33,8 @@ export interface DispatchDeps {
   readonly faults: FaultInjector;
   readonly now: () => Date;
   readonly adminApiKey: string;
-  /** Trusted CA bundle (PEM) for client certificates: the configured bundle plus the bank's CA. */
-  readonly anchorsPem: string;
+  /** Trust decisions for client certificates (the configured bundle plus the bank's CA). */
+  readonly judge: PeerJudge;
   readonly log: (entry: SandboxLogEntry) => void;
 }
 
@@ -84,7 +84,7 @@ export async function dispatch(req: IncomingMessage, res: ServerResponse, deps: 
       now,
       remoteAddress: socket.remoteAddress,
       clientCert(boundTo?: string): Peer {
-        const check = checkPeer(socket, deps.anchorsPem, now);
+        const check = deps.judge.check(socket, now);
         if (!check.ok) throw invalidClientCert(check.reason);
         if (boundTo !== undefined && !deps.state.bindingFor(boundTo, check.peer.fingerprint)) {
           throw invalidClientCert("cert_not_bound");

@@ -1,6 +1,6 @@
 /**
  * Judges the client certificate a TLS peer presented. The sandbox's server accepts any client
- * certificate in the handshake (see server.ts for why) and every protected route calls `checkPeer`,
+ * certificate in the handshake (see server.ts for why) and every protected route asks a `PeerJudge`,
  * which refuses unless the leaf chains to a trusted root, is inside its validity window at the sandbox's
  * clock and may be used for client authentication. Proof of key possession is already done: the TLS
  * handshake verified the client's CertificateVerify signature with the leaf's public key.
@@ -35,21 +35,6 @@ export type PeerCheck =
       peer?: Peer;
     };
 
-/** The certificate the client presented on this socket (undefined when it sent none), and what followed it. */
-export function peerOf(socket: TLSSocket): { peer: Peer; chainPem: string } | undefined {
-  const x509 = socket.getPeerX509Certificate();
-  if (!x509) return undefined;
-  const certPem = toPem("CERTIFICATE", x509.raw);
-  const digest = createHash("sha256").update(x509.raw).digest();
-  const peer = {
-    certPem,
-    info: inspectCertificate(certPem, "client certificate"),
-    fingerprint: digest.toString("hex"),
-    thumbprint: digest.toString("base64url"),
-  };
-  return { peer, chainPem: presentedChain(socket) };
-}
-
 /** PEM of the certificates the client sent after its leaf (its intermediates, maybe a root). */
 function presentedChain(socket: TLSSocket): string {
   const out: string[] = [];
@@ -63,19 +48,61 @@ function presentedChain(socket: TLSSocket): string {
   return out.join("");
 }
 
-/** Trust decision for the socket's client certificate at `now`, against `anchorsPem` (the trusted CA bundle). */
-export function checkPeer(socket: TLSSocket, anchorsPem: string, now: Date): PeerCheck {
-  const presented = peerOf(socket);
-  if (!presented) return { ok: false, reason: "no_certificate" };
-  const { peer, chainPem } = presented;
-  if (now > peer.info.notAfter) return { ok: false, reason: "expired", peer };
-  if (now < peer.info.notBefore) return { ok: false, reason: "not_yet_valid", peer };
-  if (!hasClientAuth(peer.info)) return { ok: false, reason: "not_client_auth", peer };
-  try {
-    verifyChain(peer.certPem, chainPem, anchorsPem, now, "client certificate");
-  } catch (error) {
-    if (isCertrotorError(error)) return { ok: false, reason: "untrusted_chain", peer };
-    throw error;
+interface Judged {
+  peer: Peer;
+  chainOk: boolean;
+  /** Sandbox time of the chain verification. */
+  checkedAt: number;
+}
+
+/** A chain verdict is reused for this long (sandbox clock); the leaf's own validity is checked every time. */
+const CHAIN_VERDICT_TTL_MS = 60_000;
+const MAX_CACHED = 1_000;
+
+/**
+ * Trust decisions against one CA bundle. Parsing and chain verification cost more than the handshake
+ * itself, and a client presents the same certificate on every new connection, so verdicts are cached
+ * per presented leaf + chain (bounded, and for at most a minute of sandbox time).
+ */
+export class PeerJudge {
+  private readonly cache = new Map<string, Judged>();
+
+  constructor(private readonly anchorsPem: string) {}
+
+  check(socket: TLSSocket, now: Date): PeerCheck {
+    const x509 = socket.getPeerX509Certificate();
+    if (!x509) return { ok: false, reason: "no_certificate" };
+    const judged = this.judge(socket, x509.raw, now);
+    const { peer } = judged;
+    if (now > peer.info.notAfter) return { ok: false, reason: "expired", peer };
+    if (now < peer.info.notBefore) return { ok: false, reason: "not_yet_valid", peer };
+    if (!hasClientAuth(peer.info)) return { ok: false, reason: "not_client_auth", peer };
+    return judged.chainOk ? { ok: true, peer } : { ok: false, reason: "untrusted_chain", peer };
   }
-  return { ok: true, peer };
+
+  private judge(socket: TLSSocket, leafDer: Buffer, now: Date): Judged {
+    const chainPem = presentedChain(socket);
+    const key = createHash("sha256").update(leafDer).update(chainPem).digest("hex");
+    const cached = this.cache.get(key);
+    if (cached && Math.abs(now.getTime() - cached.checkedAt) < CHAIN_VERDICT_TTL_MS) return cached;
+    const certPem = toPem("CERTIFICATE", leafDer);
+    const digest = createHash("sha256").update(leafDer).digest();
+    const peer: Peer = {
+      certPem,
+      info: inspectCertificate(certPem, "client certificate"),
+      fingerprint: digest.toString("hex"),
+      thumbprint: digest.toString("base64url"),
+    };
+    let chainOk = true;
+    try {
+      verifyChain(certPem, chainPem, this.anchorsPem, now, "client certificate");
+    } catch (error) {
+      if (!isCertrotorError(error)) throw error;
+      chainOk = false;
+    }
+    const judged = { peer, chainOk, checkedAt: now.getTime() };
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, judged);
+    return judged;
+  }
 }

@@ -16,6 +16,7 @@ import { adminRoutes } from "./admin-routes.js";
 import { apiRoutes } from "./api-routes.js";
 import { dispatch, type SandboxLogEntry } from "./dispatch.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
+import { PeerJudge } from "./peer.js";
 import { compile } from "./router.js";
 import { applySeed, type SeedCredential } from "./seed.js";
 import { createSandboxPki } from "./server-cert.js";
@@ -110,7 +111,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const routes = [...apiRoutes({ state, tokens, tokenTtlSeconds }), ...adminRoutes({ state, signCsr })].map(
     compile,
   );
-  const deps = { routes, state, faults, now, adminApiKey, anchorsPem, log };
+  const deps = { routes, state, faults, now, adminApiKey, judge: new PeerJudge(anchorsPem), log };
   server.on("request", (req, res) => void dispatch(req, res, deps));
   server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     log({
