@@ -32,14 +32,24 @@ function progressHooks(job: Job): RotationHooks {
   };
 }
 
-async function failForGood(runtime: Runtime, producer: Producer, data: RotateJobData, error: CertrotorError): Promise<never> {
+async function failForGood(
+  runtime: Runtime,
+  producer: Producer,
+  data: RotateJobData,
+  error: CertrotorError,
+): Promise<never> {
   const credential = await runtime.credential(data.credentialId);
   const deps = runtime.depsFor(credential);
   const started = (await deps.journal.get(data.rotationId)) !== null;
   if (started) await rollbackRotation(deps, credential, data.rotationId, error);
   const record = await deps.journal.get(data.rotationId);
   await producer.enqueueNotify({
-    kind: error.code === "SLOTS_FULL" ? "slots-full" : started && record?.step === "verify" ? "verify-failed-rolled-back" : "rotation-failed",
+    kind:
+      error.code === "SLOTS_FULL"
+        ? "slots-full"
+        : started && record?.step === "verify"
+          ? "verify-failed-rolled-back"
+          : "rotation-failed",
     episode: data.rotationId,
     credentialId: data.credentialId,
     clientId: credential.clientId,
@@ -61,7 +71,9 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer) {
     let error: CertrotorError;
     try {
       const resolved = await runtime.credential(data.credentialId);
-      const credential = data.unbindStale ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } } : resolved;
+      const credential = data.unbindStale
+        ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
+        : resolved;
       const deps = { ...runtime.depsFor(credential), hooks: progressHooks(job) };
       const outcome = await runRotationAttempt(deps, credential, {
         rotationId: data.rotationId,
@@ -89,7 +101,8 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer) {
       throw new DelayedError();
     }
     const maxAttempts = job.opts.attempts ?? 1;
-    if (!error.retryable || job.attemptsMade + 1 >= maxAttempts) return failForGood(runtime, producer, data, error);
+    if (!error.retryable || job.attemptsMade + 1 >= maxAttempts)
+      return failForGood(runtime, producer, data, error);
     throw new Error(error.toSafeString());
   };
 }

@@ -64,8 +64,10 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     for (const store of stores.values()) await store.close().catch(() => undefined);
   };
   try {
-    for (const [name, storeConfig] of Object.entries(config.stores)) stores.set(name, await createStore(name, storeConfig));
-    for (const [name, bankConfig] of Object.entries(config.banks)) banks.set(name, createBankingApi(name, bankConfig));
+    for (const [name, storeConfig] of Object.entries(config.stores))
+      stores.set(name, await createStore(name, storeConfig));
+    for (const [name, bankConfig] of Object.entries(config.banks))
+      banks.set(name, createBankingApi(name, bankConfig));
     for (const [name, issuerConfig] of Object.entries(config.issuers)) {
       issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks }));
     }
@@ -85,7 +87,10 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     const bank = banks.get(credential.bank);
     const issuer = issuers.get(credential.issuer);
     if (!store || !bank || !issuer) {
-      throw new CertrotorError("CONFIG_INVALID", `credential "${credential.id}" names a store, bank or issuer that is not configured`);
+      throw new CertrotorError(
+        "CONFIG_INVALID",
+        `credential "${credential.id}" names a store, bank or issuer that is not configured`,
+      );
     }
     const probeAccountId = config.banks[credential.bank]?.probe?.accountId;
     return {

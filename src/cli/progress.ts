@@ -4,7 +4,10 @@
 import { performance } from "node:perf_hooks";
 import type { HookPoint, RotationHooks } from "../rotation/context.js";
 
-export function progressHooks(write: (line: string) => void, inner?: RotationHooks): RotationHooks & { flush(): void } {
+export function progressHooks(
+  write: (line: string) => void,
+  inner?: RotationHooks,
+): RotationHooks & { flush(): void } {
   let current: { step: string; startedAt: number } | undefined;
   const flush = (): void => {
     if (current) write(`  ${current.step.padEnd(9)} ${Math.round(performance.now() - current.startedAt)} ms`);

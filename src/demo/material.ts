@@ -30,12 +30,26 @@ async function writeSecret(path: string, data: string | Buffer): Promise<void> {
   await chmod(path, 0o600);
 }
 
-export async function writeDemoMaterial(dir: string, keyType: KeyType, now = new Date()): Promise<DemoFile[]> {
+export async function writeDemoMaterial(
+  dir: string,
+  keyType: KeyType,
+  now = new Date(),
+): Promise<DemoFile[]> {
   await mkdir(dir, { recursive: true });
   const ca = await createCa({ subject: DEMO_CA_SUBJECT, keyType, validityMs: 3650 * DAY_MS, now });
   const { keyPem } = await generateKeyPair(keyType);
-  const csrPem = await createCsr({ keyPem, subject: DEMO_CLIENT_SUBJECT, sans: ["dns:payments-api.demo.internal"] });
-  const certPem = await signClientCsr({ csrPem, caCertPem: ca.certPem, caKeyPem: ca.keyPem, validityMs: 90 * DAY_MS, now });
+  const csrPem = await createCsr({
+    keyPem,
+    subject: DEMO_CLIENT_SUBJECT,
+    sans: ["dns:payments-api.demo.internal"],
+  });
+  const certPem = await signClientCsr({
+    csrPem,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    validityMs: 90 * DAY_MS,
+    now,
+  });
   const passphrase = randomPassphrase();
   const pfx = buildPfx({ keyPem, certPem, chainPem: ca.certPem, passphrase, friendlyName: "payments-api" });
 
@@ -49,14 +63,20 @@ export async function writeDemoMaterial(dir: string, keyType: KeyType, now = new
   const caInfo = inspectCertificate(ca.certPem);
   const client = inspectCertificate(certPem);
   return [
-    { name: "ca.pem", summary: `private CA "${caInfo.subject}", ${caInfo.keyType}, valid to ${caInfo.notAfter.toISOString()}` },
+    {
+      name: "ca.pem",
+      summary: `private CA "${caInfo.subject}", ${caInfo.keyType}, valid to ${caInfo.notAfter.toISOString()}`,
+    },
     { name: "client.key", summary: `${keyType} private key, PKCS#8 PEM (mode 0600)` },
     { name: "client.csr", summary: `CSR for "${DEMO_CLIENT_SUBJECT}" signed by client.key` },
     {
       name: "client.pem",
       summary: `client cert sha256 ${client.fingerprint.slice(0, 16)}…, EKU ${client.extKeyUsage.join(",")}, valid to ${client.notAfter.toISOString()}`,
     },
-    { name: "client.pfx", summary: `PKCS#12 (AES-256-CBC, PBKDF2-HMAC-SHA256) with key, cert and CA, ${pfx.length} bytes` },
+    {
+      name: "client.pfx",
+      summary: `PKCS#12 (AES-256-CBC, PBKDF2-HMAC-SHA256) with key, cert and CA, ${pfx.length} bytes`,
+    },
     { name: "client.pfx.pass", summary: "passphrase of client.pfx (mode 0600)" },
   ];
 }

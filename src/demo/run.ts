@@ -77,7 +77,12 @@ async function pickRedis(options: DemoOptions): Promise<{ url?: string; server?:
   return { url: server.url, server, why: `a local redis-server started for the demo on port ${server.port}` };
 }
 
-async function tokenStatus(bank: BankClient, material: ClientMaterial, clientId: string, clientSecret: string): Promise<number> {
+async function tokenStatus(
+  bank: BankClient,
+  material: ClientMaterial,
+  clientId: string,
+  clientSecret: string,
+): Promise<number> {
   try {
     await bank.requestToken(material, { clientId, clientSecret });
     return 200;
@@ -123,7 +128,10 @@ async function rotateThroughQueue(
     const outcome = await follower.follow(jobId, (step, at) => timer.mark(step, at));
     timer.end(Date.now() - started);
     if (outcome.status === "failed") {
-      throw new CertrotorError("ROTATION_FAILED", `demo rotation of ${credentialId} failed: ${outcome.reason}`);
+      throw new CertrotorError(
+        "ROTATION_FAILED",
+        `demo rotation of ${credentialId} failed: ${outcome.reason}`,
+      );
     }
   } finally {
     await follower.close();
@@ -156,23 +164,44 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`mode: ${mode} — ${redis.why}`);
 
     let runtime: Runtime;
-    let enqueue: ((credentialId: string, attempts: number, notAfter?: string) => Promise<{ jobId: string }>) | undefined;
+    let enqueue:
+      | ((credentialId: string, attempts: number, notAfter?: string) => Promise<{ jobId: string }>)
+      | undefined;
     if (redis.url) {
       const config = { ...world.config, worker: { ...world.config.worker, redisUrl: redis.url, port: 0 } };
-      const worker = await startWorker(config, { logger: options.logger, port: 0, host: "127.0.0.1", schedules: false });
+      const worker = await startWorker(config, {
+        logger: options.logger,
+        port: 0,
+        host: "127.0.0.1",
+        schedules: false,
+      });
       cleanup.unshift(() => worker.stop());
       runtime = worker.runtime;
       enqueue = (credentialId, attempts, notAfter) =>
-        worker.producer.enqueueRotate({ credentialId, trigger: "schedule", attempts, ...(notAfter ? { notAfter } : {}) });
+        worker.producer.enqueueRotate({
+          credentialId,
+          trigger: "schedule",
+          attempts,
+          ...(notAfter ? { notAfter } : {}),
+        });
     } else {
       runtime = await createRuntime(world.config, { logger: options.logger });
       cleanup.unshift(() => runtime.close());
     }
 
     const before = await snapshot(runtime, world.credentialId);
-    say(`credential ${world.credentialId} (client_id ${world.clientId}): certificate ${before.material.fingerprint.slice(0, 16)}… expires ${before.material.notAfter}`);
-    const report = await scan({ config: runtime.config, stores: runtime.stores, banks: runtime.banks, journal: runtime.journal, now: runtime.now });
-    for (const entry of report.entries) say(`scan: ${entry.credentialId}: ${entry.decision} — ${entry.message}`);
+    say(
+      `credential ${world.credentialId} (client_id ${world.clientId}): certificate ${before.material.fingerprint.slice(0, 16)}… expires ${before.material.notAfter}`,
+    );
+    const report = await scan({
+      config: runtime.config,
+      stores: runtime.stores,
+      banks: runtime.banks,
+      journal: runtime.journal,
+      now: runtime.now,
+    });
+    for (const entry of report.entries)
+      say(`scan: ${entry.credentialId}: ${entry.decision} — ${entry.message}`);
 
     const steps: DemoReport["steps"] = [];
     const timer = stepTimer(steps, say);
@@ -184,11 +213,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       );
     } else {
       const started = Date.now();
-      const hooks = { at: (point: string) => void (point.endsWith(":start") && timer.mark(point.split(":")[0]!, Date.now() - started)) };
+      const hooks = {
+        at: (point: string) =>
+          void (point.endsWith(":start") && timer.mark(point.split(":")[0]!, Date.now() - started)),
+      };
       const result = await runRotation({ ...before.deps, hooks }, before.credential, { trigger: "schedule" });
       timer.end(Date.now() - started);
       if (result.status === "failed") throw result.error;
-      if (result.status === "not-due") throw new CertrotorError("INTERNAL", `demo credential was not due: ${result.message}`);
+      if (result.status === "not-due")
+        throw new CertrotorError("INTERNAL", `demo credential was not due: ${result.message}`);
     }
 
     const after = await snapshot(runtime, world.credentialId);
@@ -197,7 +230,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       fingerprint: m.fingerprint,
       notAfter: m.notAfter,
       boundFingerprints: bound,
-      tokenStatus: await tokenStatus(after.deps.bank, { certPem: m.certPem, keyPem: m.keyPem }, m.clientId, secret),
+      tokenStatus: await tokenStatus(
+        after.deps.bank,
+        { certPem: m.certPem, keyPem: m.keyPem },
+        m.clientId,
+        secret,
+      ),
     });
     const result: DemoReport = {
       mode,

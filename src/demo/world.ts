@@ -7,7 +7,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type SandboxHandle, startSandbox } from "../bank/sandbox/server.js";
 import { type Config, configSchema, type KeyType } from "../config/schema.js";
-import { createCa, fingerprintOf, generateKeyPair, createCsr, signClientCsr, inspectCertificate } from "../crypto/index.js";
+import {
+  createCa,
+  fingerprintOf,
+  generateKeyPair,
+  createCsr,
+  signClientCsr,
+  inspectCertificate,
+} from "../crypto/index.js";
 import { createFileStore } from "../stores/file.js";
 import type { Material } from "../stores/types.js";
 import { DEMO_CA_SUBJECT, DEMO_CLIENT_SUBJECT } from "./material.js";
@@ -42,7 +49,12 @@ export async function createDemoWorld(options: DemoWorldOptions): Promise<DemoWo
   const credentialId = options.credentialId ?? "payments-api";
   await mkdir(options.dir, { recursive: true });
 
-  const ca = await createCa({ subject: DEMO_CA_SUBJECT, keyType: "p256", validityMs: 3650 * DAY_MS, now: now() });
+  const ca = await createCa({
+    subject: DEMO_CA_SUBJECT,
+    keyType: "p256",
+    validityMs: 3650 * DAY_MS,
+    now: now(),
+  });
   const sandbox = await startSandbox({
     clientCaPems: [ca.certPem],
     ...(options.tlsMaxVersion ? { tlsMaxVersion: options.tlsMaxVersion } : {}),
@@ -53,11 +65,30 @@ export async function createDemoWorld(options: DemoWorldOptions): Promise<DemoWo
     await writeFile(bankCaFile, sandbox.serverCaPem);
     const config = configSchema.parse({
       stateDir: join(options.dir, "state"),
-      stores: { local: { kind: "file", dir: join(options.dir, "store"), keyFile: join(options.dir, "store.key") } },
-      banks: { sandbox: { kind: "banking-api", url: sandbox.url, caFile: bankCaFile, adminApiKey: sandbox.adminApiKey } },
+      stores: {
+        local: { kind: "file", dir: join(options.dir, "store"), keyFile: join(options.dir, "store.key") },
+      },
+      banks: {
+        sandbox: {
+          kind: "banking-api",
+          url: sandbox.url,
+          caFile: bankCaFile,
+          adminApiKey: sandbox.adminApiKey,
+        },
+      },
       issuers: { "own-ca": { kind: "local-ca", store: "local", path: "ca/issuing" } },
-      credentials: [{ id: credentialId, clientId: "pending", bank: "sandbox", store: "local", issuer: "own-ca", keyType }],
-      renewal: { gracePeriod: 0, idleBeforeRetire: 0, jitter: 0, backoff: 200, backoffMax: 2_000, attempts: 3, ...options.renewal },
+      credentials: [
+        { id: credentialId, clientId: "pending", bank: "sandbox", store: "local", issuer: "own-ca", keyType },
+      ],
+      renewal: {
+        gracePeriod: 0,
+        idleBeforeRetire: 0,
+        jitter: 0,
+        backoff: 200,
+        backoffMax: 2_000,
+        attempts: 3,
+        ...options.renewal,
+      },
       log: { level: "warn" },
     });
 
@@ -65,7 +96,10 @@ export async function createDemoWorld(options: DemoWorldOptions): Promise<DemoWo
     const credential = config.credentials[0]!;
     (credential as { clientId: string }).clientId = clientId;
 
-    const store = await createFileStore("local", config.stores["local"] as Extract<Config["stores"][string], { kind: "file" }>);
+    const store = await createFileStore(
+      "local",
+      config.stores["local"] as Extract<Config["stores"][string], { kind: "file" }>,
+    );
     try {
       const caRef = { credentialId: "issuer:own-ca", path: "ca/issuing" };
       await store.putCurrent(caRef, {
@@ -76,7 +110,11 @@ export async function createDemoWorld(options: DemoWorldOptions): Promise<DemoWo
         notAfter: inspectCertificate(ca.certPem).notAfter.toISOString(),
       });
       const { keyPem } = await generateKeyPair(keyType);
-      const csrPem = await createCsr({ keyPem, subject: DEMO_CLIENT_SUBJECT, sans: ["dns:payments-api.demo.internal"] });
+      const csrPem = await createCsr({
+        keyPem,
+        subject: DEMO_CLIENT_SUBJECT,
+        sans: ["dns:payments-api.demo.internal"],
+      });
       const expiresIn = options.expiresInMs ?? 3 * DAY_MS;
       const notAfter = new Date(now().getTime() + expiresIn);
       const notBefore = new Date(notAfter.getTime() - 90 * DAY_MS);

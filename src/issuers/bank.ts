@@ -13,15 +13,21 @@ export function createBankIssuer(name: string, bank: BankClient): Issuer {
   return {
     kind: "bank",
     name,
+    subjectMatch: "exact",
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const csrHash = createHash("sha256").update(request.csrPem).digest("hex").slice(0, 16);
-      const issued = await bank.signCsr(request.csrPem, { idempotencyKey: `${request.rotationId}-${csrHash}` });
+      const issued = await bank.signCsr(request.csrPem, {
+        idempotencyKey: `${request.rotationId}-${csrHash}`,
+      });
       lastChain = issued.chainPem;
       return { certPem: issued.certPem, chainPem: issued.chainPem };
     },
     async trustBundle(): Promise<string> {
       if (!lastChain) {
-        throw new CertrotorError("NOT_SUPPORTED", `issuer "${name}": the bank's CA is known only after it signed a CSR`);
+        throw new CertrotorError(
+          "NOT_SUPPORTED",
+          `issuer "${name}": the bank's CA is known only after it signed a CSR`,
+        );
       }
       return lastChain;
     },

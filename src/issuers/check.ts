@@ -3,7 +3,12 @@
  * public key is ours, the chain validates to the issuer's bundle, EKU has clientAuth, the subject is the
  * one we asked for, and the validity window is sane.
  */
-import { assertKeyMatchesCertificate, hasClientAuth, inspectCertificate, verifyChain } from "../crypto/index.js";
+import {
+  assertKeyMatchesCertificate,
+  hasClientAuth,
+  inspectCertificate,
+  verifyChain,
+} from "../crypto/index.js";
 import { CertrotorError } from "../errors.js";
 import type { IssuedCertificate } from "./types.js";
 
@@ -15,8 +20,10 @@ const MIN_LIFETIME_MS = 60 * 60_000;
 export interface IssuedCheckInput {
   issued: IssuedCertificate;
   keyPem: string;
-  /** DER of the subject we asked for (the old certificate's subject). */
+  /** DER and text of the subject we asked for (the old certificate's subject). */
   expectedSubjectDer: Buffer;
+  expectedSubject: string;
+  subjectMatch: "exact" | "common-name";
   trustBundlePem: string;
   now: Date;
   where: string;
@@ -33,12 +40,21 @@ export function checkIssuedCertificate(input: IssuedCheckInput): void {
   };
   if (!hasClientAuth(info)) fail("has no clientAuth in its extended key usage");
   if (info.isCa) fail("is a CA certificate");
-  if (!info.subjectDer.equals(input.expectedSubjectDer)) {
-    fail(`has subject "${info.subject}", not the requested one`);
-  }
-  if (info.notBefore.getTime() > now.getTime() + SKEW_MS) fail(`is not valid before ${info.notBefore.toISOString()}`);
+  const subjectOk =
+    input.subjectMatch === "exact"
+      ? info.subjectDer.equals(input.expectedSubjectDer)
+      : commonName(info.subject) !== undefined &&
+        commonName(info.subject) === commonName(input.expectedSubject);
+  if (!subjectOk) fail(`has subject "${info.subject}", not the requested "${input.expectedSubject}"`);
+  if (info.notBefore.getTime() > now.getTime() + SKEW_MS)
+    fail(`is not valid before ${info.notBefore.toISOString()}`);
   if (info.notAfter.getTime() < now.getTime() + MIN_LIFETIME_MS) {
     fail(`expires at ${info.notAfter.toISOString()}, too soon to be worth rotating to`);
   }
   verifyChain(issued.certPem, issued.chainPem || undefined, input.trustBundlePem, now);
+}
+
+/** The CN of an RFC 4514 subject string. */
+export function commonName(subject: string): string | undefined {
+  return /(?:^|,)CN=((?:\\,|[^,])+)/.exec(subject)?.[1]?.replaceAll("\\,", ",");
 }

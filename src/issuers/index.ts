@@ -42,7 +42,10 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
 export function createIssuer(name: string, config: IssuerConfig, context: IssuerContext): Promise<Issuer> {
   const factory = factories[config.kind] as IssuerFactory<IssuerKind> | undefined;
   if (!factory) {
-    throw new CertrotorError("UNKNOWN_KIND", `issuers.${name}.kind: unknown issuer kind "${String(config.kind)}"`);
+    throw new CertrotorError(
+      "UNKNOWN_KIND",
+      `issuers.${name}.kind: unknown issuer kind "${String(config.kind)}"`,
+    );
   }
   return factory(name, config as never, context);
 }

@@ -25,7 +25,11 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
 
   const loadCa = (): Promise<CaMaterial> => {
     cached ??= options.store.readCurrent(ref).then(
-      ({ material }) => ({ certPem: material.certPem, keyPem: material.keyPem, chainPem: material.chainPem ?? "" }),
+      ({ material }) => ({
+        certPem: material.certPem,
+        keyPem: material.keyPem,
+        chainPem: material.chainPem ?? "",
+      }),
       (error: unknown) => {
         cached = undefined;
         if (isCertrotorError(error, "NOT_FOUND") || isCertrotorError(error, "MATERIAL_INVALID")) {
@@ -44,6 +48,7 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
   return {
     kind: "local-ca",
     name,
+    subjectMatch: "exact",
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const ca = await loadCa();
       const certPem = await signClientCsr({

@@ -22,6 +22,11 @@ export interface IssuedCertificate {
 export interface Issuer {
   readonly kind: IssuerKind;
   readonly name: string;
+  /**
+   * How the issued subject must match the requested one: "exact" (byte for byte, as our CA and the bank
+   * sign), or "common-name" (Vault PKI `sign/<role>` rebuilds the subject from the CN and the role).
+   */
+  readonly subjectMatch: "exact" | "common-name";
   issue(request: IssueRequest): Promise<IssuedCertificate>;
   /** The CA bundle (PEM) an issued certificate must chain to. */
   trustBundle(): Promise<string>;

@@ -6,14 +6,11 @@
 import type { IssuerConfig } from "../config/schema.js";
 import { formatName, verifyCsr } from "../crypto/index.js";
 import { CertrotorError } from "../errors.js";
+import { commonName } from "./check.js";
 import { createVaultClient, isVaultStatus, type VaultClient } from "../stores/vault-client.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
 type VaultPkiConfig = Extract<IssuerConfig, { kind: "vault-pki" }>;
-
-function commonNameOf(subject: string): string | undefined {
-  return /(?:^|,)CN=((?:\\,|[^,])+)/.exec(subject)?.[1]?.replaceAll("\\,", ",");
-}
 
 function asString(value: unknown, field: string, name: string): string {
   if (typeof value !== "string" || value.length === 0) {
@@ -22,17 +19,22 @@ function asString(value: unknown, field: string, name: string): string {
   return value;
 }
 
-export async function createVaultPkiIssuer(name: string, config: VaultPkiConfig, client?: VaultClient): Promise<Issuer> {
+export async function createVaultPkiIssuer(
+  name: string,
+  config: VaultPkiConfig,
+  client?: VaultClient,
+): Promise<Issuer> {
   const vault = client ?? (await createVaultClient(config, { label: `vault-pki issuer "${name}"` }));
   let caPem: string | undefined;
   return {
     kind: "vault-pki",
     name,
+    subjectMatch: "common-name",
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const { csrPem } = request;
       // The CSR's subject is what we sign; pass its CN because Vault requires common_name unless the role
       // uses the CSR's. Other attributes come from the CSR when the role has use_csr_* set.
-      const cn = commonNameOf(formatName(verifyCsr(csrPem, `issuer "${name}" CSR`).subject));
+      const cn = commonName(formatName(verifyCsr(csrPem, `issuer "${name}" CSR`).subject));
       let body: Record<string, unknown> | undefined;
       try {
         body = await vault.request("POST", `${config.mount}/sign/${config.role}`, {
@@ -43,17 +45,23 @@ export async function createVaultPkiIssuer(name: string, config: VaultPkiConfig,
         });
       } catch (error) {
         if (isVaultStatus(error, 400)) {
-          throw new CertrotorError("ISSUER_FAILED", `issuer "${name}": Vault refused to sign: ${error.errors.join("; ")}`, {
-            cause: error,
-            retryable: false,
-          });
+          throw new CertrotorError(
+            "ISSUER_FAILED",
+            `issuer "${name}": Vault refused to sign: ${error.errors.join("; ")}`,
+            {
+              cause: error,
+              retryable: false,
+            },
+          );
         }
         throw error;
       }
       const data = (body?.data ?? {}) as Record<string, unknown>;
       const certPem = asString(data.certificate, "certificate", name);
       const issuing = asString(data.issuing_ca, "issuing_ca", name);
-      const chain = Array.isArray(data.ca_chain) ? (data.ca_chain as unknown[]).filter((c): c is string => typeof c === "string") : [issuing];
+      const chain = Array.isArray(data.ca_chain)
+        ? (data.ca_chain as unknown[]).filter((c): c is string => typeof c === "string")
+        : [issuing];
       caPem = chain.at(-1) ?? issuing;
       return { certPem: `${certPem.trim()}\n`, chainPem: `${chain.map((c) => c.trim()).join("\n")}\n` };
     },
@@ -66,4 +74,3 @@ export async function createVaultPkiIssuer(name: string, config: VaultPkiConfig,
     close: () => vault.close(),
   };
 }
-

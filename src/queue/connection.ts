@@ -10,7 +10,12 @@ export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
 }
 
 export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 3_000, ...extra });
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    connectTimeout: 3_000,
+    ...extra,
+  });
 }
 
 /** Resolves once Redis answers PING, or throws REDIS_UNAVAILABLE after `timeoutMs`. */

@@ -6,7 +6,15 @@ import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import { newRotationId } from "../rotation/saga.js";
-import { QUEUES, type QueueName, RETIRE_SCHEDULER_ID, retireJobId, rotateJobId, notifyJobId, SCAN_SCHEDULER_ID } from "./names.js";
+import {
+  QUEUES,
+  type QueueName,
+  RETIRE_SCHEDULER_ID,
+  retireJobId,
+  rotateJobId,
+  notifyJobId,
+  SCAN_SCHEDULER_ID,
+} from "./names.js";
 import type { NotifyJobData, RetireJobData, RotateJobData } from "./payloads.js";
 
 export interface EnqueuedRotation {
@@ -34,7 +42,12 @@ export function createProducer(connection: Redis, prefix: string): Producer {
     queue.on("error", () => undefined); // connection errors surface on the calls that fail
     return queue;
   };
-  const queues = { scan: make(QUEUES.scan), rotate: make(QUEUES.rotate), retire: make(QUEUES.retire), notify: make(QUEUES.notify) };
+  const queues = {
+    scan: make(QUEUES.scan),
+    rotate: make(QUEUES.rotate),
+    retire: make(QUEUES.retire),
+    notify: make(QUEUES.notify),
+  };
 
   return {
     queues,
@@ -55,7 +68,13 @@ export function createProducer(connection: Redis, prefix: string): Producer {
       return { jobId, rotationId: storedId, added: storedId === rotationId };
     },
     async enqueueRetire(data, delayMs) {
-      await queues.retire.add("retire", data, { jobId: retireJobId(data.rotationId), delay: Math.max(0, delayMs), attempts: 5, backoff: { type: "exponential", delay: 30_000 }, ...KEEP });
+      await queues.retire.add("retire", data, {
+        jobId: retireJobId(data.rotationId),
+        delay: Math.max(0, delayMs),
+        attempts: 5,
+        backoff: { type: "exponential", delay: 30_000 },
+        ...KEEP,
+      });
     },
     async enqueueNotify(data) {
       const jobId = notifyJobId(data.episode, data.kind);
@@ -71,7 +90,11 @@ export function createProducer(connection: Redis, prefix: string): Producer {
     },
     async upsertSchedules(config) {
       const tz = config.schedules.timezone;
-      await queues.scan.upsertJobScheduler(SCAN_SCHEDULER_ID, { pattern: config.schedules.scan, tz }, { name: "scan", data: {}, opts: KEEP });
+      await queues.scan.upsertJobScheduler(
+        SCAN_SCHEDULER_ID,
+        { pattern: config.schedules.scan, tz },
+        { name: "scan", data: {}, opts: KEEP },
+      );
       await queues.retire.upsertJobScheduler(
         RETIRE_SCHEDULER_ID,
         { pattern: config.schedules.retire, tz },

@@ -39,11 +39,18 @@ export interface WorkerHandle {
 
 /** Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far). */
 function backoffFor(config: Config) {
-  return (attemptsMade: number, _type: string | undefined, _error: Error | undefined, job: MinimalJob | undefined): number => {
+  return (
+    attemptsMade: number,
+    _type: string | undefined,
+    _error: Error | undefined,
+    job: MinimalJob | undefined,
+  ): number => {
     const data = job?.data as RotateJobData | undefined;
     const policy = (data && findConfigured(config, data.credentialId)?.policy) ?? config.renewal;
     const notAfter = data?.notAfter ? new Date(data.notAfter) : new Date(Date.now() + 365 * 86_400_000);
-    return retryDelay({ attempt: Math.max(1, attemptsMade), policy, notAfter, now: new Date() }) ?? policy.backoff;
+    return (
+      retryDelay({ attempt: Math.max(1, attemptsMade), policy, notAfter, now: new Date() }) ?? policy.backoff
+    );
   };
 }
 
@@ -52,8 +59,13 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   await assertRedisReachable(config.worker.redisUrl);
   const stateConnection: Redis = workerConnection(config.worker.redisUrl);
   const producerConn = producerConnection(config.worker.redisUrl);
-  for (const conn of [stateConnection, producerConn]) conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
-  const runtime = await createRuntime(config, { logger, redis: stateConnection, ...(options.now ? { now: options.now } : {}) });
+  for (const conn of [stateConnection, producerConn])
+    conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
+  const runtime = await createRuntime(config, {
+    logger,
+    redis: stateConnection,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const prefix = config.worker.queuePrefix;
   const producer = createProducer(producerConn, prefix);
   if (options.schedules !== false) await producer.upsertSchedules(config);
@@ -78,14 +90,19 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   for (const worker of workers) {
     worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
     worker.on("failed", (job, error) =>
-      logger.warn({ queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message }, "job failed"),
+      logger.warn(
+        { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message },
+        "job failed",
+      ),
     );
   }
 
   const health = await startHealthServer(options.port ?? config.worker.port, options.host ?? "0.0.0.0", {
     async ready() {
       const checks: Record<string, string> = {};
-      const pong = await producerConn.ping().catch((e: unknown) => (e instanceof Error ? e.message : "error"));
+      const pong = await producerConn
+        .ping()
+        .catch((e: unknown) => (e instanceof Error ? e.message : "error"));
       checks.redis = pong === "PONG" ? "ok" : `unreachable: ${pong}`;
       checks.stores = runtime.stores.size > 0 ? `${runtime.stores.size} configured` : "none configured";
       checks.banks = runtime.banks.size > 0 ? `${runtime.banks.size} configured` : "none configured";
@@ -98,7 +115,9 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       const closing = Promise.all(workers.map((w) => w.close()));
-      const bound = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.worker.shutdownTimeout).unref());
+      const bound = new Promise<"timeout">((resolve) =>
+        setTimeout(() => resolve("timeout"), config.worker.shutdownTimeout).unref(),
+      );
       if ((await Promise.race([closing, bound])) === "timeout") {
         logger.warn("shutdown bound reached: releasing running jobs to other workers");
         await Promise.all(workers.map((w) => w.close(true)));
@@ -106,7 +125,11 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
       await health.app.close();
       await producer.close();
       await runtime.close();
-      await Promise.all([stateConnection.quit(), producerConn.quit(), common.connection.quit()].map((p) => p.catch(() => undefined)));
+      await Promise.all(
+        [stateConnection.quit(), producerConn.quit(), common.connection.quit()].map((p) =>
+          p.catch(() => undefined),
+        ),
+      );
       logger.info("worker stopped");
     })();
     return stopping;

@@ -20,7 +20,10 @@ export interface ResolvedCredential {
   discovered: boolean;
 }
 
-function mergePolicy(base: RenewalPolicyConfig, override: Partial<RenewalPolicyConfig> | undefined): RenewalPolicyConfig {
+function mergePolicy(
+  base: RenewalPolicyConfig,
+  override: Partial<RenewalPolicyConfig> | undefined,
+): RenewalPolicyConfig {
   if (!override) return base;
   const defined = Object.fromEntries(Object.entries(override).filter(([, value]) => value !== undefined));
   return { ...base, ...defined } as RenewalPolicyConfig;

@@ -20,10 +20,13 @@ export async function acquireRotationLock(deps: RotationDeps, credentialId: stri
     ttlMs,
     owner: deps.owner ?? `pid-${process.pid}`,
   });
-  const timer = setInterval(() => {
-    // a failed renewal surfaces as LOCK_LOST at the next step's check; nothing to do here
-    lease.renew().catch(() => undefined);
-  }, Math.max(250, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      // a failed renewal surfaces as LOCK_LOST at the next step's check; nothing to do here
+      lease.renew().catch(() => undefined);
+    },
+    Math.max(250, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
     lease,

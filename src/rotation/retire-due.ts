@@ -41,7 +41,11 @@ export async function retireDue(
   for (const record of await journal.retireDue(now)) {
     try {
       const { deps, credential } = await depsFor(record.credentialId);
-      results.push({ rotationId: record.rotationId, credentialId: record.credentialId, outcome: await retireOne(deps, credential, record) });
+      results.push({
+        rotationId: record.rotationId,
+        credentialId: record.credentialId,
+        outcome: await retireOne(deps, credential, record),
+      });
     } catch (thrown) {
       const error = toCertrotorError(thrown);
       results.push({

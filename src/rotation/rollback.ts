@@ -31,7 +31,11 @@ export async function rollbackRotation(
     const record = await deps.journal.get(rotationId);
     if (current?.material.rotationId === rotationId) {
       const updated = record
-        ? await deps.journal.update(rotationId, { status: "failed", errorCode: failure.code, errorMessage: failure.message })
+        ? await deps.journal.update(rotationId, {
+            status: "failed",
+            errorCode: failure.code,
+            errorMessage: failure.message,
+          })
         : null;
       return { promoted: true, droppedPending: false, record: updated };
     }
@@ -66,7 +70,12 @@ export async function rollbackRotation(
           finishedAt: at,
         })
       : null;
-    return { promoted: false, ...(unbound ? { unbound } : {}), droppedPending: ours !== null, record: updated };
+    return {
+      promoted: false,
+      ...(unbound ? { unbound } : {}),
+      droppedPending: ours !== null,
+      record: updated,
+    };
   } finally {
     await lock.release();
   }

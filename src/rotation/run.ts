@@ -14,7 +14,13 @@ import { newRotationId, runRotationAttempt } from "./saga.js";
 
 export type RunResult =
   | (RotationOutcome & { rotationId: string; attempts: number })
-  | { status: "failed"; rotationId: string; attempts: number; error: CertrotorError; rollback: RollbackResult };
+  | {
+      status: "failed";
+      rotationId: string;
+      attempts: number;
+      error: CertrotorError;
+      rollback: RollbackResult;
+    };
 
 export interface RunOptions {
   trigger: Trigger;

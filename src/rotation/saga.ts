@@ -42,7 +42,12 @@ const MIDDLE: ReadonlyArray<[StepName, Step, AuditAction | undefined]> = [
   ["promote", promote, "promoted"],
 ];
 
-export function initialState(credential: ResolvedCredential, rotationId: string, trigger: Trigger, force: boolean): RotationState {
+export function initialState(
+  credential: ResolvedCredential,
+  rotationId: string,
+  trigger: Trigger,
+  force: boolean,
+): RotationState {
   return {
     rotationId,
     credential,
@@ -54,7 +59,12 @@ export function initialState(credential: ResolvedCredential, rotationId: string,
   };
 }
 
-async function audit(deps: RotationDeps, state: RotationState, action: AuditAction, details?: Record<string, string>) {
+async function audit(
+  deps: RotationDeps,
+  state: RotationState,
+  action: AuditAction,
+  details?: Record<string, string>,
+) {
   await deps.journal.audit({
     at: deps.now().toISOString(),
     credentialId: state.credential.id,
@@ -72,7 +82,11 @@ async function enterStep(deps: RotationDeps, state: RotationState, step: StepNam
   await deps.hooks?.at(`${step}:start`, state);
 }
 
-async function beginRecord(deps: RotationDeps, state: RotationState, existing: RotationRecord | null): Promise<void> {
+async function beginRecord(
+  deps: RotationDeps,
+  state: RotationState,
+  existing: RotationRecord | null,
+): Promise<void> {
   const now = deps.now().toISOString();
   if (existing) {
     state.record = await deps.journal.update(state.rotationId, {
@@ -122,7 +136,9 @@ export async function finishRotation(deps: RotationDeps, state: RotationState): 
     const error = new CertrotorError(
       "CONSUMERS_ON_OLD_CERT",
       `credential "${state.credential.id}": the old certificate was still used at ${result.lastUsedAt.toISOString()}, past the retire bound; it stays bound`,
-      { hint: "find the consumers still using the old certificate and make them reload the current material" },
+      {
+        hint: "find the consumers still using the old certificate and make them reload the current material",
+      },
     );
     state.record = await deps.journal.update(state.rotationId, {
       step: "done",
@@ -175,7 +191,10 @@ export async function runRotationAttempt(
     return await finishRotation(deps, state);
   } catch (error) {
     const coded = toCertrotorError(error);
-    deps.logger.warn({ err: { code: coded.code, message: coded.message }, step: state.record?.step }, "attempt failed");
+    deps.logger.warn(
+      { err: { code: coded.code, message: coded.message }, step: state.record?.step },
+      "attempt failed",
+    );
     if (state.record) {
       await deps.journal
         .update(rotationId, {

@@ -81,7 +81,12 @@ async function scanOne(
   active: ReadonlyMap<string, RotationRecord>,
 ): Promise<ScanEntry> {
   const now = deps.now();
-  const base = { credentialId: credential.id, clientId: credential.clientId, store: credential.store, path: credential.ref.path };
+  const base = {
+    credentialId: credential.id,
+    clientId: credential.clientId,
+    store: credential.store,
+    path: credential.ref.path,
+  };
   const running = active.get(credential.id);
   const drift = stuckDrift(running, now, deps.config.alerts.stuckAfter);
   try {
@@ -111,14 +116,27 @@ async function scanOne(
     if (!deps.skipBank) {
       const slots = await deps.banks.get(credential.bank)!.listSlots(clientId);
       boundSlots = slots.length;
-      const known = new Set([fingerprint, pending?.material.fingerprint, running?.oldFingerprint, running?.newFingerprint]);
+      const known = new Set([
+        fingerprint,
+        pending?.material.fingerprint,
+        running?.oldFingerprint,
+        running?.newFingerprint,
+      ]);
       for (const slot of slots) {
         if (!known.has(slot.fingerprint)) {
-          drift.push({ kind: "orphan", message: "a certificate bound at the bank is not held by the store", fingerprint: slot.fingerprint });
+          drift.push({
+            kind: "orphan",
+            message: "a certificate bound at the bank is not held by the store",
+            fingerprint: slot.fingerprint,
+          });
         }
       }
       if (!slots.some((slot) => slot.fingerprint === fingerprint)) {
-        drift.push({ kind: "unregistered", message: "the current certificate in the store is not bound at the bank", fingerprint });
+        drift.push({
+          kind: "unregistered",
+          message: "the current certificate in the store is not bound at the bank",
+          fingerprint,
+        });
       }
     }
     const broken = drift.some((d) => d.kind === "unregistered" || d.kind === "stuck");
@@ -152,6 +170,7 @@ export async function scan(deps: ScanDeps): Promise<ScanReport> {
     counts[entry.decision]++;
     if (entry.drift.length > 0) counts.drift++;
   }
-  const exitCode = counts.broken + counts.expired > 0 ? 2 : counts.due + counts["due-now"] + counts.drift > 0 ? 1 : 0;
+  const exitCode =
+    counts.broken + counts.expired > 0 ? 2 : counts.due + counts["due-now"] + counts.drift > 0 ? 1 : 0;
   return { at: deps.now().toISOString(), entries, counts, exitCode };
 }

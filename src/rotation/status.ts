@@ -16,7 +16,13 @@ export interface CredentialStatus {
   credentialId: string;
   current?: { fingerprint: string; subject: string; notAfter: string; version: string; rotationId?: string };
   pending?: { rotationId: string; fingerprint: string };
-  slots?: Array<Omit<BoundCertificate, "notAfter" | "boundAt" | "lastUsedAt"> & { notAfter: string; boundAt: string; lastUsedAt?: string }>;
+  slots?: Array<
+    Omit<BoundCertificate, "notAfter" | "boundAt" | "lastUsedAt"> & {
+      notAfter: string;
+      boundAt: string;
+      lastUsedAt?: string;
+    }
+  >;
   decision?: Pick<RenewalDecision, "status" | "reason" | "message"> & { renewAt: string; startAt: string };
   nextWindowOpening?: string;
   rotations: RotationRecord[];
@@ -82,7 +88,9 @@ export async function credentialStatus(
       const opening = nextWindowOpening(credential.policy.window, now, notAfter);
       if (opening) out.nextWindowOpening = opening.toISOString();
     }
-    const slots = await deps.banks.get(credential.bank)!.listSlots(current.material.clientId || credential.clientId);
+    const slots = await deps.banks
+      .get(credential.bank)!
+      .listSlots(current.material.clientId || credential.clientId);
     out.slots = slots.map((s) => ({
       id: s.id,
       fingerprint: s.fingerprint,

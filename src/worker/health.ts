@@ -9,7 +9,11 @@ export interface HealthChecks {
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
 }
 
-export async function startHealthServer(port: number, host: string, checks: HealthChecks): Promise<{ app: FastifyInstance; port: number }> {
+export async function startHealthServer(
+  port: number,
+  host: string,
+  checks: HealthChecks,
+): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
@@ -17,7 +21,9 @@ export async function startHealthServer(port: number, host: string, checks: Heal
       ok: false,
       checks: { error: error instanceof Error ? error.message : String(error) },
     }));
-    return reply.code(result.ok ? 200 : 503).send({ status: result.ok ? "ready" : "not ready", checks: result.checks });
+    return reply
+      .code(result.ok ? 200 : 503)
+      .send({ status: result.ok ? "ready" : "not ready", checks: result.checks });
   });
   await app.listen({ port, host });
   const address = app.server.address();

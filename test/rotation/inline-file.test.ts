@@ -81,7 +81,10 @@ describe("an inline rotation on the file store with the local CA", () => {
     assert.ok(afterwards.current.material.pfxBase64 && afterwards.current.material.pfxPassphrase);
 
     const token = await afterwards.deps.bank.requestToken(
-      { pfx: Buffer.from(afterwards.current.material.pfxBase64, "base64"), passphrase: afterwards.current.material.pfxPassphrase },
+      {
+        pfx: Buffer.from(afterwards.current.material.pfxBase64, "base64"),
+        passphrase: afterwards.current.material.pfxPassphrase,
+      },
       { clientId: setup.world.clientId, clientSecret: afterwards.current.material.clientSecret! },
     );
     assert.equal(token.boundToCert, true);
@@ -92,13 +95,25 @@ describe("an inline rotation on the file store with the local CA", () => {
       ),
       (error: unknown) => isCertrotorError(error, "INVALID_CLIENT_CERT"),
     );
-    assert.deepEqual(await invariantViolations({ ...afterwards.deps, ref: afterwards.credential.ref, clientId: setup.world.clientId }), []);
+    assert.deepEqual(
+      await invariantViolations({
+        ...afterwards.deps,
+        ref: afterwards.credential.ref,
+        clientId: setup.world.clientId,
+      }),
+      [],
+    );
 
     const trail = await afterwards.deps.journal.auditTrail(setup.world.credentialId);
-    assert.deepEqual(
-      trail.map((e) => e.action).reverse(),
-      ["issued", "staged", "bound", "verified", "promoted", "retire-scheduled", "unbound"],
-    );
+    assert.deepEqual(trail.map((e) => e.action).reverse(), [
+      "issued",
+      "staged",
+      "bound",
+      "verified",
+      "promoted",
+      "retire-scheduled",
+      "unbound",
+    ]);
   });
 
   it("writes no secret material to the logs or the journal", async () => {
@@ -130,13 +145,26 @@ describe("the retire step", () => {
       const during = await worldState(setup);
       assert.equal(during.bound.length, 2);
       assert.ok(during.bound.includes(before.current.material.fingerprint));
-      assert.deepEqual(await invariantViolations({ ...during.deps, ref: during.credential.ref, clientId: setup.world.clientId }), []);
+      assert.deepEqual(
+        await invariantViolations({
+          ...during.deps,
+          ref: during.credential.ref,
+          clientId: setup.world.clientId,
+        }),
+        [],
+      );
 
-      const early = await retireDue(setup.runtime.journal, setup.clock.now, async () => ({ deps: during.deps, credential: during.credential }));
+      const early = await retireDue(setup.runtime.journal, setup.clock.now, async () => ({
+        deps: during.deps,
+        credential: during.credential,
+      }));
       assert.deepEqual(early, [], "nothing is due before the grace period ends");
 
       setup.clock.now = new Date(setup.clock.now.getTime() + 2 * HOUR + 1_000);
-      const swept = await retireDue(setup.runtime.journal, setup.clock.now, async () => ({ deps: during.deps, credential: during.credential }));
+      const swept = await retireDue(setup.runtime.journal, setup.clock.now, async () => ({
+        deps: during.deps,
+        credential: during.credential,
+      }));
       assert.equal(swept.length, 1);
       assert.ok("outcome" in swept[0]! && swept[0].outcome.status === "succeeded");
       const afterwards = await worldState(setup);
@@ -155,7 +183,10 @@ describe("the retire step", () => {
       const old = { certPem: before.current.material.certPem, keyPem: before.current.material.keyPem };
       const creds = { clientId: setup.world.clientId, clientSecret: before.current.material.clientSecret! };
       const sweep = () =>
-        retireDue(setup.runtime.journal, setup.clock.now, async () => ({ deps: before.deps, credential: before.credential }));
+        retireDue(setup.runtime.journal, setup.clock.now, async () => ({
+          deps: before.deps,
+          credential: before.credential,
+        }));
 
       // a consumer that never reloaded keeps using the old cert after the grace period
       setup.clock.now = new Date(setup.clock.now.getTime() + HOUR + 1_000);
@@ -169,7 +200,10 @@ describe("the retire step", () => {
       const gaveUp = await sweep();
       assert.ok("outcome" in gaveUp[0]! && gaveUp[0].outcome.status === "consumers-on-old-cert");
       assert.equal(gaveUp[0].outcome.record.errorCode, "CONSUMERS_ON_OLD_CERT");
-      assert.ok((await worldState(setup)).bound.includes(before.current.material.fingerprint), "the old cert stays bound");
+      assert.ok(
+        (await worldState(setup)).bound.includes(before.current.material.fingerprint),
+        "the old cert stays bound",
+      );
     } finally {
       await tearDown(setup);
     }
@@ -185,7 +219,8 @@ describe("failures", () => {
         ...before.deps,
         hooks: {
           at(point: string) {
-            if (point === "verify:start") setup.world.sandbox.setAllowedIps(setup.world.clientId, ["203.0.113.7"]);
+            if (point === "verify:start")
+              setup.world.sandbox.setAllowedIps(setup.world.clientId, ["203.0.113.7"]);
           },
         },
       };
@@ -201,7 +236,14 @@ describe("failures", () => {
       assert.equal(record?.status, "rolled-back");
       assert.equal(record?.errorCode, "IP_NOT_ALLOWED");
       assert.match(record?.hint ?? "", /allowlist/i);
-      assert.deepEqual(await invariantViolations({ ...afterwards.deps, ref: afterwards.credential.ref, clientId: setup.world.clientId }), []);
+      assert.deepEqual(
+        await invariantViolations({
+          ...afterwards.deps,
+          ref: afterwards.credential.ref,
+          clientId: setup.world.clientId,
+        }),
+        [],
+      );
     } finally {
       await tearDown(setup);
     }

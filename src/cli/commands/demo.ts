@@ -16,15 +16,26 @@ interface DemoFlags {
 
 function parseKeyType(value: string): KeyType {
   if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
-  throw new CertrotorError("BAD_ARGUMENT", `--key-type: expected one of ${KEY_TYPES.join(", ")}, got "${value}"`);
+  throw new CertrotorError(
+    "BAD_ARGUMENT",
+    `--key-type: expected one of ${KEY_TYPES.join(", ")}, got "${value}"`,
+  );
 }
 
 function printTable(report: DemoReport): void {
   const rows = [
     ["", "before", "after"],
-    ["fingerprint", `${report.before.fingerprint.slice(0, 24)}…`, `${report.after.fingerprint.slice(0, 24)}…`],
+    [
+      "fingerprint",
+      `${report.before.fingerprint.slice(0, 24)}…`,
+      `${report.after.fingerprint.slice(0, 24)}…`,
+    ],
     ["notAfter", report.before.notAfter, report.after.notAfter],
-    ["bound slots", String(report.before.boundFingerprints.length), String(report.after.boundFingerprints.length)],
+    [
+      "bound slots",
+      String(report.before.boundFingerprints.length),
+      String(report.after.boundFingerprints.length),
+    ],
     ["token call", String(report.before.tokenStatus), String(report.after.tokenStatus)],
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -34,12 +45,23 @@ function printTable(report: DemoReport): void {
 export function register(program: Command): void {
   program
     .command("demo")
-    .description("Run the whole product on embedded defaults: sandbox bank, private CA, file store; scan → rotate → verify → promote → retire")
-    .option("--out <dir>", "write the resulting material (bank-ca.pem, ca.pem, client.pem, client.key, client.pfx, client.pfx.pass, sandbox.json)")
+    .description(
+      "Run the whole product on embedded defaults: sandbox bank, private CA, file store; scan → rotate → verify → promote → retire",
+    )
+    .option(
+      "--out <dir>",
+      "write the resulting material (bank-ca.pem, ca.pem, client.pem, client.key, client.pfx, client.pfx.pass, sandbox.json)",
+    )
     .option("--key-type <type>", `client key type: ${KEY_TYPES.join(", ")}`, "rsa2048")
     .option("--json", "print the before/after report as one JSON document")
-    .option("--serve", "keep the bank sandbox running after the demo (Ctrl-C to stop), to try the files with curl")
-    .option("--redis-url <url>", "use this Redis for the queue (default: $REDIS_URL, else a local redis-server if installed, else inline)")
+    .option(
+      "--serve",
+      "keep the bank sandbox running after the demo (Ctrl-C to stop), to try the files with curl",
+    )
+    .option(
+      "--redis-url <url>",
+      "use this Redis for the queue (default: $REDIS_URL, else a local redis-server if installed, else inline)",
+    )
     .action(async (flags: DemoFlags) => {
       const keyType = parseKeyType(flags.keyType);
       const say = flags.json ? () => undefined : (line: string) => void process.stdout.write(`${line}\n`);
@@ -75,7 +97,10 @@ export function register(program: Command): void {
           );
           say(`wrote ${files.map((f) => f.name).join(", ")} to ${dir}`);
         }
-        const ok = report.after.tokenStatus === 200 && report.before.tokenStatus === 401 && report.after.boundFingerprints.length === 1;
+        const ok =
+          report.after.tokenStatus === 200 &&
+          report.before.tokenStatus === 401 &&
+          report.after.boundFingerprints.length === 1;
         if (flags.serve) {
           say(`sandbox still serving on ${world.sandbox.url}; Ctrl-C to stop`);
           await new Promise<void>((done) => {

@@ -8,4 +8,12 @@ import { register as status } from "./status.js";
 import { register as worker } from "./worker.js";
 
 /** Every command's `register`. Add a command by adding its module here (no import side effects). */
-export const commands: Array<(program: Command) => void> = [demo, worker, rotate, scan, status, retireDue, sandbox];
+export const commands: Array<(program: Command) => void> = [
+  demo,
+  worker,
+  rotate,
+  scan,
+  status,
+  retireDue,
+  sandbox,
+];

@@ -21,7 +21,9 @@ const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
 async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, force: boolean): Promise<number> {
   // on-demand rotations are never "not due"; --force also lets register free a slot held by a stale own cert
-  const credential = force ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } } : resolved;
+  const credential = force
+    ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
+    : resolved;
   const progress = progressHooks(out);
   const deps = { ...runtime.depsFor(credential), hooks: progress };
   out(`rotate ${credential.id} (inline)`);
@@ -29,7 +31,9 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
     trigger: "on-demand",
     force: true,
     onRetry: ({ attempt, delayMs, error }) =>
-      out(`  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`),
+      out(
+        `  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`,
+      ),
   });
   progress.flush();
   switch (result.status) {
@@ -37,7 +41,9 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
       out(`not due: ${result.message}`);
       return EXIT.ok;
     case "succeeded":
-      out(`succeeded: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}…, old one unbound`);
+      out(
+        `succeeded: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}…, old one unbound`,
+      );
       return EXIT.ok;
     case "retire-due":
       out(
@@ -55,7 +61,11 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
   }
 }
 
-async function rotateQueued(runtime: Runtime, credential: ResolvedCredential, options: RotateOptions): Promise<number> {
+async function rotateQueued(
+  runtime: Runtime,
+  credential: ResolvedCredential,
+  options: RotateOptions,
+): Promise<number> {
   const { config } = runtime;
   await assertRedisReachable(config.worker.redisUrl);
   const connection = producerConnection(config.worker.redisUrl);
@@ -84,7 +94,11 @@ async function rotateQueued(runtime: Runtime, credential: ResolvedCredential, op
       out(`failed: ${outcome.reason}`);
       return EXIT.failed;
     }
-    const result = outcome.result as { status?: string; newFingerprint?: string; retireDueAt?: string } | null;
+    const result = outcome.result as {
+      status?: string;
+      newFingerprint?: string;
+      retireDueAt?: string;
+    } | null;
     out(
       `${result?.status ?? "completed"}: rotation ${queued.rotationId}${result?.newFingerprint ? `, new certificate ${result.newFingerprint.slice(0, 16)}…` : ""}${result?.retireDueAt ? `, old one retired from ${result.retireDueAt}` : ""}`,
     );
@@ -100,7 +114,9 @@ export function register(program: Command): void {
   addConfigOption(
     program
       .command("rotate <credential>")
-      .description("Rotate one credential on demand: queued for the workers, or --inline in this process without Redis")
+      .description(
+        "Rotate one credential on demand: queued for the workers, or --inline in this process without Redis",
+      )
       .option("--wait", "follow the rotation step by step and exit with its outcome")
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
       .option("--inline", "run the saga in this process, without Redis (always waits)"),

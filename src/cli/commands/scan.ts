@@ -29,11 +29,16 @@ function printTable(entries: ScanEntry[]): void {
   ]);
   const header = ["credential", "fingerprint", "notAfter", "days", "slots", "decision", "drift"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   process.stdout.write(`${line(header)}\n`);
   for (const row of rows) process.stdout.write(`${line(row)}\n`);
   for (const e of entries) {
-    if (e.decision === "broken" || e.drift.length > 0) process.stdout.write(`${e.credentialId}: ${e.message}\n`);
+    if (e.decision === "broken" || e.drift.length > 0)
+      process.stdout.write(`${e.credentialId}: ${e.message}\n`);
   }
 }
 
@@ -41,7 +46,9 @@ export function register(program: Command): void {
   addConfigOption(
     program
       .command("scan")
-      .description("Report every managed credential: expiry, bound slots, decision, drift. Exit 0 fine, 1 due, 2 broken/expired")
+      .description(
+        "Report every managed credential: expiry, bound slots, decision, drift. Exit 0 fine, 1 due, 2 broken/expired",
+      )
       .option("--json", "print the report as one JSON document")
       .option("--concurrency <n>", "parallel reads", "16")
       .option("--no-bank", "do not ask the banks (store-only scan)"),

@@ -7,7 +7,9 @@ export function register(program: Command): void {
   addConfigOption(
     program
       .command("worker")
-      .description("Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz")
+      .description(
+        "Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz",
+      )
       .option("--port <n>", "health/metrics port (default: worker.port from config)"),
   ).action(async (options: { config: string; port?: string }) => {
     const config = await loadConfig(options.config);
@@ -16,7 +18,9 @@ export function register(program: Command): void {
       logger,
       ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
     });
-    process.stderr.write(`certrotor worker: listening on :${handle.port} (healthz, readyz); Ctrl-C to stop\n`);
+    process.stderr.write(
+      `certrotor worker: listening on :${handle.port} (healthz, readyz); Ctrl-C to stop\n`,
+    );
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
         logger.info({ signal }, "shutting down");

@@ -2,7 +2,6 @@
  * issue: get the CSR signed and check what comes back before anything else sees it: our public key,
  * a chain to the issuer's bundle, clientAuth, the requested subject, a sane validity window.
  */
-import { inspectCertificate } from "../../crypto/index.js";
 import { CertrotorError, isCertrotorError } from "../../errors.js";
 import { checkIssuedCertificate } from "../../issuers/check.js";
 import type { RotationDeps, RotationState } from "../context.js";
@@ -20,14 +19,20 @@ export async function issue(deps: RotationDeps, state: RotationState): Promise<v
     });
   } catch (error) {
     if (isCertrotorError(error)) throw error;
-    throw new CertrotorError("ISSUER_FAILED", `issuer "${deps.issuer.name}" did not sign the CSR of "${credential.id}"`, {
-      cause: error,
-    });
+    throw new CertrotorError(
+      "ISSUER_FAILED",
+      `issuer "${deps.issuer.name}" did not sign the CSR of "${credential.id}"`,
+      {
+        cause: error,
+      },
+    );
   }
   checkIssuedCertificate({
     issued,
     keyPem: fresh.keyPem,
-    expectedSubjectDer: inspectCertificate(state.current!.material.certPem).subjectDer,
+    expectedSubjectDer: state.currentInfo!.subjectDer,
+    expectedSubject: state.currentInfo!.subject,
+    subjectMatch: deps.issuer.subjectMatch,
     trustBundlePem: await deps.issuer.trustBundle(),
     now: deps.now(),
     where: `issuer "${deps.issuer.name}" for credential "${credential.id}"`,

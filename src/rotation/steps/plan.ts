@@ -6,8 +6,13 @@ import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/in
 import type { RotationDeps, RotationOutcome, RotationState } from "../context.js";
 import { acquireRotationLock } from "../lock.js";
 import { decideRenewal } from "../policy.js";
+import { slotsToFree } from "./register.js";
 
-export async function plan(deps: RotationDeps, state: RotationState, resuming: boolean): Promise<RotationOutcome | null> {
+export async function plan(
+  deps: RotationDeps,
+  state: RotationState,
+  resuming: boolean,
+): Promise<RotationOutcome | null> {
   const { credential } = state;
   state.lock = await acquireRotationLock(deps, credential.id);
   const where = `store "${credential.store}" current material of credential "${credential.id}"`;
@@ -33,21 +38,22 @@ export async function plan(deps: RotationDeps, state: RotationState, resuming: b
     pending = null;
   }
   state.pending = pending;
-  if (pending || resuming || state.force) return null;
-
-  const decision = decideRenewal({
-    credentialId: credential.id,
-    notBefore: state.currentInfo.notBefore,
-    notAfter: state.currentInfo.notAfter,
-    policy: credential.policy,
-    now: deps.now(),
-    scheduled: state.trigger === "schedule",
-  });
-  if (decision.status === "ok") {
-    return { status: "not-due", message: decision.message, renewAt: decision.renewAt };
+  if (!pending && !resuming && !state.force) {
+    const decision = decideRenewal({
+      credentialId: credential.id,
+      notBefore: state.currentInfo.notBefore,
+      notAfter: state.currentInfo.notAfter,
+      policy: credential.policy,
+      now: deps.now(),
+      scheduled: state.trigger === "schedule",
+    });
+    if (decision.status === "ok")
+      return { status: "not-due", message: decision.message, renewAt: decision.renewAt };
+    if (decision.status === "due" && state.trigger === "schedule") {
+      return { status: "not-due", message: decision.message, renewAt: decision.startAt };
+    }
   }
-  if (decision.status === "due" && state.trigger === "schedule") {
-    return { status: "not-due", message: decision.message, renewAt: decision.startAt };
-  }
+  // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
+  if (!pending) await slotsToFree(deps, state, await deps.bank.listSlots(state.clientId));
   return null;
 }

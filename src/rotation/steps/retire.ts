@@ -11,7 +11,11 @@ export type RetireResult =
   | { status: "wait"; until: Date }
   | { status: "consumers-on-old-cert"; lastUsedAt: Date };
 
-export async function retire(deps: RotationDeps, state: RotationState, retireDueAt: Date): Promise<RetireResult> {
+export async function retire(
+  deps: RotationDeps,
+  state: RotationState,
+  retireDueAt: Date,
+): Promise<RetireResult> {
   const now = deps.now();
   if (now < retireDueAt) return { status: "wait", until: retireDueAt };
   const oldFingerprint = state.oldFingerprint;
