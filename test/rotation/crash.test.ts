@@ -35,7 +35,9 @@ async function killAt(
     },
   );
   let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   child.stdout.resume();
   const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
   if (signal !== "SIGKILL" && code !== 0) throw new Error(`child failed (${code}): ${stderr}`);
