@@ -20,7 +20,7 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     }
     const data = retireJobData.parse(job.data);
     const record = await runtime.journal.get(data.rotationId);
-    if (!record || record.status !== "retire-due") return { status: record?.status ?? "unknown" };
+    if (record?.status !== "retire-due") return { status: record?.status ?? "unknown" };
     const { credential, deps } = await depsFor(data.credentialId);
     const outcome = await retireOne(deps, credential, record);
     // still "retire-due" (consumers on the old cert): the retire-sweep scheduler looks again

@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   // configuration and command line
   CONFIG_INVALID: { retryable: false, summary: "The config file does not match the schema." },
   CONFIG_NOT_FOUND: { retryable: false, summary: "The config file cannot be read." },
-  ENV_MISSING: { retryable: false, summary: "A ${VAR} referenced by the config is not set." },
+  ENV_MISSING: { retryable: false, summary: "An environment variable the config references is not set." },
   BAD_ARGUMENT: { retryable: false, summary: "A command-line argument is missing or malformed." },
   UNKNOWN_CREDENTIAL: {
     retryable: false,

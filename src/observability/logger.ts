@@ -70,7 +70,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (pretty) {
     return pino({
       ...config,
-      transport: { target: "pino-pretty", options: { destination: fd, colorize: true, translateTime: "SYS:HH:MM:ss" } },
+      transport: {
+        target: "pino-pretty",
+        options: { destination: fd, colorize: true, translateTime: "SYS:HH:MM:ss" },
+      },
     });
   }
   return pino(config, options.destination ?? pino.destination({ fd, sync: true }));

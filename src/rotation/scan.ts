@@ -64,7 +64,7 @@ function sha256Hex(cert: X509Certificate): string {
 }
 
 function stuckDrift(record: RotationRecord | undefined, now: Date, stuckAfter: number): DriftItem[] {
-  if (!record || record.status !== "running") return [];
+  if (record?.status !== "running") return [];
   const since = now.getTime() - Date.parse(record.stepStartedAt);
   if (since < stuckAfter) return [];
   return [
