@@ -37,6 +37,26 @@ function tokenResult(fields: Omit<TokenResult, "accessToken">, accessToken: stri
   return result as TokenResult;
 }
 
+/** A 401 on the protected call: the token's binding to this certificate, the certificate itself, or the token. */
+function probeRefusal(answer: HttpAnswer, what: string) {
+  const text = bankText(answer.json);
+  if (/\bbound\b/i.test(text)) {
+    return bankError(
+      "TOKEN_NOT_BOUND",
+      `${what}: the bank refused the token over this certificate (401)`,
+      answer,
+    );
+  }
+  if (/certificate|certificado/i.test(text)) {
+    return bankError(
+      "INVALID_CLIENT_CERT",
+      `${what}: the bank answered 401 Invalid Client Certificate`,
+      answer,
+    );
+  }
+  return bankError("INVALID_CREDENTIALS", `${what}: the bank refused the access token (401)`, answer);
+}
+
 export function createTokenClient(options: TokenClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const retried = (what: string, exchange: () => Promise<HttpAnswer>) =>
@@ -113,16 +133,7 @@ export function createTokenClient(options: TokenClientOptions) {
       return reply;
     });
     if (answer.status === 200) return;
-    if (answer.status === 401) {
-      const notBound = /bound|certificate/i.test(bankText(answer.json));
-      throw notBound
-        ? bankError(
-            "TOKEN_NOT_BOUND",
-            `${what}: the bank refused the token over this certificate (401)`,
-            answer,
-          )
-        : bankError("INVALID_CREDENTIALS", `${what}: the bank refused the access token (401)`, answer);
-    }
+    if (answer.status === 401) throw probeRefusal(answer, what);
     if (answer.status === 403) {
       throw bankError(
         "IP_NOT_ALLOWED",

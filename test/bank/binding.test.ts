@@ -47,6 +47,13 @@ describe("token binding on the protected call", () => {
     assert.equal(world.sandbox.logs.at(-1)?.reason, "cnf_mismatch");
   });
 
+  it("refuses the protected call over a certificate from an untrusted CA with INVALID_CLIENT_CERT, even with a valid token", async () => {
+    const token = await world.bank.requestToken(world.client, creds());
+    const foreign = await aClientCert({ ca: await aCa() });
+    assertCode(await rejection(() => world.bank.probe(token, foreign, "123")), "INVALID_CLIENT_CERT");
+    assert.equal(world.sandbox.logs.at(-1)?.reason, "untrusted_chain");
+  });
+
   it("asks for a probe account when a probe is requested without one", async () => {
     const noProbe = createBankingApi("no-probe", bankConfig(world.sandbox), {
       caPem: world.sandbox.serverCaPem,

@@ -61,8 +61,9 @@ const MAX_CACHED = 1_000;
 
 /**
  * Trust decisions against one CA bundle. Parsing and chain verification cost more than the handshake
- * itself, and a client presents the same certificate on every new connection, so verdicts are cached
- * per presented leaf + chain (bounded, and for at most a minute of sandbox time).
+ * itself, and a client presents the same certificate on every new connection, so a leaf found to chain
+ * to a trusted CA is remembered (bounded, for at most a minute of sandbox time). A refusal is never
+ * cached: the same leaf may come back with the intermediate it lacked.
  */
 export class PeerJudge {
   private readonly cache = new Map<string, Judged>();
@@ -81,12 +82,12 @@ export class PeerJudge {
   }
 
   private judge(socket: TLSSocket, leafDer: Buffer, now: Date): Judged {
-    const chainPem = presentedChain(socket);
-    const key = createHash("sha256").update(leafDer).update(chainPem).digest("hex");
+    const digest = createHash("sha256").update(leafDer).digest();
+    const key = digest.toString("hex");
     const cached = this.cache.get(key);
     if (cached && Math.abs(now.getTime() - cached.checkedAt) < CHAIN_VERDICT_TTL_MS) return cached;
+    const chainPem = presentedChain(socket);
     const certPem = toPem("CERTIFICATE", leafDer);
-    const digest = createHash("sha256").update(leafDer).digest();
     const peer: Peer = {
       certPem,
       info: inspectCertificate(certPem, "client certificate"),
@@ -101,6 +102,7 @@ export class PeerJudge {
       chainOk = false;
     }
     const judged = { peer, chainOk, checkedAt: now.getTime() };
+    if (!chainOk) return judged;
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, judged);
     return judged;
