@@ -222,6 +222,20 @@ describe("renewal policy: rotation window", () => {
     assert.deepEqual(decision.startAt, friday18);
   });
 
+  it("starts at once, unflagged, inside the window even when past the last safe start", () => {
+    const decision = decide({
+      policy: policy({ window }),
+      notBefore: new Date(monday09.getTime() - 10 * DAY),
+      notAfter: new Date(monday09.getTime() + HOUR),
+      now: monday09,
+      scheduled: true,
+    });
+    assert.equal(decision.status, "due-now");
+    assert.equal(decision.reason, "LifetimeFraction");
+    assert.deepEqual(decision.startAt, monday09);
+    assert.deepEqual(decision.flags, []);
+  });
+
   it("refuses a bad window pattern with BAD_CRON naming the config path", () => {
     const bad = policy({ window: { cron: "* 25 * * *", timezone: "UTC" } });
     assert.throws(

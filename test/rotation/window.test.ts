@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { CronExpressionParser } from "cron-parser";
 import { isCertrotorError } from "../../src/errors.js";
 import { inWindow, nextRuns, nextWindowOpening, validateCron } from "../../src/rotation/window.js";
 
@@ -64,8 +65,41 @@ describe("rotation window", () => {
     const inside = new Date("2025-03-17T13:30:45Z");
     const limit = new Date("2025-04-01T00:00:00Z");
     assert.deepEqual(nextWindowOpening(window, inside, limit), inside);
+    assert.deepEqual(nextWindowOpening(window, inside, new Date(0)), inside, "inside: no limit applies");
     const friday1730 = new Date("2025-03-14T20:30:15Z");
     assert.deepEqual(nextWindowOpening(window, friday1730, limit), new Date("2025-03-17T12:00:00Z"));
     assert.equal(nextWindowOpening(window, friday1730, new Date("2025-03-17T11:59:59Z")), null);
+  });
+
+  const patterns: [string, string][] = [
+    ["* 9-16 * * 1-5", "America/Sao_Paulo"],
+    ["* 9-16 * * 1-5", "America/New_York"],
+    ["*/20 0-3 * * *", "Europe/London"], // crosses both DST changes
+    ["15 1 * * *", "Europe/London"], // 01:15 happens twice on the autumn change
+    ["* * L * *", "UTC"],
+    ["0 0 * * 5#3", "Asia/Kolkata"],
+    ["*/7 * 1,15 * 1", "Australia/Adelaide"],
+  ];
+  for (const [cron, timezone] of patterns) {
+    it(`finds the same openings as cron-parser's next() for "${cron}" in ${timezone} over a year`, () => {
+      const start = Date.parse("2025-01-01T00:00:00Z");
+      // every 37h07m13s: lands on every hour of the day and every weekday over the year
+      for (let t = start; t < start + 400 * 86_400_000; t += 37 * 3_600_000 + 7 * 60_000 + 13_000) {
+        const from = new Date(t);
+        const reference = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from });
+        const minuteStart = new Date(Math.floor(t / 60_000) * 60_000);
+        const expected = reference.includesDate(minuteStart)
+          ? from
+          : new Date(Math.floor(reference.next().toDate().getTime() / 60_000) * 60_000);
+        const got = nextWindowOpening({ cron, timezone }, from, new Date(t + 800 * 86_400_000));
+        assert.equal(got?.toISOString(), expected.toISOString(), `from ${from.toISOString()}`);
+      }
+    });
+  }
+
+  it("does not open in a minute the clock skips (02:30 on the spring-forward Sunday in New York)", () => {
+    const w = { cron: "30 2 * * 0", timezone: "America/New_York" };
+    const opening = nextWindowOpening(w, new Date("2025-03-08T12:00:00Z"), new Date("2025-12-31T00:00:00Z"));
+    assert.equal(opening?.toISOString(), "2025-03-16T06:30:00.000Z"); // the next Sunday's 02:30 EDT
   });
 });
