@@ -16,8 +16,8 @@ export function addConfigOption(command: Command): Command {
 }
 
 /** The global --log-level, else the config's, else info. Logs go to stderr so stdout stays for results. */
-export function makeLogger(program: Command, config?: Config): Logger {
-  const level = (program.opts() as { logLevel?: string }).logLevel ?? config?.log.level ?? "info";
+export function makeLogger(program: Command, config?: Config, fallback = "info"): Logger {
+  const level = (program.opts() as { logLevel?: string }).logLevel ?? config?.log.level ?? fallback;
   return createLogger({ level, fd: 2 });
 }
 

@@ -15,7 +15,10 @@ export interface Follower {
 }
 
 export async function createFollower(connection: Redis, prefix: string): Promise<Follower> {
-  const events = new QueueEvents(QUEUES.rotate, { connection: connection.duplicate(), prefix });
+  // BullMQ does not close a connection it was handed: keep ours to close it
+  const own = connection.duplicate({ maxRetriesPerRequest: null });
+  own.on("error", () => undefined);
+  const events = new QueueEvents(QUEUES.rotate, { connection: own, prefix });
   events.on("error", () => undefined);
   await events.waitUntilReady();
   return {
@@ -43,6 +46,9 @@ export async function createFollower(connection: Redis, prefix: string): Promise
         events.on("failed", onFailed);
       });
     },
-    close: () => events.close(),
+    async close() {
+      await events.close();
+      own.disconnect();
+    },
   };
 }

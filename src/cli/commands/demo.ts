@@ -68,7 +68,7 @@ export function register(program: Command): void {
       const redisUrl = flags.redisUrl ?? process.env.REDIS_URL;
       const result = await runDemo({
         keyType,
-        logger: makeLogger(program),
+        logger: makeLogger(program, undefined, "warn"),
         say,
         ...(redisUrl ? { redisUrl } : {}),
       });
