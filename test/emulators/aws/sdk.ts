@@ -33,7 +33,7 @@ async function drain(body: unknown): Promise<Buffer> {
 }
 
 export function clientFor(
-  emulator: AwsEmulator,
+  emulator: Pick<AwsEmulator, "url" | "region" | "credentials">,
   overrides: Partial<SecretsManagerClientConfig> = {},
 ): { client: SecretsManagerClient; responses: RawResponse[] } {
   const client = new SecretsManagerClient({
