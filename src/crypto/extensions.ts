@@ -122,7 +122,8 @@ export function subjectAltName(sans: readonly string[], where = "sans"): Extensi
     const kind = san.slice(0, colon).toLowerCase();
     const value = san.slice(colon + 1);
     const ip = kind === "ip" ? ipBytes(value) : undefined;
-    if (colon > 0 && value !== "") {
+    // dNSName, rfc822Name and URI are IA5String: ASCII only (IDNs go in as their punycode A-labels).
+    if (colon > 0 && value !== "" && /^[\x21-\x7e]+$/.test(value)) {
       if (kind === "dns") return implicitPrimitive(2, Buffer.from(value, "latin1"));
       if (kind === "email") return implicitPrimitive(1, Buffer.from(value, "latin1"));
       if (kind === "uri") return implicitPrimitive(6, Buffer.from(value, "latin1"));

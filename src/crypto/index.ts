@@ -26,3 +26,4 @@ export { certificatesDer, pemBlocks, toPem } from "./pem.js";
 export { verifyChain } from "./chain.js";
 export { type BuildPfxOptions, buildPfx, PFX_ITERATIONS, randomPassphrase } from "./pkcs12.js";
 export { type PfxContents, readPfx } from "./pkcs12-read.js";
+export { assertClientCertificate, assertIssuedForCsr } from "./profile.js";
