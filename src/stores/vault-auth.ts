@@ -30,6 +30,13 @@ interface LiveToken {
   token: string;
   /** 0 = no expiry. */
   expiresAtMs: number;
+  /** The last lease granted, for the safety margin before expiry. */
+  leaseMs: number;
+}
+
+/** A token counts as expired this long before Vault's deadline (a tenth of its lease, at most 1 s). */
+function margin(live: LiveToken): number {
+  return Math.min(1_000, live.leaseMs / 10);
 }
 
 function leaseOf(
@@ -66,7 +73,7 @@ export class VaultAuth {
   async token(): Promise<string> {
     if (this.config.method === "token") return this.config.token;
     const live = this.live;
-    if (live && (live.expiresAtMs === 0 || Date.now() < live.expiresAtMs - 1_000)) return live.token;
+    if (live && (live.expiresAtMs === 0 || Date.now() < live.expiresAtMs - margin(live))) return live.token;
     return this.login();
   }
 
@@ -136,7 +143,11 @@ export class VaultAuth {
         `${this.deps.label}: AppRole login at ${path} answered without auth.client_token`,
       );
     }
-    this.live = { token: lease.token, expiresAtMs: lease.lease > 0 ? Date.now() + lease.lease * 1000 : 0 };
+    this.live = {
+      token: lease.token,
+      expiresAtMs: lease.lease > 0 ? Date.now() + lease.lease * 1000 : 0,
+      leaseMs: lease.lease * 1000,
+    };
     this.deps.log({
       msg: "vault approle login",
       store: this.deps.label,
@@ -176,6 +187,7 @@ export class VaultAuth {
       const lease = leaseOf(await this.deps.send("POST", "auth/token/renew-self", {}, live.token));
       if (!lease || lease.lease <= 0) throw new Error("renew-self answered without a lease");
       live.expiresAtMs = Date.now() + lease.lease * 1000;
+      live.leaseMs = lease.lease * 1000;
       this.deps.log({ msg: "vault token renewed", store: this.deps.label, ttlSeconds: lease.lease });
       this.schedule(lease.lease * 1000 * RENEW_FRACTION, lease.renewable);
       return true;

@@ -132,12 +132,9 @@ function origin(address: string): string {
 }
 
 interface RawClient {
-  request(options: {
-    method: string;
-    path: string;
-    json?: object;
-    headers: Record<string, string>;
-  }): Promise<unknown>;
+  request(
+    options: { method: string; path: string; json?: object; headers: Record<string, string> } & object,
+  ): Promise<unknown>;
   token: string;
   namespace?: string;
 }
@@ -162,13 +159,15 @@ export async function createVaultClient(
   const httpAgent = new HttpAgent({ keepAlive: true });
   // rejectUnauthorized stays at its default (true); `ca` only adds trust.
   const httpsAgent = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) });
+  // node-vault's read/write merge these into every call; its request() does not, so once() spreads them.
+  const requestOptions = { httpAgent, httpsAgent, timeout: config.requestTimeout, strictSSL: true };
   const vaultOptions: NonNullable<Parameters<typeof nodeVault>[0]> & { rpDefaults: { strictSSL: boolean } } =
     {
       endpoint: config.address,
       ...(config.namespace ? { namespace: config.namespace } : {}),
       // Overrides node-vault's `strictSSL: !VAULT_SKIP_VERIFY`: the environment never turns verification off.
       rpDefaults: { strictSSL: true },
-      requestOptions: { httpAgent, httpsAgent, timeout: config.requestTimeout, strictSSL: true },
+      requestOptions,
     };
   const vault = nodeVault(vaultOptions) as unknown as RawClient;
   // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE from the environment; only the config counts.
@@ -183,6 +182,7 @@ export async function createVaultClient(
   ) {
     const headers: Record<string, string> = token ? { "X-Vault-Token": token } : {};
     const result = await vault.request({
+      ...requestOptions,
       method,
       path: `/${path}`,
       headers,
