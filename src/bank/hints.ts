@@ -14,12 +14,15 @@ export const BANK_HINTS = {
   BANK_BAD_REQUEST: "the bank refused the request as malformed: check the bank URL and the adapter version",
   BANK_UNAVAILABLE:
     "the bank answered 5xx, reset the connection or timed out: retried with backoff; check the bank's status",
+  /** Not a code: the BANK_UNAVAILABLE hint when the reset came right after a TLS 1.3 handshake. */
+  RESET_AFTER_TLS13_HANDSHAKE:
+    "the bank reset the connection right after the TLS 1.3 handshake: it may be refusing the client certificate (check it is from the chain the bank trusts, not expired, key matching) or be unavailable",
   BANK_PROTOCOL: "the bank answered outside its contract: check that url points at the Banking API",
   BANK_ADMIN_UNAUTHORIZED: "the admin API refused the API key: check banks.<name>.adminApiKey",
   SLOTS_FULL:
     "both certificate slots of the credential are taken: unbind one at the bank before binding another",
   TOKEN_NOT_BOUND:
     "the token's cnf.x5t#S256 is not the thumbprint of the certificate presented: the bank bound the token to another certificate",
-} as const satisfies Partial<Record<ErrorCode, string>>;
+} as const satisfies Partial<Record<ErrorCode | "RESET_AFTER_TLS13_HANDSHAKE", string>>;
 
-export type BankErrorCode = keyof typeof BANK_HINTS;
+export type BankErrorCode = Exclude<keyof typeof BANK_HINTS, "RESET_AFTER_TLS13_HANDSHAKE">;

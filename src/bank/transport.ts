@@ -32,9 +32,25 @@ export interface HttpAnswer {
 const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
 
 /** The error a failed exchange becomes (`what`: e.g. "POST /public/gw_banking/v1/auth/token-v2"). */
-export function networkError(error: unknown, what: string, handshakeDone: boolean): CertrotorError {
+/** Where an exchange was when it failed. */
+export type Phase = "connect" | "handshake" | "exchange";
+
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE"]);
+
+/**
+ * The error a failed exchange becomes (`what`: e.g. "POST /public/gw_banking/v1/auth/token-v2").
+ * A TLS alert or a refused server certificate is TLS_HANDSHAKE_FAILED (final). A reset during the
+ * handshake is how many banks refuse a client certificate under TLS 1.2 (they close instead of
+ * alerting), but it can also be transient: TLS_HANDSHAKE_FAILED with the handshake hint, retryable.
+ */
+export function networkError(
+  error: unknown,
+  what: string,
+  phase: Phase,
+  protocol?: string | null,
+): CertrotorError {
   const code = (error as NodeJS.ErrnoException).code ?? "";
-  if (!handshakeDone && TLS_CODES.test(code)) {
+  if (TLS_CODES.test(code)) {
     const reason = opensslReason(error);
     const said = reason ? `${code}: ${reason}` : code;
     return new CertrotorError(
@@ -47,11 +63,21 @@ export function networkError(error: unknown, what: string, handshakeDone: boolea
       },
     );
   }
+  if (phase === "handshake" && RESET_CODES.has(code)) {
+    return new CertrotorError(
+      "TLS_HANDSHAKE_FAILED",
+      `${what}: the bank closed the connection during the TLS handshake (${code})`,
+      { cause: error, hint: BANK_HINTS.TLS_HANDSHAKE_FAILED, retryable: true, details: { tlsError: code } },
+    );
+  }
   const why = code === "ETIMEDOUT" ? "timed out" : code ? `failed (${code})` : "failed";
+  // Under TLS 1.3 the server checks the client certificate after the client considers the handshake
+  // done, so a bank refusing the certificate shows up as a reset here.
+  const tls13Refusal = phase === "exchange" && RESET_CODES.has(code) && protocol === "TLSv1.3";
   return new CertrotorError("BANK_UNAVAILABLE", `${what}: the connection to the bank ${why}`, {
     cause: error,
-    hint: BANK_HINTS.BANK_UNAVAILABLE,
-    details: { networkError: code || "unknown" },
+    hint: tls13Refusal ? BANK_HINTS.RESET_AFTER_TLS13_HANDSHAKE : BANK_HINTS.BANK_UNAVAILABLE,
+    details: { networkError: code || "unknown", phase },
   });
 }
 
@@ -70,7 +96,8 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
   const what = `${call.method} ${call.url.pathname}`;
   const body = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   return new Promise((resolve, reject) => {
-    let handshakeDone = false;
+    let phase: Phase = "connect";
+    let protocol: string | null = null;
     // secureContext is a tls.connect option that https.request passes through (its typings omit it).
     const options: RequestOptions & { secureContext: SecureContext } = {
       method: call.method,
@@ -89,16 +116,20 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       req.destroy(Object.assign(new Error(`no answer within ${call.timeoutMs} ms`), { code: "ETIMEDOUT" }));
     });
     req.on("socket", (socket) => {
+      socket.once("connect", () => {
+        phase = "handshake";
+      });
       socket.once("secureConnect", () => {
-        handshakeDone = true;
+        phase = "exchange";
+        protocol = (socket as TLSSocket).getProtocol();
       });
     });
-    req.on("error", (error) => reject(networkError(error, what, handshakeDone)));
+    req.on("error", (error) => reject(networkError(error, what, phase, protocol)));
     req.on("response", (res) => {
       const presentedCertDer = (res.socket as TLSSocket).getX509Certificate?.()?.raw;
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", (error) => reject(networkError(error, what, true)));
+      res.on("error", (error) => reject(networkError(error, what, "exchange")));
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
         resolve({ status: res.statusCode ?? 0, json: parseJson(text), presentedCertDer });

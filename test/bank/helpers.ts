@@ -24,7 +24,10 @@ export interface BankWorld {
   stop(): Promise<void>;
 }
 
-export function bankConfig(sandbox: SandboxHandle, overrides: Partial<BankConfig> = {}): BankConfig {
+export function bankConfig(
+  sandbox: Pick<SandboxHandle, "url" | "adminApiKey">,
+  overrides: Partial<BankConfig> = {},
+): BankConfig {
   return {
     kind: "banking-api",
     url: sandbox.url,

@@ -3,11 +3,14 @@
  * the sandbox and mapped by the banking-api adapter to its typed error, plus success with PEM and PFX.
  */
 import assert from "node:assert/strict";
-import { request } from "node:https";
+import { once } from "node:events";
+import { createServer, request } from "node:https";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { tokenAnswerError } from "../../src/bank/answers.js";
 import { createBankingApi } from "../../src/bank/banking-api.js";
 import { startSandbox, TOKEN_PATH } from "../../src/bank/sandbox/index.js";
+import { createSandboxPki } from "../../src/bank/sandbox/server-cert.js";
 import type { HttpAnswer } from "../../src/bank/transport.js";
 import { buildPfx, inspectCertificate } from "../../src/crypto/index.js";
 import { CertrotorError } from "../../src/errors.js";
@@ -206,6 +209,47 @@ describe("TLS version and trust", () => {
       assert.equal(tokenRequests(world.sandbox).length, 0, "no request was sent to an unverified server");
     } finally {
       await world.stop();
+    }
+  });
+
+  it("reports a bank that refuses the client certificate inside the handshake as a TLS problem", async () => {
+    // A strict bank (rejectUnauthorized: true) drops the connection instead of answering 401.
+    const pki = await createSandboxPki("127.0.0.1", new Date());
+    const trusted = await aCa();
+    const foreign = await aClientCert({ ca: await aCa() });
+    for (const maxVersion of ["TLSv1.2", "TLSv1.3"] as const) {
+      const server = createServer({
+        key: pki.serverKeyPem,
+        cert: pki.serverCertPem,
+        ca: trusted.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+        maxVersion,
+      });
+      server.on("request", (_req, res) => res.end("{}"));
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      try {
+        const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const config = { ...bankConfig({ url, adminApiKey: "unused" }), retries: 1 };
+        const strict = createBankingApi("strict", config, {
+          caPem: pki.serverCaPem,
+          retryDelay: { baseMs: 1, maxMs: 1 },
+        });
+        const error = await rejection(() =>
+          strict.requestToken(foreign, { clientId: "a", clientSecret: "b" }),
+        );
+        if (maxVersion === "TLSv1.2") {
+          assertCoded(error, "TLS_HANDSHAKE_FAILED");
+        } else {
+          // TLS 1.3: the server judges the client cert after the client's handshake is done; only the hint can tell.
+          assertCoded(error, "BANK_UNAVAILABLE");
+          assert.match((error as CertrotorError).hint ?? "", /refusing the client certificate/);
+        }
+      } finally {
+        server.close();
+        server.closeAllConnections();
+      }
     }
   });
 
