@@ -247,7 +247,10 @@ describe("vault store: connection", () => {
   });
 
   it("gives up on a Vault slower than requestTimeout with STORE_UNAVAILABLE naming the timeout", async () => {
-    const s = await createVaultStore("slow", vaultStoreConfig(vault, vault.rootToken, { requestTimeout: 50 }));
+    const s = await createVaultStore(
+      "slow",
+      vaultStoreConfig(vault, vault.rootToken, { requestTimeout: 50 }),
+    );
     vault.setFaults({ latencyMs: 400 });
     try {
       const error = await expectCode(s.readCurrent(ref("slow/x")), "STORE_UNAVAILABLE");
