@@ -4,7 +4,8 @@
  * or `missing` (404 `{"errors":[]}`); a CAS write reports a mismatch instead of throwing.
  */
 import { CertrotorError } from "../errors.js";
-import { isVaultStatus, type VaultClient, VaultStatusError } from "./vault-client.js";
+import type { VaultClient } from "./vault-client.js";
+import { isVaultStatus, VaultStatusError } from "./vault-failure.js";
 
 export type KvRead =
   | { kind: "ok"; doc: unknown; version: number }

@@ -9,26 +9,16 @@
  *   await vault.stop();
  */
 import { randomBytes } from "node:crypto";
-import { EventEmitter, once } from "node:events";
-import {
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  createServer as createHttpServer,
-} from "node:http";
-import { type Socket, createServer as createNetServer } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
-import { setTimeout as delay } from "node:timers/promises";
+import { EventEmitter } from "node:events";
 import type { KeyType } from "../../../src/config/schema.js";
 import type { AppRoleOptions } from "./auth.js";
 import type { Engine } from "./engine.js";
-import type { Reply } from "./envelope.js";
 import { type FaultOptions, FaultInjector } from "./faults.js";
 import { KvEngine } from "./kv.js";
-import { LIST_MARKER, ListVerbShim } from "./list-shim.js";
 import { PkiEngine } from "./pki.js";
-import { type CoreRequest, VaultCore } from "./router.js";
+import { VaultCore } from "./router.js";
 import type { PathRule, TokenOptions } from "./tokens.js";
+import { type Front, listen, requestHandler } from "./transport.js";
 
 export type { AppRoleOptions } from "./auth.js";
 export type { FaultOptions } from "./faults.js";
@@ -84,42 +74,40 @@ export interface VaultEmulator {
   waitFor(counter: "renewals" | "logins" | "requests", value: number): Promise<void>;
 }
 
-const MAX_BODY = 32 * 1024 * 1024;
-
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function send(res: ServerResponse, reply: Reply, head: boolean): void {
-  res.setHeader("Cache-Control", "no-store");
-  if (reply.raw) {
-    res.writeHead(reply.status, { "Content-Type": reply.raw.contentType });
-    res.end(head ? undefined : reply.raw.data);
-    return;
-  }
-  if (reply.body === undefined) {
-    res.writeHead(reply.status);
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text),
-  });
-  res.end(head ? undefined : text);
-}
-
-async function tlsOptions(pki: PkiEngine): Promise<{ cert: string; key: string }> {
-  const { certPem, keyPem } = await pki.serverCertificate("localhost", ["127.0.0.1"]);
-  return { cert: certPem, key: keyPem };
+/** Live counters, read through getters so a test sees the current value. */
+function countersOf(
+  front: Front,
+  core: VaultCore,
+  faults: FaultInjector,
+  pki: PkiEngine,
+): VaultEmulator["counters"] {
+  const { stats } = front;
+  return {
+    get requests() {
+      return stats.requests;
+    },
+    get connections() {
+      return stats.connections;
+    },
+    get logins() {
+      return core.auth.counters.logins;
+    },
+    get failedLogins() {
+      return core.auth.counters.failedLogins;
+    },
+    get renewals() {
+      return core.auth.counters.renewals;
+    },
+    get faultsFailed() {
+      return faults.counters.failed;
+    },
+    get faultsDropped() {
+      return faults.counters.dropped;
+    },
+    get pkiSigned() {
+      return pki.counters.signed;
+    },
+  };
 }
 
 export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
@@ -132,108 +120,31 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   const core = new VaultCore(rootToken, mounts);
   for (const ns of options.namespaces ?? []) core.addNamespace(ns);
   const faults = new FaultInjector(options.faults);
-  const logs: string[] = [];
-  const events = new EventEmitter();
-  let requests = 0;
-  core.auth.events.on("login", (e) => events.emit("login", e));
-  core.auth.events.on("renew", (e) => events.emit("renew", e));
-
-  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://vault.invalid");
-    const method = req.headers[LIST_MARKER] ? "LIST" : (req.method ?? "GET");
-    if (method === "LIST") url.searchParams.delete("list");
-    const v1 = url.pathname.startsWith("/v1/");
-    const path = v1 ? decodeURIComponent(url.pathname.slice(4)) : url.pathname;
-    const line = `${method} ${url.pathname}`;
-    const finish = (status: number | "dropped") => {
-      logs.push(`${line} ${status}`);
-      requests++;
-      events.emit("request", { method, path, status });
-    };
-    const latency = faults.latencyMs(path);
-    if (latency > 0) await delay(latency);
-    const decision = faults.next(path);
-    if (decision.kind === "drop") {
-      req.socket.destroy();
-      return finish("dropped");
-    }
-    const body = await readBody(req);
-    let reply: Reply;
-    if (decision.kind === "fail") reply = { status: decision.status, body: decision.body };
-    else if (!v1) reply = { status: 404, body: { errors: [] } };
-    else if (body === undefined) reply = { status: 413, body: { errors: ["http: request body too large"] } };
-    else {
-      const request: CoreRequest = { method, path, query: url.searchParams, headers: req.headers, body };
-      reply = await core.handle(request);
-    }
-    if (decision.kind === "drop-after") {
-      // The request took effect; its answer is lost on the way back.
-      req.socket.destroy();
-      return finish("dropped");
-    }
-    send(res, reply, method === "HEAD");
-    finish(reply.status);
-  }
-
-  const http: Server = createHttpServer((req, res) => {
-    onRequest(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { errors: [String(error)] } }, false);
-    });
-  });
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const accept = (socket: Socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    http.emit("connection", new ListVerbShim(socket));
+  const front: Front = {
+    core,
+    faults,
+    logs: [],
+    events: new EventEmitter(),
+    stats: { requests: 0, connections: 0 },
   };
-  // With TLS the shim sits on the decrypted stream; the raw TCP socket belongs to the TLS server.
-  const net = options.tls ? createTlsServer(await tlsOptions(pki), accept) : createNetServer(accept);
-  net.listen(options.port ?? 0, options.host ?? "127.0.0.1");
-  await once(net, "listening");
-  const address = net.address();
-  if (address === null || typeof address === "string") throw new Error("vault emulator: no TCP address");
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  core.auth.events.on("login", (e) => front.events.emit("login", e));
+  core.auth.events.on("renew", (e) => front.events.emit("renew", e));
+  const tls = options.tls ? await pki.serverCertificate("localhost", ["127.0.0.1"]) : undefined;
+  const listener = await listen(
+    { port: options.port, host: options.host, tls },
+    requestHandler(front),
+    front.stats,
+  );
+  const { logs, events } = front;
 
   const handle: VaultEmulator = {
-    url: `${options.tls ? "https" : "http"}://${host}:${address.port}`,
+    url: listener.url,
     rootToken,
     logs,
     pkiCaPem: pki.caPem,
     events,
-    counters: {
-      get requests() {
-        return requests;
-      },
-      get connections() {
-        return connections;
-      },
-      get logins() {
-        return core.auth.counters.logins;
-      },
-      get failedLogins() {
-        return core.auth.counters.failedLogins;
-      },
-      get renewals() {
-        return core.auth.counters.renewals;
-      },
-      get faultsFailed() {
-        return faults.counters.failed;
-      },
-      get faultsDropped() {
-        return faults.counters.dropped;
-      },
-      get pkiSigned() {
-        return pki.counters.signed;
-      },
-    },
-    async stop() {
-      const closed = new Promise<void>((resolve) => net.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      http.close();
-      await closed;
-    },
+    counters: countersOf(front, core, faults, pki),
+    stop: () => listener.stop(),
     setFaults: (f) => faults.set(f),
     createToken: (opts = {}) =>
       core.tokens.create(opts, { path: "auth/token/create", displayName: "token" }).id,
