@@ -77,6 +77,7 @@ export function createTokenClient(options: TokenClientOptions) {
         },
         session,
         timeoutMs: options.timeoutMs,
+        capturePresentedCert: session.presentedThumbprint === undefined,
       });
       if (reply.status !== 200) throw tokenAnswerError(reply, what);
       return reply;
@@ -96,9 +97,10 @@ export function createTokenClient(options: TokenClientOptions) {
         answer,
       );
     }
-    const certThumbprint = answer.presentedCertDer
-      ? createHash("sha256").update(answer.presentedCertDer).digest("base64url")
-      : "";
+    if (answer.presentedCertDer) {
+      session.presentedThumbprint = createHash("sha256").update(answer.presentedCertDer).digest("base64url");
+    }
+    const certThumbprint = session.presentedThumbprint ?? "";
     const claimed = certThumbprintClaim(parsed.data.access_token);
     if (claimed !== undefined && claimed !== certThumbprint) {
       throw bankError(

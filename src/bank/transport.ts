@@ -19,13 +19,15 @@ export interface HttpCall {
   body?: unknown;
   session: MtlsSession;
   timeoutMs: number;
+  /** Read the client certificate the connection presented (costs ≈ 0.4 ms; see MtlsSession). */
+  capturePresentedCert?: boolean;
 }
 
 export interface HttpAnswer {
   status: number;
   /** Parsed JSON body, or undefined when the body is empty or not JSON. */
   json: unknown;
-  /** DER of the client certificate this connection presented (undefined without one). */
+  /** DER of the client certificate this connection presented (only when asked with capturePresentedCert). */
   presentedCertDer: Buffer | undefined;
 }
 
@@ -126,7 +128,9 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
     });
     req.on("error", (error) => reject(networkError(error, what, phase, protocol)));
     req.on("response", (res) => {
-      const presentedCertDer = (res.socket as TLSSocket).getX509Certificate?.()?.raw;
+      const presentedCertDer = call.capturePresentedCert
+        ? (res.socket as TLSSocket).getX509Certificate()?.raw
+        : undefined;
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", (error) => reject(networkError(error, what, "exchange")));

@@ -77,34 +77,7 @@ export async function dispatch(req: IncomingMessage, res: ServerResponse, deps: 
     if (route.guard === "admin" && !adminKeyMatches(req.headers.authorization, deps.adminApiKey)) {
       throw new HttpError(401, "unauthorized", "missing or wrong admin API key", "admin_key");
     }
-    let certChecked = false;
-    const ctx: RouteContext = {
-      req,
-      params,
-      now,
-      remoteAddress: socket.remoteAddress,
-      clientCert(boundTo?: string): Peer {
-        const check = deps.judge.check(socket, now);
-        if (!check.ok) throw invalidClientCert(check.reason);
-        if (boundTo !== undefined && !deps.state.bindingFor(boundTo, check.peer.fingerprint)) {
-          throw invalidClientCert("cert_not_bound");
-        }
-        certChecked = true;
-        return check.peer;
-      },
-      reply: replier(
-        res,
-        route,
-        () => certChecked,
-        (status) => {
-          entry.status = status;
-        },
-      ),
-      note(fields) {
-        Object.assign(entry, fields);
-      },
-    };
-    await route.handle(ctx);
+    await route.handle(routeContext(req, res, { route, params, now, socket, entry }, deps));
   } catch (error) {
     const refusal =
       error instanceof HttpError ? error : new HttpError(500, "server_error", "internal error", "internal");
@@ -114,6 +87,49 @@ export async function dispatch(req: IncomingMessage, res: ServerResponse, deps: 
   } finally {
     deps.log(entry);
   }
+}
+
+/** The handler's view of one request; `clientCert` is the only way for an mTLS route to reach a success. */
+function routeContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  at: {
+    route: CompiledRoute;
+    params: Record<string, string>;
+    now: Date;
+    socket: TLSSocket;
+    entry: SandboxLogEntry;
+  },
+  deps: DispatchDeps,
+): RouteContext {
+  const { route, params, now, socket, entry } = at;
+  let certChecked = false;
+  return {
+    req,
+    params,
+    now,
+    remoteAddress: socket.remoteAddress,
+    clientCert(boundTo?: string): Peer {
+      const check = deps.judge.check(socket, now);
+      if (!check.ok) throw invalidClientCert(check.reason);
+      if (boundTo !== undefined && !deps.state.bindingFor(boundTo, check.peer.fingerprint)) {
+        throw invalidClientCert("cert_not_bound");
+      }
+      certChecked = true;
+      return check.peer;
+    },
+    reply: replier(
+      res,
+      route,
+      () => certChecked,
+      (status) => {
+        entry.status = status;
+      },
+    ),
+    note(fields) {
+      Object.assign(entry, fields);
+    },
+  };
 }
 
 /** True when a fault answered (or dropped) the request. */

@@ -12,10 +12,12 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { signClientCsr } from "../../crypto/index.js";
+import { CertrotorError } from "../../errors.js";
 import { adminRoutes } from "./admin-routes.js";
 import { apiRoutes } from "./api-routes.js";
 import { dispatch, type SandboxLogEntry } from "./dispatch.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
+import { HttpError } from "./http.js";
 import { PeerJudge } from "./peer.js";
 import { compile } from "./router.js";
 import { applySeed, type SeedCredential } from "./seed.js";
@@ -77,6 +79,65 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** The request log: newest last, capped, each entry also passed to `onRequest`. */
+function requestLog(onRequest: SandboxOptions["onRequest"]) {
+  const logs: SandboxLogEntry[] = [];
+  const log = (entry: SandboxLogEntry): void => {
+    logs.push(entry);
+    if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
+    onRequest?.(entry);
+  };
+  return { logs, log };
+}
+
+/** The bank's CA signing a CSR (seed 000's model): a client certificate valid for a year. */
+function bankSigner(bankCa: { certPem: string; keyPem: string }, now: () => Date) {
+  return async (csrPem: string) => ({
+    certPem: await signClientCsr({
+      csrPem,
+      caCertPem: bankCa.certPem,
+      caKeyPem: bankCa.keyPem,
+      validityMs: 365 * 86_400_000,
+      now: now(),
+    }),
+    chainPem: bankCa.certPem,
+  });
+}
+
+/** State access for tests and the CLI; refusals become BAD_ARGUMENT (they are programming errors here). */
+function stateAccess(state: SandboxState) {
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        if (error instanceof HttpError)
+          throw new CertrotorError("BAD_ARGUMENT", `sandbox: ${error.description}`);
+        throw error;
+      }
+    };
+  const bindCertificate = guarded((clientId: string, certPem: string): BindingView => {
+    const { record } = state.registerCertificate(certPem);
+    return state.bind(clientId, { certificateId: record.id }).view;
+  });
+  return {
+    addCredential: guarded((seed: Partial<SeedCredential>) => {
+      const { credential, clientSecret } = state.createCredential(seed);
+      for (const pem of seed.certificates ?? []) bindCertificate(credential.clientId, pem);
+      return { clientId: credential.clientId, clientSecret };
+    }),
+    bindCertificate,
+    setAllowedIps: guarded(
+      (clientId: string, ips: string[]) => void state.updateCredential(clientId, { allowedIps: ips }),
+    ),
+    setStatus: guarded(
+      (clientId: string, status: CredentialStatus) => void state.updateCredential(clientId, { status }),
+    ),
+    boundCertificates: (clientId: string) => state.boundCertificates(clientId),
+  };
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
   const now = options.now ?? (() => new Date());
   const host = options.host ?? "127.0.0.1";
@@ -86,53 +147,37 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const anchorsPem = [...(options.clientCaPems ?? []), pki.bankCa.certPem].join("\n");
   const adminApiKey = options.adminApiKey ?? randomBytes(24).toString("base64url");
   const faults = new FaultInjector(options.faults);
-  const logs: SandboxLogEntry[] = [];
-  const log = (entry: SandboxLogEntry): void => {
-    logs.push(entry);
-    if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
-    options.onRequest?.(entry);
-  };
-  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  const { logs, log } = requestLog(options.onRequest);
 
   const server = await listen(options, pki, host);
-  const address = server.address() as AddressInfo;
-  const url = `https://${urlHost(host)}:${address.port}`;
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${urlHost(host)}:${port}`;
   const tokens = createTokenIssuer({ issuer: url, audience: `${url}/public/gw_banking` });
-  const signCsr = async (csrPem: string) => ({
-    certPem: await signClientCsr({
-      csrPem,
-      caCertPem: pki.bankCa.certPem,
-      caKeyPem: pki.bankCa.keyPem,
-      validityMs: 365 * 86_400_000,
-      now: now(),
-    }),
-    chainPem: pki.bankCa.certPem,
-  });
-  const routes = [...apiRoutes({ state, tokens, tokenTtlSeconds }), ...adminRoutes({ state, signCsr })].map(
-    compile,
-  );
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  const routes = [
+    ...apiRoutes({ state, tokens, tokenTtlSeconds }),
+    ...adminRoutes({ state, signCsr: bankSigner(pki.bankCa, now) }),
+  ].map(compile);
   const deps = { routes, state, faults, now, adminApiKey, judge: new PeerJudge(anchorsPem), log };
   server.on("request", (req, res) => void dispatch(req, res, deps));
   server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const at = now().toISOString();
+    const reason = error.code ?? "handshake_failed";
     log({
-      at: now().toISOString(),
+      at,
       method: "",
       path: "",
       endpoint: "other",
       status: "tls_error",
       remoteAddress: socket.remoteAddress,
-      reason: error.code ?? "handshake_failed",
+      reason,
     });
   });
 
-  const bindCertificate = (clientId: string, certPem: string): BindingView => {
-    const { record } = state.registerCertificate(certPem);
-    return state.bind(clientId, { certificateId: record.id }).view;
-  };
   return {
     url,
     host,
-    port: address.port,
+    port,
     adminApiKey,
     serverCaPem: pki.serverCaPem,
     bankCaPem: pki.bankCa.certPem,
@@ -144,15 +189,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await closed;
     },
     setFaults: (next) => faults.set(next),
-    addCredential(seed) {
-      const { credential, clientSecret } = state.createCredential(seed);
-      for (const pem of seed.certificates ?? []) bindCertificate(credential.clientId, pem);
-      return { clientId: credential.clientId, clientSecret };
-    },
-    bindCertificate,
-    setAllowedIps: (clientId, ips) => void state.updateCredential(clientId, { allowedIps: ips }),
-    setStatus: (clientId, status) => void state.updateCredential(clientId, { status }),
-    boundCertificates: (clientId) => state.boundCertificates(clientId),
+    ...stateAccess(state),
   };
 }
 
