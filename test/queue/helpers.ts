@@ -1,0 +1,153 @@
+/**
+ * Helpers for the queue tests: worker processes run through the real CLI, waiting on BullMQ's queue
+ * events (never on time), and reading every key in Redis for the secret scan.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { QueueEvents } from "bullmq";
+import { Redis } from "ioredis";
+import type { Config } from "../../src/config/schema.js";
+
+const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
+
+export function queueConfig(config: Config, redisUrl: string, worker: Partial<Config["worker"]> = {}): Config {
+  return {
+    ...config,
+    worker: { ...config.worker, redisUrl, port: 0, jobLockDuration: 2_000, rotationLease: 3_000, shutdownTimeout: 10_000, ...worker },
+  };
+}
+
+export async function writeConfig(dir: string, config: Config, name = "config.json"): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, JSON.stringify(config));
+  return path;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves when the worker printed that it listens. */
+  ready: Promise<void>;
+}
+
+export function spawnWorker(configPath: string): WorkerProcess {
+  const child = spawn(process.execPath, [BIN, "worker", "--config", configPath, "--log-level", "warn"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+  });
+  let output = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes("certrotor worker: listening")) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`worker exited (${code}) before ready: ${output}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, output: () => output, ready };
+}
+
+export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return worker.child.exitCode;
+  const exited = once(worker.child, "exit");
+  worker.child.kill(signal);
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+/** Counts rotate-queue outcomes by job id; `until(n)` resolves once n jobs completed. */
+export class RotateWatcher {
+  readonly completed = new Map<string, unknown>();
+  readonly failed = new Map<string, string>();
+  readonly progress: Array<{ jobId: string; step: string }> = [];
+  private readonly waiters: Array<{ n: number; resolve: () => void }> = [];
+  private readonly stepWaiters: Array<{ step: string; resolve: (jobId: string) => void }> = [];
+  private constructor(
+    readonly events: QueueEvents,
+    private readonly connection: Redis,
+  ) {}
+
+  static async start(redisUrl: string, prefix: string): Promise<RotateWatcher> {
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    connection.on("error", () => undefined);
+    const events = new QueueEvents("rotate", { connection, prefix });
+    events.on("error", () => undefined);
+    await events.waitUntilReady();
+    const watcher = new RotateWatcher(events, connection);
+    events.on("completed", ({ jobId, returnvalue }) => {
+      watcher.completed.set(jobId, returnvalue);
+      watcher.settle();
+    });
+    events.on("failed", ({ jobId, failedReason }) => {
+      watcher.failed.set(jobId, failedReason);
+      watcher.settle();
+    });
+    events.on("progress", ({ jobId, data }) => {
+      const step = (data as { step?: string }).step;
+      if (!step) return;
+      watcher.progress.push({ jobId, step });
+      for (const waiter of watcher.stepWaiters.splice(0)) {
+        if (waiter.step === step) waiter.resolve(jobId);
+        else watcher.stepWaiters.push(waiter);
+      }
+    });
+    return watcher;
+  }
+
+  private settle(): void {
+    const done = this.completed.size + this.failed.size;
+    for (const waiter of this.waiters.splice(0)) {
+      if (done >= waiter.n) waiter.resolve();
+      else this.waiters.push(waiter);
+    }
+  }
+
+  /** Resolves once `n` jobs completed or failed (each job id counted once). */
+  until(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push({ n, resolve });
+      this.settle();
+    });
+  }
+
+  /** Resolves with the job id of the next job that starts `step`. */
+  nextStep(step: string): Promise<string> {
+    return new Promise((resolve) => this.stepWaiters.push({ step, resolve }));
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    this.connection.disconnect();
+  }
+}
+
+/** Every value stored in Redis, as text: strings, hashes, lists, sets, sorted sets and streams. */
+export async function dumpRedis(url: string): Promise<string> {
+  const redis = new Redis(url);
+  try {
+    const parts: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "COUNT", 500);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        parts.push(key);
+        if (type === "string") parts.push((await redis.get(key)) ?? "");
+        else if (type === "hash") parts.push(JSON.stringify(await redis.hgetall(key)));
+        else if (type === "list") parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+        else if (type === "set") parts.push(JSON.stringify(await redis.smembers(key)));
+        else if (type === "zset") parts.push(JSON.stringify(await redis.zrange(key, 0, -1, "WITHSCORES")));
+        else if (type === "stream") parts.push(JSON.stringify(await redis.xrange(key, "-", "+")));
+      }
+    } while (cursor !== "0");
+    return parts.join("\n");
+  } finally {
+    redis.disconnect();
+  }
+}
