@@ -5,7 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { ZodError } from "zod";
-import { CertrotorError } from "../errors.js";
+import { CertrotorError, isCertrotorError } from "../errors.js";
+import { validateCron } from "../rotation/window.js";
 import { type Config, configSchema } from "./schema.js";
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -107,6 +108,29 @@ function crossReferenceProblems(config: Config): string[] {
   return problems;
 }
 
+/** Every cron pattern and time zone is checked at load time: a bad one never silently schedules nothing. */
+function cronProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const check = (pattern: string | undefined, timezone: string, where: string): void => {
+    if (pattern === undefined) return;
+    try {
+      validateCron(pattern, where, timezone);
+    } catch (error) {
+      problems.push(isCertrotorError(error) ? error.message : `${where}: invalid cron pattern "${pattern}"`);
+    }
+  };
+  check(config.schedules.scan, config.schedules.timezone, "schedules.scan");
+  check(config.schedules.retire, config.schedules.timezone, "schedules.retire");
+  check(config.renewal.window?.cron, config.renewal.window?.timezone ?? "UTC", "renewal.window.cron");
+  config.credentials.forEach((c, i) => {
+    check(c.renewal?.window?.cron, c.renewal?.window?.timezone ?? "UTC", `credentials[${i}].renewal.window.cron`);
+  });
+  config.discovery.forEach((d, i) => {
+    check(d.renewal?.window?.cron, d.renewal?.window?.timezone ?? "UTC", `discovery[${i}].renewal.window.cron`);
+  });
+  return problems;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -137,7 +161,7 @@ export function parseConfig(
     const lines = formatZodIssues(parsed.error);
     throw new CertrotorError("CONFIG_INVALID", `${source}: ${lines.join("; ")}`, { details: { source } });
   }
-  const problems = crossReferenceProblems(parsed.data);
+  const problems = [...crossReferenceProblems(parsed.data), ...cronProblems(parsed.data)];
   if (problems.length > 0) {
     throw new CertrotorError("CONFIG_INVALID", `${source}: ${problems.join("; ")}`, { details: { source } });
   }

@@ -82,3 +82,16 @@ describe("config loading", () => {
     expectConfigError("stores: [\n", {}, "certrotor.yaml: YAML");
   });
 });
+
+describe("cron patterns in the config", () => {
+  it("refuses a bad schedule or window at load time, naming where", () => {
+    const text = `${VALID}\nschedules: { scan: "61 * * * *" }\nrenewal: { window: { cron: "* 9-17 * * MON-FRX" } }\n`;
+    expectConfigError(text, { VAULT_TOKEN: "t", BANK_KEY: "k" }, "schedules.scan", "renewal.window.cron");
+  });
+
+  it("accepts a seconds-field schedule and a windowed time zone", () => {
+    const text = `${VALID}\nschedules: { scan: "*/5 * * * * *" }\nrenewal: { window: { cron: "* 9-16 * * 1-5", timezone: America/Sao_Paulo } }\n`;
+    const config = parseConfig(text, "certrotor.yaml", { VAULT_TOKEN: "t", BANK_KEY: "k" });
+    assert.equal(config.schedules.scan, "*/5 * * * * *");
+  });
+});
