@@ -234,10 +234,17 @@ const discoverySchema = z.strictObject({
 
 const alertChannel = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("log") }),
-  z.strictObject({ kind: z.literal("webhook"), url: z.url(), secret: z.string().min(16) }),
+  z.strictObject({
+    kind: z.literal("webhook"),
+    url: z.url(),
+    /** HMAC-SHA256 key of the X-Certrotor-Signature header (README § Alerts). Use ${ENV_VAR}. */
+    secret: z.string().min(16),
+  }),
+  /** Slack incoming webhook; the URL itself is the secret. Use ${ENV_VAR}. */
   z.strictObject({ kind: z.literal("slack"), url: z.url() }),
   z.strictObject({
     kind: z.literal("pagerduty"),
+    /** Events API v2 integration (routing) key. Use ${ENV_VAR}. */
     routingKey: z.string().min(1),
     url: z.url().default("https://events.pagerduty.com/v2/enqueue"),
   }),
@@ -245,7 +252,12 @@ const alertChannel = z.discriminatedUnion("kind", [
     kind: z.literal("email"),
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535).default(587),
+    /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
     secure: z.boolean().default(false),
+    /** Refuse to send unless the connection was upgraded with STARTTLS. */
+    requireTLS: z.boolean().default(false),
+    /** PEM bundle to trust for the SMTP server's certificate (verification is never switched off). */
+    caFile: z.string().optional(),
     user: z.string().optional(),
     password: z.string().optional(),
     from: z.string().min(3),
@@ -259,7 +271,15 @@ const alertsSchema = z.strictObject({
   criticalWindow: duration.default(7 * 86_400_000),
   /** A rotation stuck in one step longer than this raises an alert (and shows as drift in scan). */
   stuckAfter: duration.default(30 * 60_000),
+  /** A renewal time passed this long ago without a successful rotation raises rotation-overdue. */
+  overdueAfter: duration.default(6 * 3_600_000),
   notifyOnSuccess: z.boolean().default(false),
+  /** Bound of one delivery (connect + answer) to one channel. */
+  timeout: duration.default(10_000),
+  /** Delivery attempts of one alert (first included); channels that accepted it are not sent it again. */
+  deliveryAttempts: z.number().int().min(1).max(50).default(8),
+  /** First retry delay; doubles on each later attempt. */
+  deliveryBackoff: duration.default(5_000),
 });
 
 // ---------------------------------------------------------------- worker
@@ -311,6 +331,7 @@ export type StoreConfig = z.infer<typeof storeSchema>;
 export type BankConfig = z.infer<typeof bankSchema>;
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 export type AlertChannelConfig = z.infer<typeof alertChannel>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;
 export type VaultStoreConfig = z.infer<typeof vaultStore>;
 export type AwsStoreConfig = z.infer<typeof awsStore>;
 export type FileStoreConfig = z.infer<typeof fileStore>;
