@@ -13,10 +13,22 @@ import type { Config } from "../../src/config/schema.js";
 
 const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 
-export function queueConfig(config: Config, redisUrl: string, worker: Partial<Config["worker"]> = {}): Config {
+export function queueConfig(
+  config: Config,
+  redisUrl: string,
+  worker: Partial<Config["worker"]> = {},
+): Config {
   return {
     ...config,
-    worker: { ...config.worker, redisUrl, port: 0, jobLockDuration: 2_000, rotationLease: 3_000, shutdownTimeout: 10_000, ...worker },
+    worker: {
+      ...config.worker,
+      redisUrl,
+      port: 0,
+      jobLockDuration: 2_000,
+      rotationLease: 3_000,
+      shutdownTimeout: 10_000,
+      ...worker,
+    },
   };
 }
 
@@ -52,7 +64,10 @@ export function spawnWorker(configPath: string): WorkerProcess {
   return { child, output: () => output, ready };
 }
 
-export async function stopWorker(worker: WorkerProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+export async function stopWorker(
+  worker: WorkerProcess,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<number | null> {
   if (worker.child.exitCode !== null || worker.child.signalCode !== null) return worker.child.exitCode;
   const exited = once(worker.child, "exit");
   worker.child.kill(signal);

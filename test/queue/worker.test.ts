@@ -17,7 +17,10 @@ const silent = createLogger({ level: "silent" });
 async function storeView(world: TestWorld) {
   const runtime = await createRuntime(world.config, { logger: silent });
   try {
-    const view = new Map<string, { fingerprint: string; rotationId?: string; version: string; bound: string[] }>();
+    const view = new Map<
+      string,
+      { fingerprint: string; rotationId?: string; version: string; bound: string[] }
+    >();
     for (const c of world.credentials) {
       const credential = await runtime.credential(c.id);
       const deps = runtime.depsFor(credential);
@@ -30,7 +33,12 @@ async function storeView(world: TestWorld) {
         bound,
       });
       assert.deepEqual(
-        await invariantViolations({ store: deps.store, bank: deps.bank, ref: credential.ref, clientId: c.clientId }),
+        await invariantViolations({
+          store: deps.store,
+          bank: deps.bank,
+          ref: credential.ref,
+          clientId: c.clientId,
+        }),
         [],
         `invariants of ${c.id}`,
       );
@@ -63,7 +71,10 @@ describe("the queue worker", () => {
       const watcher = await RotateWatcher.start(redis.url, world.config.worker.queuePrefix);
       try {
         const before = await storeView(world);
-        const config = { ...queueConfig(world.config, redis.url), schedules: { ...world.config.schedules, scan: "* * * * * *" } };
+        const config = {
+          ...queueConfig(world.config, redis.url),
+          schedules: { ...world.config.schedules, scan: "* * * * * *" },
+        };
         worker = await startWorker(config, { logger: silent, port: 0, host: "127.0.0.1" });
         await watcher.until(10);
         await worker.stop();
@@ -94,12 +105,25 @@ describe("the queue worker", () => {
     await withRedis(async (redis) => {
       const world = await aWorld({ store: "file", issuer: "local-ca", expiresInMs: () => days(80) });
       const watcher = await RotateWatcher.start(redis.url, world.config.worker.queuePrefix);
-      const worker = await startWorker(queueConfig(world.config, redis.url), { logger: silent, port: 0, host: "127.0.0.1", schedules: false });
+      const worker = await startWorker(queueConfig(world.config, redis.url), {
+        logger: silent,
+        port: 0,
+        host: "127.0.0.1",
+        schedules: false,
+      });
       try {
-        const first = await worker.producer.enqueueRotate({ credentialId: "cred-0", trigger: "on-demand", attempts: 3 });
+        const first = await worker.producer.enqueueRotate({
+          credentialId: "cred-0",
+          trigger: "on-demand",
+          attempts: 3,
+        });
         assert.equal(first.added, true);
         await watcher.nextStep("register");
-        const again = await worker.producer.enqueueRotate({ credentialId: "cred-0", trigger: "on-demand", attempts: 3 });
+        const again = await worker.producer.enqueueRotate({
+          credentialId: "cred-0",
+          trigger: "on-demand",
+          attempts: 3,
+        });
         assert.equal(again.added, false);
         assert.equal(again.rotationId, first.rotationId);
         await watcher.until(1);
@@ -128,7 +152,11 @@ describe("the queue worker", () => {
       try {
         await Promise.all(workers.map((w) => w.ready));
         for (const c of world.credentials) {
-          const queued = await producer.enqueueRotate({ credentialId: c.id, trigger: "schedule", attempts: 3 });
+          const queued = await producer.enqueueRotate({
+            credentialId: c.id,
+            trigger: "schedule",
+            attempts: 3,
+          });
           assert.equal(queued.added, true);
         }
         await watcher.until(30);
