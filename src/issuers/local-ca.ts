@@ -2,7 +2,7 @@
  * The institution's own private CA (seed 002) as an issuer. The CA's key and certificate are held in a
  * secret store (as `certPem`/`keyPem` of the material at `path`), never in config or on local disk.
  */
-import { signClientCsr } from "../crypto/index.js";
+import { assertKeyMatchesCertificate, signClientCsr } from "../crypto/index.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
 import type { CredentialRef, SecretStore } from "../stores/types.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
@@ -49,6 +49,14 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
     kind: "local-ca",
     name,
     subjectMatch: "exact",
+    async check(): Promise<void> {
+      const ca = await loadCa();
+      assertKeyMatchesCertificate(
+        ca.keyPem,
+        ca.certPem,
+        `issuer "${name}" CA in store "${options.store.name}" at "${options.path}"`,
+      );
+    },
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const ca = await loadCa();
       const certPem = await signClientCsr({

@@ -27,6 +27,8 @@ export interface Issuer {
    * sign), or "common-name" (Vault PKI `sign/<role>` rebuilds the subject from the CN and the role).
    */
   readonly subjectMatch: "exact" | "common-name";
+  /** Read-only pre-flight run by plan: fails (e.g. CA_KEY_MISSING) before anything is generated or written. */
+  check(): Promise<void>;
   issue(request: IssueRequest): Promise<IssuedCertificate>;
   /** The CA bundle (PEM) an issued certificate must chain to. */
   trustBundle(): Promise<string>;

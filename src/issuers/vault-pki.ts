@@ -30,6 +30,7 @@ export async function createVaultPkiIssuer(
     kind: "vault-pki",
     name,
     subjectMatch: "common-name",
+    async check(): Promise<void> {},
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const { csrPem } = request;
       // The CSR's subject is what we sign; pass its CN because Vault requires common_name unless the role

@@ -54,6 +54,9 @@ export async function plan(
     }
   }
   // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
-  if (!pending) await slotsToFree(deps, state, await deps.bank.listSlots(state.clientId));
+  if (!pending) {
+    await slotsToFree(deps, state, await deps.bank.listSlots(state.clientId));
+    await deps.issuer.check();
+  }
   return null;
 }
