@@ -64,7 +64,7 @@ export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<
   const admin = new SecretsManagerClient({
     region: emulator.region,
     endpoint: emulator.url,
-    credentials: keys,
+    credentials: { ...keys }, // the SDK tags the object it is given ($source); keep `keys` plain
     maxAttempts: 10,
   });
   const withLogger = (logger?: (line: object) => void) => (logger ? { logger } : {});
