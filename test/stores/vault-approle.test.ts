@@ -53,7 +53,7 @@ after(() => vault.stop());
 
 describe("vault store: AppRole", () => {
   it("logs in on first use, renews the token at 2/3 of its TTL, and keeps working past the first TTL", async () => {
-    const role = aRole(2);
+    const role = aRole(3);
     const lines: Array<{ msg?: string }> = [];
     const store = await createVaultStore("approle", approleConfig(role.roleId, role.secretId), {
       logger: (line) => lines.push(line),
@@ -62,7 +62,7 @@ describe("vault store: AppRole", () => {
       const logins = vault.counters.logins;
       await store.readCurrent(ref);
       assert.equal(vault.counters.logins, logins + 1);
-      // Two renewals of a 2 s token happen ~1.3 s and ~2.7 s after login: past the first token's TTL.
+      // Two renewals of a 3 s token happen ~2 s and ~4 s after login: past the first token's TTL.
       await vault.waitFor("renewals", vault.counters.renewals + 2);
       await store.readCurrent(ref);
       assert.equal(vault.counters.logins, logins + 1, "renewed, not logged in again");
