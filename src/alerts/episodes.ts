@@ -1,0 +1,129 @@
+/**
+ * Failure episodes: one alert when a failure begins, one resolve when it ends, nothing for the attempts
+ * and scans in between. An episode is (credential, kind); its dedup key `certrotor/<credentialId>/<kind>`
+ * is stable across attempts and scans, and the resolve reuses it (PagerDuty closes the incident by it).
+ *
+ * Redis adapter: one hash per credential (field = kind, value = when it opened) under the state prefix,
+ * inside the queue prefix's {hash tag}. The memory adapter serves --inline runs and tests.
+ */
+import type { Redis } from "ioredis";
+import { luaScript, redisError } from "../redis/lua.js";
+import { ALERT_KINDS, type AlertKind } from "../queue/payloads.js";
+
+/** Kinds that are notices, not failures: they never open an episode. */
+const NOT_EPISODES = ["rotation-succeeded", "resolved", "test"] as const;
+export type EpisodeKind = Exclude<AlertKind, (typeof NOT_EPISODES)[number]>;
+
+export function isEpisodeKind(kind: AlertKind): kind is EpisodeKind {
+  return !(NOT_EPISODES as readonly string[]).includes(kind);
+}
+
+export interface OpenEpisode {
+  kind: EpisodeKind;
+  /** ISO 8601; tells one episode of a kind from a later one. */
+  openedAt: string;
+}
+
+export interface EpisodeStore {
+  /** Opens the episode; true only when it was not open already (alert once). */
+  open(credentialId: string, kind: EpisodeKind, at: Date): Promise<boolean>;
+  /** The credential's open episodes. */
+  list(credentialId: string): Promise<OpenEpisode[]>;
+  /** Ends one episode; with `openedAt`, only that episode (a later one of the same kind stays). */
+  resolve(credentialId: string, kind: EpisodeKind, openedAt?: string): Promise<boolean>;
+  /** Ends every open episode of the credential and returns those that were open. */
+  resolveAll(credentialId: string): Promise<OpenEpisode[]>;
+}
+
+export function episodeKey(credentialId: string, kind: AlertKind): string {
+  return `certrotor/${credentialId}/${kind}`;
+}
+
+export function parseEpisodeKey(key: string): { credentialId: string; kind: AlertKind } | undefined {
+  const match = /^certrotor\/([^/]+)\/([^/]+)$/.exec(key);
+  if (!match || !(ALERT_KINDS as readonly string[]).includes(match[2]!)) return undefined;
+  return { credentialId: match[1]!, kind: match[2] as AlertKind };
+}
+
+function episodesOf(flat: readonly string[]): OpenEpisode[] {
+  const out: OpenEpisode[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const kind = flat[i] as AlertKind;
+    if ((ALERT_KINDS as readonly string[]).includes(kind) && isEpisodeKind(kind))
+      out.push({ kind, openedAt: flat[i + 1]! });
+  }
+  return out.sort((a, b) => a.openedAt.localeCompare(b.openedAt) || a.kind.localeCompare(b.kind));
+}
+
+const resolveIf = luaScript(
+  "episode-resolve",
+  `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`,
+);
+
+const takeAll = luaScript(
+  "episode-resolve-all",
+  `local all = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+return all`,
+);
+
+/** `prefix` e.g. `${statePrefix(config)}alerts:episodes:`. The connection stays the caller's. */
+export function createRedisEpisodes(redis: Redis, options: { prefix: string }): EpisodeStore {
+  const key = (credentialId: string): string => `${options.prefix}${credentialId}`;
+  const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw redisError(action, error);
+    }
+  };
+  return {
+    open: (credentialId, kind, at) =>
+      call("episode open", async () => (await redis.hsetnx(key(credentialId), kind, at.toISOString())) === 1),
+    list: (credentialId) =>
+      call("episode list", async () => {
+        const all = await redis.hgetall(key(credentialId));
+        return episodesOf(Object.entries(all).flat());
+      }),
+    async resolve(credentialId, kind, openedAt) {
+      if (openedAt === undefined) {
+        return call("episode resolve", async () => (await redis.hdel(key(credentialId), kind)) === 1);
+      }
+      return (await resolveIf.run(redis, [key(credentialId)], [kind, openedAt])) === 1;
+    },
+    async resolveAll(credentialId) {
+      return episodesOf((await takeAll.run(redis, [key(credentialId)], [])) as string[]);
+    },
+  };
+}
+
+export function createMemoryEpisodes(): EpisodeStore {
+  const open = new Map<string, Map<EpisodeKind, string>>();
+  const of = (id: string): Map<EpisodeKind, string> => {
+    const episodes = open.get(id) ?? new Map<EpisodeKind, string>();
+    open.set(id, episodes);
+    return episodes;
+  };
+  return {
+    async open(credentialId, kind, at) {
+      const episodes = of(credentialId);
+      if (episodes.has(kind)) return false;
+      episodes.set(kind, at.toISOString());
+      return true;
+    },
+    async list(credentialId) {
+      return episodesOf([...of(credentialId)].flat());
+    },
+    async resolve(credentialId, kind, openedAt) {
+      const episodes = of(credentialId);
+      if (!episodes.has(kind) || (openedAt !== undefined && episodes.get(kind) !== openedAt)) return false;
+      return episodes.delete(kind);
+    },
+    async resolveAll(credentialId) {
+      const all = episodesOf([...of(credentialId)].flat());
+      open.delete(credentialId);
+      return all;
+    },
+  };
+}
