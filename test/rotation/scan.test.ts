@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createLogger } from "../../src/observability/logger.js";
+import { runRotation } from "../../src/rotation/run.js";
+import { newRotationId } from "../../src/rotation/saga.js";
+import { scan } from "../../src/rotation/scan.js";
+import { createRuntime, type Runtime } from "../../src/runtime.js";
+import { isCertrotorError } from "../../src/errors.js";
+import { aCa, aClientCert, days } from "../fixtures/pki.js";
+import { aWorld } from "../fixtures/world.js";
+
+const HOUR = 3_600_000;
+const silent = createLogger({ level: "silent" });
+
+function scanOf(runtime: Runtime, now = new Date()) {
+  return scan({
+    config: runtime.config,
+    stores: runtime.stores,
+    banks: runtime.banks,
+    journal: runtime.journal,
+    now: () => now,
+  });
+}
+
+describe("scan", () => {
+  it("reports decisions and every kind of drift, with exit 0 / 1 / 2", async () => {
+    const world = await aWorld({
+      store: "file",
+      issuer: "local-ca",
+      credentials: 5,
+      expiresInMs: (i) => (i === 0 ? days(3) : days(80)),
+    });
+    const runtime = await createRuntime(world.config, { logger: silent });
+    try {
+      const byId = async () =>
+        new Map((await scanOf(runtime)).entries.map((e) => [e.credentialId, e] as const));
+      // cred-0 due; the others fine
+      let report = await scanOf(runtime);
+      assert.equal(report.exitCode, 1);
+      assert.equal(report.entries.find((e) => e.credentialId === "cred-0")?.decision, "due-now");
+      assert.equal(report.entries.find((e) => e.credentialId === "cred-1")?.decision, "ok");
+      assert.equal(report.entries.find((e) => e.credentialId === "cred-1")?.boundSlots, 1);
+
+      // orphan: a cert bound at the bank that the store does not hold
+      const foreign = await aClientCert({ ca: await aCa() });
+      world.sandbox.bindCertificate(world.credentials[1]!.clientId, foreign.certPem);
+      // unregistered: the current cert is not bound
+      const cred2 = runtime.depsFor(await runtime.credential("cred-2"));
+      await cred2.bank.unbind(world.credentials[2]!.clientId, world.credentials[2]!.fingerprint);
+      // leftover pending: staged material with no rotation running
+      const cred3 = await runtime.credential("cred-3");
+      const deps3 = runtime.depsFor(cred3);
+      const current3 = await deps3.store.readCurrent(cred3.ref);
+      await deps3.store.writePending(cred3.ref, newRotationId(), {
+        ...current3.material,
+        rotationId: "leftover",
+      });
+      // stuck: a rotation in one step for longer than alerts.stuckAfter
+      const longAgo = new Date(Date.now() - 2 * HOUR).toISOString();
+      await runtime.journal.begin({
+        rotationId: newRotationId(),
+        credentialId: "cred-4",
+        trigger: "schedule",
+        startedAt: longAgo,
+        updatedAt: longAgo,
+        step: "register",
+        stepStartedAt: longAgo,
+        status: "running",
+        attempts: 1,
+      });
+
+      const entries = await byId();
+      assert.deepEqual(
+        entries.get("cred-1")?.drift.map((d) => d.kind),
+        ["orphan"],
+      );
+      assert.equal(entries.get("cred-1")?.drift[0]?.fingerprint, foreign.fingerprint);
+      assert.deepEqual(
+        entries.get("cred-2")?.drift.map((d) => d.kind),
+        ["unregistered"],
+      );
+      assert.equal(entries.get("cred-2")?.decision, "broken");
+      assert.deepEqual(
+        entries.get("cred-3")?.drift.map((d) => d.kind),
+        ["leftover-pending"],
+      );
+      assert.deepEqual(
+        entries.get("cred-4")?.drift.map((d) => d.kind),
+        ["stuck"],
+      );
+      report = await scanOf(runtime);
+      assert.equal(report.exitCode, 2);
+      assert.equal(report.counts.drift, 4);
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+
+  it("discovers credentials by store prefix as well as the configured ones", async () => {
+    const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 3 });
+    const config = {
+      ...world.config,
+      credentials: world.config.credentials.slice(0, 1),
+      discovery: [
+        {
+          store: "main",
+          prefix: "certrotor/",
+          bank: "sandbox",
+          issuer: "issuer",
+          keyType: "p256" as const,
+          pfx: true,
+        },
+      ],
+    };
+    const runtime = await createRuntime(config, { logger: silent });
+    try {
+      const report = await scanOf(runtime);
+      assert.deepEqual(report.entries.map((e) => e.credentialId).sort(), [
+        "certrotor-cred-1",
+        "certrotor-cred-2",
+        "cred-0",
+      ]);
+      assert.ok(report.entries.every((e) => e.decision === "due-now" && e.boundSlots === 1));
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+});
+
+describe("the 2-slot rule during rotation", () => {
+  it("stops with SLOTS_FULL when the old cert of the previous rotation still holds a slot, unless stale own certs may be unbound", async () => {
+    const world = await aWorld({ store: "file", issuer: "local-ca", renewal: { gracePeriod: HOUR } });
+    const runtime = await createRuntime(world.config, { logger: silent });
+    try {
+      const credential = await runtime.credential("cred-0");
+      const deps = runtime.depsFor(credential);
+      const first = await runRotation(deps, credential, { trigger: "inline", force: true });
+      assert.equal(first.status, "retire-due");
+      const bound = (await deps.bank.listSlots(world.credentials[0]!.clientId))
+        .map((s) => s.fingerprint)
+        .sort();
+      assert.equal(bound.length, 2);
+
+      await assert.rejects(
+        runRotation(deps, credential, { trigger: "inline", force: true }),
+        (error: unknown) => {
+          assert.ok(isCertrotorError(error, "SLOTS_FULL"));
+          assert.match(error.hint ?? "", /unbindStaleOwnCerts/);
+          return true;
+        },
+      );
+      assert.deepEqual(
+        (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint).sort(),
+        bound,
+      );
+
+      const lenient = {
+        ...credential,
+        policy: { ...credential.policy, unbindStaleOwnCerts: true, gracePeriod: 0 },
+      };
+      const second = await runRotation(deps, lenient, { trigger: "inline", force: true });
+      assert.equal(second.status, "succeeded");
+      const current = await deps.store.readCurrent(credential.ref);
+      assert.deepEqual(
+        (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint),
+        [current.material.fingerprint],
+      );
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+});
