@@ -19,9 +19,12 @@ export function retireJobId(rotationId: string): string {
   return `retire-${rotationId}`;
 }
 
-/** One notification per failure episode and kind. */
-export function notifyJobId(episode: string, kind: string): string {
-  return `notify-${kind}-${episode}`.replace(/[^A-Za-z0-9._-]/g, "-");
+/**
+ * One notification per episode, kind and moment: a later episode of the same credential and kind (after
+ * a resolve) gets its own job even while the earlier job is still kept; re-adding the same one is a no-op.
+ */
+export function notifyJobId(episode: string, kind: string, at: string): string {
+  return `notify-${kind}-${episode}-${Date.parse(at)}`.replace(/[^A-Za-z0-9._-]/g, "-");
 }
 
 export const SCAN_SCHEDULER_ID = "scan-schedule";

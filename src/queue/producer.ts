@@ -36,7 +36,14 @@ export interface Producer {
 
 const KEEP = { removeOnComplete: { count: 1000 }, removeOnFail: { count: 5000 } } satisfies JobsOptions;
 
-export function createProducer(connection: Redis, prefix: string): Producer {
+export interface ProducerOptions {
+  /** Delivery attempts of a notify job (config alerts.deliveryAttempts). */
+  notifyAttempts?: number;
+  /** First retry delay of a notify job, doubling after (config alerts.deliveryBackoff). */
+  notifyBackoffMs?: number;
+}
+
+export function createProducer(connection: Redis, prefix: string, options: ProducerOptions = {}): Producer {
   const make = (name: QueueName): Queue => {
     const queue = new Queue(name, { connection, prefix });
     queue.on("error", () => undefined); // connection errors surface on the calls that fail
@@ -77,11 +84,11 @@ export function createProducer(connection: Redis, prefix: string): Producer {
       });
     },
     async enqueueNotify(data) {
-      const jobId = notifyJobId(data.episode, data.kind);
+      const jobId = notifyJobId(data.episode, data.kind, data.at);
       await queues.notify.add("notify", data, {
         jobId,
-        attempts: 8,
-        backoff: { type: "exponential", delay: 5_000 },
+        attempts: options.notifyAttempts ?? 8,
+        backoff: { type: "exponential", delay: options.notifyBackoffMs ?? 5_000 },
         removeOnComplete: { age: 7 * 86_400 },
         removeOnFail: { age: 30 * 86_400 },
       });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { register as alert } from "./alert.js";
 import { register as demo } from "./demo.js";
 import { register as retireDue } from "./retire-due.js";
 import { register as rotate } from "./rotate.js";
@@ -16,4 +17,5 @@ export const commands: Array<(program: Command) => void> = [
   status,
   retireDue,
   sandbox,
+  alert,
 ];

@@ -1,0 +1,110 @@
+/**
+ * What a rotation job alerts on. A final failure opens its episode (rotation-failed, or the more precise
+ * verify-failed-rolled-back / slots-full) and queues one alert with the typed error code and its hint;
+ * the same failure again alerts nothing until a success resolves the credential's open episodes.
+ * Alerting never changes a rotation's outcome: its own failures are logged, not thrown.
+ */
+import { X509Certificate } from "node:crypto";
+import { type CertrotorError, toCertrotorError } from "../errors.js";
+import type { RotationRecord } from "../journal/types.js";
+import type { Logger } from "../observability/logger.js";
+import type { ResolvedCredential } from "../rotation/credentials.js";
+import type { SecretStore } from "../stores/types.js";
+import type { EpisodeKind } from "./episodes.js";
+import { type AlertFacts, notifySuccess, type RaiseDeps, raiseAlert, resolveAlerts } from "./raise.js";
+
+export interface RotationAlertDeps extends RaiseDeps {
+  logger: Logger;
+  /** alerts.notifyOnSuccess */
+  notifyOnSuccess: boolean;
+}
+
+/** Subject, fingerprint and notAfter of the current certificate; empty when it cannot be read. */
+export async function certificateFacts(
+  store: SecretStore,
+  credential: ResolvedCredential,
+): Promise<Pick<AlertFacts, "subject" | "fingerprint" | "notAfter" | "clientId">> {
+  try {
+    const current = await store.readCurrent(credential.ref);
+    const cert = new X509Certificate(current.material.certPem);
+    return {
+      clientId: current.material.clientId || credential.clientId,
+      subject: cert.subject.replaceAll("\n", ", "),
+      fingerprint: cert.fingerprint256.replaceAll(":", "").toLowerCase(),
+      notAfter: new Date(cert.validTo).toISOString(),
+    };
+  } catch {
+    return credential.clientId ? { clientId: credential.clientId } : {};
+  }
+}
+
+export function failureKind(error: CertrotorError, record: RotationRecord | null): EpisodeKind {
+  if (error.code === "SLOTS_FULL") return "slots-full";
+  if (record?.step === "verify") return "verify-failed-rolled-back";
+  return "rotation-failed";
+}
+
+async function guarded(
+  deps: RotationAlertDeps,
+  what: string,
+  credentialId: string,
+  run: () => Promise<void>,
+) {
+  try {
+    await run();
+  } catch (thrown) {
+    const error = toCertrotorError(thrown);
+    deps.logger.error({ credentialId, err: { code: error.code, message: error.message } }, `${what} failed`);
+  }
+}
+
+export async function alertRotationFailed(
+  deps: RotationAlertDeps,
+  input: {
+    credential: ResolvedCredential;
+    store: SecretStore;
+    rotationId: string;
+    record: RotationRecord | null;
+    error: CertrotorError;
+  },
+): Promise<void> {
+  const { credential, record, error } = input;
+  await guarded(deps, "raising the rotation failure alert", credential.id, async () => {
+    const kind = failureKind(error, record);
+    const raised = await raiseAlert(deps, credential.id, kind, {
+      ...(await certificateFacts(input.store, credential)),
+      rotationId: input.rotationId,
+      ...(record?.step ? { step: record.step } : {}),
+      errorCode: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+    });
+    if (!raised)
+      deps.logger.info(
+        { credentialId: credential.id, kind },
+        "alert episode already open: not alerting again",
+      );
+  });
+}
+
+export async function alertRotationSucceeded(
+  deps: RotationAlertDeps,
+  input: { credential: ResolvedCredential; store: SecretStore; rotationId: string; status: string },
+): Promise<void> {
+  const { credential, rotationId } = input;
+  await guarded(deps, "resolving alerts after a rotation", credential.id, async () => {
+    const facts = { ...(await certificateFacts(input.store, credential)), rotationId };
+    await resolveAlerts(
+      deps,
+      credential.id,
+      `the credential rotated successfully (rotation ${rotationId})`,
+      facts,
+    );
+    if (deps.notifyOnSuccess) {
+      await notifySuccess(deps, credential.id, {
+        ...facts,
+        message: `the credential rotated to a new certificate (rotation ${rotationId}, ${input.status})`,
+      });
+    }
+  });
+}
