@@ -8,6 +8,7 @@
  * keys and tokens are scrubbed from it, and it is cut to one line.
  */
 import { CertrotorError, type ErrorCode } from "../errors.js";
+import type { CredentialRef } from "./types.js";
 
 /** A failed call, as the adapter sees it before mapping. */
 export class AwsCallFailure extends Error {
@@ -154,4 +155,24 @@ export function mapAwsFailure(error: unknown, context: FailureContext): Certroto
       requestId: error.requestId,
     },
   });
+}
+
+export type StoreFailureCode = "NOT_FOUND" | "CAS_CONFLICT" | "PENDING_CONFLICT";
+
+/** An error the store raises itself (not a refused call), naming the store, the path and the credential. */
+export function storeFailure(
+  code: StoreFailureCode,
+  store: string,
+  ref: CredentialRef,
+  what: string,
+  hint?: string,
+): CertrotorError {
+  return new CertrotorError(
+    code,
+    `AWS Secrets Manager store "${store}": ${what} ("${ref.path}", credential "${ref.credentialId}")`,
+    {
+      details: { store, path: ref.path, credentialId: ref.credentialId },
+      ...(hint ? { hint } : {}),
+    },
+  );
 }

@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { CertrotorError } from "../errors.js";
-import type { CredentialRef, ListOptions } from "./types.js";
+import { decodeMaterial } from "./material.js";
+import type { CredentialRef, ListOptions, ListPage } from "./types.js";
 
 const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 
@@ -119,4 +120,48 @@ export function decodeCursor(cursor: string | undefined): ListCursor | undefined
     // reported by the caller
   }
   return undefined;
+}
+
+/**
+ * One page of paths from one ListSecrets window (fetched at 100): the exact name prefix and tag pair are
+ * checked here (the service matches prefixes of any tag key and any tag value independently), then the
+ * matches are cut to the page size, the rest left for a cursor on the same window.
+ */
+export function pageOf(
+  window: {
+    entries: Array<{ name: string; tags: Array<{ key: string; value: string }> }>;
+    nextToken?: string;
+  },
+  options: ListOptions,
+  cursor: ListCursor,
+): ListPage {
+  const pageSize = Math.min(100, Math.max(1, options.pageSize ?? 100));
+  const { prefix = "", tag } = options;
+  const matching = window.entries
+    .filter((entry) => entry.name.startsWith(prefix))
+    .filter(
+      (entry) =>
+        tag === undefined || entry.tags.some((t) => t.key === tag.key && (tag.value ?? t.value) === t.value),
+    )
+    .map((entry) => entry.name)
+    .slice(cursor.skip);
+  if (matching.length > pageSize) {
+    const rest = {
+      ...(cursor.token !== undefined ? { token: cursor.token } : {}),
+      skip: cursor.skip + pageSize,
+    };
+    return { paths: matching.slice(0, pageSize), next: encodeCursor(rest) };
+  }
+  const next =
+    window.nextToken !== undefined ? { next: encodeCursor({ token: window.nextToken, skip: 0 }) } : {};
+  return { paths: matching, ...next };
+}
+
+/** Keys of a stored document certrotor does not manage; a malformed document has none to carry over. */
+export function unmanagedKeys(ref: CredentialRef, secretString: string | undefined): Record<string, unknown> {
+  try {
+    return decodeMaterial(parseDocument(ref, secretString), ref).extra;
+  } catch {
+    return {};
+  }
 }

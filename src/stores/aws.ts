@@ -15,15 +15,16 @@
 import type { AwsStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { type AwsVersion, createSecretsApi, type SecretsApi } from "./aws-client.js";
-import { isAwsCode, mapAwsFailure } from "./aws-errors.js";
+import { isAwsCode, mapAwsFailure, type StoreFailureCode, storeFailure } from "./aws-errors.js";
 import {
   clientRequestToken,
   decodeCursor,
-  encodeCursor,
   listFilters,
   overwriteToken,
+  pageOf,
   parseDocument,
   rotationIdOf,
+  unmanagedKeys,
 } from "./aws-model.js";
 import { decodeMaterial, encodeMaterial, sameMaterial } from "./material.js";
 import type {
@@ -66,20 +67,8 @@ class AwsSecretStore implements SecretStore {
     }
   }
 
-  private failure(
-    code: "NOT_FOUND" | "CAS_CONFLICT" | "PENDING_CONFLICT",
-    ref: CredentialRef,
-    what: string,
-    hint?: string,
-  ): CertrotorError {
-    return new CertrotorError(
-      code,
-      `AWS Secrets Manager store "${this.name}": ${what} ("${ref.path}", credential "${ref.credentialId}")`,
-      {
-        details: { store: this.name, path: ref.path, credentialId: ref.credentialId },
-        ...(hint ? { hint } : {}),
-      },
-    );
+  private failure(code: StoreFailureCode, ref: CredentialRef, what: string, hint?: string): CertrotorError {
+    return storeFailure(code, this.name, ref, what, hint);
   }
 
   /** The version carrying `stage`, or null when the secret exists without it. */
@@ -146,7 +135,7 @@ class AwsSecretStore implements SecretStore {
   writePending(ref: CredentialRef, rotationId: string, material: Material): Promise<StoredMaterial> {
     return this.guard(ref, async () => {
       const current = await this.byStage(ref, CURRENT);
-      const extra = current === null ? {} : unmanagedKeys(ref, current);
+      const extra = current === null ? {} : unmanagedKeys(ref, current.secretString);
       const pending = await this.pendingVersion(ref);
       const owner = pending === null ? undefined : rotationIdOf(pending.secretString, ref);
       if (pending !== null && owner === undefined) throw this.foreignPending(ref, pending);
@@ -291,44 +280,13 @@ class AwsSecretStore implements SecretStore {
           `AWS Secrets Manager store "${this.name}": the list cursor is not one it issued`,
         );
       }
-      const pageSize = Math.min(100, Math.max(1, options.pageSize ?? 100));
-      const { entries, nextToken } = await this.api.list(100, listFilters(options), cursor.token);
-      // The service matches prefixes of any tag key and any tag value: the exact pair is checked here.
-      const { prefix = "", tag } = options;
-      const matching = entries
-        .filter((entry) => entry.name.startsWith(prefix))
-        .filter(
-          (entry) =>
-            tag === undefined ||
-            entry.tags.some((t) => t.key === tag.key && (tag.value === undefined || t.value === tag.value)),
-        )
-        .map((entry) => entry.name)
-        .slice(cursor.skip);
-      if (matching.length > pageSize) {
-        const rest = {
-          ...(cursor.token !== undefined ? { token: cursor.token } : {}),
-          skip: cursor.skip + pageSize,
-        };
-        return { paths: matching.slice(0, pageSize), next: encodeCursor(rest) };
-      }
-      return {
-        paths: matching,
-        ...(nextToken !== undefined ? { next: encodeCursor({ token: nextToken, skip: 0 }) } : {}),
-      };
+      const window = await this.api.list(100, listFilters(options), cursor.token);
+      return pageOf(window, options, cursor);
     });
   }
 
   async close(): Promise<void> {
     this.api.destroy();
-  }
-}
-
-/** Keys of the current document certrotor does not manage; a malformed document has none to carry over. */
-function unmanagedKeys(ref: CredentialRef, version: AwsVersion): Record<string, unknown> {
-  try {
-    return decodeMaterial(parseDocument(ref, version.secretString), ref).extra;
-  } catch {
-    return {};
   }
 }
 
