@@ -17,16 +17,16 @@ function keyOf(field: MaterialField, map: FieldMap | undefined): string {
   return map?.[field] ?? field;
 }
 
-/** The stored document for `material`, keeping `extra` (keys certrotor does not manage) untouched. */
+/**
+ * The stored document for `material`, keeping `extra` (keys certrotor does not manage, of any JSON type)
+ * untouched, so certrotor can take over secrets apps already read without dropping their other keys.
+ */
 export function encodeMaterial(
   material: Material,
   fieldMap?: FieldMap,
   extra: Record<string, unknown> = {},
-): Record<string, string> {
-  const doc: Record<string, string> = {};
-  for (const [key, value] of Object.entries(extra)) {
-    if (typeof value === "string") doc[key] = value;
-  }
+): Record<string, unknown> {
+  const doc: Record<string, unknown> = { ...extra };
   for (const field of MATERIAL_FIELDS) {
     const value = material[field];
     if (value !== undefined) doc[keyOf(field, fieldMap)] = value;
