@@ -17,9 +17,11 @@ import {
 } from "../crypto/index.js";
 import { createFileStore } from "../stores/file.js";
 import type { Material } from "../stores/types.js";
-import { DEMO_CA_SUBJECT, DEMO_CLIENT_SUBJECT } from "./material.js";
 
 const DAY_MS = 86_400_000;
+
+export const DEMO_CA_SUBJECT = "CN=Demo Fintech Issuing CA,O=Demo Fintech Ltda,C=BR";
+export const DEMO_CLIENT_SUBJECT = "CN=payments-api,OU=Payments,O=Demo Fintech Ltda,L=Sao Paulo,ST=SP,C=BR";
 
 export interface DemoWorldOptions {
   dir: string;
