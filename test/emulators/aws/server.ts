@@ -121,73 +121,35 @@ function parseInput(body: Buffer): Input {
   throw coralError("service", "SerializationException");
 }
 
-export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
-  const region = options.region ?? "us-east-1";
-  const accountId = options.accountId ?? "123456789012";
-  const keys = options.credentials && options.credentials.length > 0 ? options.credentials : [randomKey()];
-  const state = new SecretStoreState({
-    region,
-    accountId,
-    now: Date.now,
-    retainUnlabelledMs: options.retainUnlabelledMs ?? 86_400_000,
-  });
-  const faults = new FaultInjector(options.faults);
-  const logs: string[] = [];
-  const log = (line: string): void => {
-    logs.push(line);
-    if (logs.length > MAX_LOG_LINES) logs.shift();
-  };
+/** The request pipeline, in the service's order: faults → SigV4 → IAM allow list → JSON body → operation. */
+class Pipeline {
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+    readonly keys: AwsEmulatorCredential[],
+    readonly state: SecretStoreState,
+    readonly faults: FaultInjector,
+  ) {}
 
-  /** Everything up to the operation's answer; returns the status sent, or "dropped". */
-  async function handle(
+  /** Answers one request; returns what the log line records ("200", "dropped (fault)"). */
+  async handle(
     req: IncomingMessage,
     res: ServerResponse,
     operation: string,
     run: Operation,
   ): Promise<string> {
     const body = await readBody(req);
-    const fault = faults.pick(operation);
-    if (faults.latencyMs > 0) await delay(faults.latencyMs);
+    const fault = this.faults.pick(operation);
+    if (this.faults.latencyMs > 0) await delay(this.faults.latencyMs);
     if (fault === "drop") {
       req.socket.destroy();
       return "dropped (fault)";
     }
     if (fault === "error500" || fault === "error503" || fault === "throttle") throw faultError(fault);
-    const key = verifySigV4(
-      {
-        method: req.method ?? "POST",
-        path: (req.url ?? "/").split("?")[0]!,
-        query: (req.url ?? "").split("?")[1] ?? "",
-        headers: req.headers,
-        body,
-      },
-      {
-        region,
-        service: "secretsmanager",
-        now: Date.now(),
-        findKey: (id) => keys.find((k) => k.accessKeyId === id),
-      },
-    );
+    const key = this.authenticate(req, body);
     const input = parseInput(body);
-    const allowed = keys.find((k) => k.accessKeyId === key.accessKeyId)?.allow;
-    if (allowed !== undefined && !allowed.includes(operation)) {
-      const resource =
-        operation === "ListSecrets"
-          ? "*"
-          : state.resourceArn(
-              typeof input.SecretId === "string"
-                ? input.SecretId
-                : typeof input.Name === "string"
-                  ? input.Name
-                  : undefined,
-            );
-      const message = `User: arn:aws:iam::${accountId}:user/test is not authorized to perform: secretsmanager:${operation} on resource: ${resource} because no identity-based policy allows the secretsmanager:${operation} action`;
-      throw new AwsError("AccessDeniedException", message, 400, {
-        __type: "com.amazon.coral.service#AccessDeniedException",
-        Message: message,
-      });
-    }
-    const output = run(state, input);
+    this.authorize(key, operation, input);
+    const output = run(this.state, input);
     if (fault === "dropAfter") {
       req.socket.destroy();
       return "dropped after commit (fault)";
@@ -196,6 +158,52 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     return "200";
   }
 
+  private authenticate(req: IncomingMessage, body: Buffer): AwsEmulatorCredential {
+    const [path = "/", query = ""] = (req.url ?? "/").split("?", 2);
+    const signed = { method: req.method ?? "POST", path, query, headers: req.headers, body };
+    const findKey = (id: string): AwsEmulatorCredential | undefined =>
+      this.keys.find((k) => k.accessKeyId === id);
+    const key = verifySigV4(signed, {
+      region: this.region,
+      service: "secretsmanager",
+      now: Date.now(),
+      findKey,
+    });
+    return findKey(key.accessKeyId)!;
+  }
+
+  /** A key's allow list stands in for its IAM policy; a refusal is worded as IAM words it. */
+  private authorize(key: AwsEmulatorCredential, operation: string, input: Input): void {
+    if (key.allow === undefined || key.allow.includes(operation)) return;
+    const named =
+      typeof input.SecretId === "string"
+        ? input.SecretId
+        : typeof input.Name === "string"
+          ? input.Name
+          : undefined;
+    const resource = operation === "ListSecrets" ? "*" : this.state.resourceArn(named);
+    const message = `User: arn:aws:iam::${this.accountId}:user/test is not authorized to perform: secretsmanager:${operation} on resource: ${resource} because no identity-based policy allows the secretsmanager:${operation} action`;
+    throw new AwsError("AccessDeniedException", message, 400, {
+      __type: "com.amazon.coral.service#AccessDeniedException",
+      Message: message,
+    });
+  }
+}
+
+export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promise<AwsEmulator> {
+  const region = options.region ?? "us-east-1";
+  const accountId = options.accountId ?? "123456789012";
+  const keys = options.credentials && options.credentials.length > 0 ? options.credentials : [randomKey()];
+  const retainUnlabelledMs = options.retainUnlabelledMs ?? 86_400_000;
+  const state = new SecretStoreState({ region, accountId, now: Date.now, retainUnlabelledMs });
+  const faults = new FaultInjector(options.faults);
+  const pipeline = new Pipeline(region, accountId, keys, state, faults);
+  const logs: string[] = [];
+  const log = (line: string): void => {
+    logs.push(line);
+    if (logs.length > MAX_LOG_LINES) logs.shift();
+  };
+
   const server = createServer((req, res) => {
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.startsWith("secretsmanager.") ? target.slice("secretsmanager.".length) : "";
@@ -203,15 +211,15 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     const respond = async (): Promise<string> => {
       if (req.method !== "POST" || run === undefined)
         throw coralError("service", "UnknownOperationException");
-      return handle(req, res, operation, run);
+      return pipeline.handle(req, res, operation, run);
     };
     respond()
       .catch((error: unknown) => {
+        if (!(error instanceof AwsError)) console.error("aws emulator: unexpected failure", error);
         const failure =
           error instanceof AwsError
             ? error
             : new AwsError("InternalServiceError", "An error occurred on the server side.", 500);
-        if (!(error instanceof AwsError)) console.error("aws emulator: unexpected failure", error);
         if (!res.headersSent && !res.destroyed) send(res, failure.status, failure.body);
         return `${failure.status} ${failure.type}`;
       })
