@@ -6,11 +6,10 @@ import type { BankClient } from "../bank/types.js";
 import type { CertificateInfo } from "../crypto/index.js";
 import type { Issuer } from "../issuers/types.js";
 import type { Journal, RotationRecord, StepName } from "../journal/types.js";
-import type { LockManager } from "../locks/types.js";
+import type { Lease, LockManager } from "../locks/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Material, PendingMaterial, SecretStore, StoredMaterial } from "../stores/types.js";
 import type { ResolvedCredential } from "./credentials.js";
-import type { HeldLock } from "./lock.js";
 
 export type Trigger = RotationRecord["trigger"];
 
@@ -19,6 +18,13 @@ export type HookPoint = `${StepName}:${"start" | "effect" | "end"}`;
 
 export interface RotationHooks {
   at(point: HookPoint, state: Readonly<RotationState>): void | Promise<void>;
+}
+
+/** The per-credential rotation lock while held (see lock.ts): renewed in the background until released. */
+export interface HeldLock {
+  lease: Lease;
+  /** Stops renewing and releases the lock if it is still ours. */
+  release(): Promise<void>;
 }
 
 export interface RotationDeps {

@@ -3,16 +3,9 @@
  * every third of its length, so a long step does not lose it, and a crashed holder's lease runs out
  * quickly so another worker can resume the rotation.
  */
-import type { Lease } from "../locks/types.js";
-import type { RotationDeps } from "./context.js";
+import type { HeldLock, RotationDeps } from "./context.js";
 
 export const DEFAULT_ROTATION_LEASE_MS = 60_000;
-
-export interface HeldLock {
-  lease: Lease;
-  /** Stops renewing and releases the lock if it is still ours. */
-  release(): Promise<void>;
-}
 
 export async function acquireRotationLock(deps: RotationDeps, credentialId: string): Promise<HeldLock> {
   const ttlMs = deps.lockTtlMs ?? DEFAULT_ROTATION_LEASE_MS;
