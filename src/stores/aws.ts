@@ -71,11 +71,15 @@ class AwsSecretStore implements SecretStore {
     return storeFailure(code, this.name, ref, what, hint);
   }
 
-  /** The version carrying `stage`, or null when the secret exists without it. */
-  private async byStage(ref: CredentialRef, stage: string): Promise<AwsVersion | null> {
+  /**
+   * The version carrying `stage`, or null when the secret exists without it. `secretSeen`: an earlier call of
+   * the same operation already found the secret, so a ResourceNotFoundException can only mean "no such label".
+   */
+  private async byStage(ref: CredentialRef, stage: string, secretSeen = false): Promise<AwsVersion | null> {
     try {
       return await this.api.getByStage(ref.path, stage);
     } catch (error) {
+      if (secretSeen && isAwsCode(error, "ResourceNotFoundException")) return null;
       // "No such secret" and "no version with this label" are both ResourceNotFoundException, and a secret
       // scheduled for deletion is InvalidRequestException: DescribeSecret tells them apart without reading text.
       if (!isAwsCode(error, "ResourceNotFoundException", "InvalidRequestException")) throw error;
@@ -88,8 +92,8 @@ class AwsSecretStore implements SecretStore {
   }
 
   /** AWSPENDING left on the current version (a promote interrupted between its two calls) is not pending. */
-  private async pendingVersion(ref: CredentialRef): Promise<AwsVersion | null> {
-    const pending = await this.byStage(ref, PENDING);
+  private async pendingVersion(ref: CredentialRef, secretSeen = false): Promise<AwsVersion | null> {
+    const pending = await this.byStage(ref, PENDING, secretSeen);
     return pending === null || pending.stages.includes(CURRENT) ? null : pending;
   }
 
@@ -136,7 +140,7 @@ class AwsSecretStore implements SecretStore {
     return this.guard(ref, async () => {
       const current = await this.byStage(ref, CURRENT);
       const extra = current === null ? {} : unmanagedKeys(ref, current.secretString);
-      const pending = await this.pendingVersion(ref);
+      const pending = await this.pendingVersion(ref, true);
       const owner = pending === null ? undefined : rotationIdOf(pending.secretString, ref);
       if (pending !== null && owner === undefined) throw this.foreignPending(ref, pending);
       if (owner !== undefined && owner !== rotationId) {
@@ -198,7 +202,7 @@ class AwsSecretStore implements SecretStore {
         return this.stored(ref, current);
       }
       if (current?.versionId !== expectedCurrentVersion) throw this.casConflict(ref, expectedCurrentVersion);
-      const pending = await this.pendingVersion(ref);
+      const pending = await this.pendingVersion(ref, true);
       if (pending === null || rotationIdOf(pending.secretString, ref) !== rotationId) {
         throw this.failure("NOT_FOUND", ref, `no material of rotation ${rotationId} is pending`);
       }
