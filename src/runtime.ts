@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
+import { createMemoryEpisodes, createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
 import { createBankingApi } from "./bank/banking-api.js";
 import type { BankClient } from "./bank/types.js";
 import type { Config } from "./config/schema.js";
@@ -42,6 +43,8 @@ export interface Runtime {
   readonly issuers: ReadonlyMap<string, Issuer>;
   readonly journal: Journal;
   readonly locks: LockManager;
+  /** Open alert episodes (alert once per failure): in Redis beside the journal, else in memory. */
+  readonly episodes: EpisodeStore;
   credential(id: string): Promise<ResolvedCredential>;
   depsFor(credential: ResolvedCredential): RotationDeps;
   close(): Promise<void>;
@@ -81,6 +84,9 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
   const locks = options.redis
     ? createRedisLockManager(options.redis, { prefix: `${statePrefix(config)}lock:` })
     : createFileLockManager(join(config.stateDir, "locks"));
+  const episodes = options.redis
+    ? createRedisEpisodes(options.redis, { prefix: `${statePrefix(config)}alerts:episodes:` })
+    : createMemoryEpisodes();
 
   const depsFor = (credential: ResolvedCredential): RotationDeps => {
     const store = stores.get(credential.store);
@@ -117,6 +123,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     issuers,
     journal,
     locks,
+    episodes,
     credential: (id) => resolveCredential(config, stores, id),
     depsFor,
     async close() {
