@@ -23,7 +23,7 @@ interface Group {
 }
 
 /** The metric names agreed with the metrics module, plus Prometheus's own `up`. */
-const METRICS = new Set([
+const AGREED = [
   "certrotor_certificate_not_after_timestamp_seconds",
   "certrotor_certificate_renewal_timestamp_seconds",
   "certrotor_rotations_total",
@@ -31,8 +31,12 @@ const METRICS = new Set([
   "certrotor_bound_certificates",
   "certrotor_alert_deliveries_total",
   "certrotor_queue_jobs",
-  "up",
-]);
+];
+/** What the worker really exports: the names declared in the metrics module. */
+const EXPORTED = new Set(
+  [...repoFile("src/observability/metrics.ts").matchAll(/name: "(certrotor_\w+)"/g)].map((m) => m[1]!),
+);
+const METRICS = new Set([...AGREED, "up"]);
 
 const ALERTS = [
   "CertrotorCertificateExpired",
@@ -82,6 +86,11 @@ describe("alerting rules", () => {
       assert.ok(metrics.length > 0, `${rule.alert} selects a metric`);
       for (const metric of metrics) assert.ok(METRICS.has(metric), `${rule.alert}: unknown metric ${metric}`);
     }
+  });
+
+  it("use metric names the worker exports (src/observability/metrics.ts)", () => {
+    for (const metric of AGREED)
+      assert.ok(EXPORTED.has(metric), `${metric} is declared by the metrics module`);
   });
 
   it("catch a syntax error (the check is not vacuous)", () => {
