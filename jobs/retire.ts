@@ -3,6 +3,7 @@
  * whose grace period passed. A rotation still waiting for idle consumers is looked at again later.
  */
 import type { Job } from "bullmq";
+import { raiseAlert } from "../src/alerts/raise.js";
 import type { Producer } from "../src/queue/producer.js";
 import { retireJobData } from "../src/queue/payloads.js";
 import { retireDue, retireOne } from "../src/rotation/retire-due.js";
@@ -25,17 +26,19 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     const outcome = await retireOne(deps, credential, record);
     // still "retire-due" (consumers on the old cert): the retire-sweep scheduler looks again
     if (outcome.status === "consumers-on-old-cert") {
-      await producer.enqueueNotify({
-        kind: "consumers-on-old-cert",
-        episode: data.rotationId,
-        credentialId: data.credentialId,
-        rotationId: data.rotationId,
-        ...(record.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
-        errorCode: "CONSUMERS_ON_OLD_CERT",
-        message: outcome.record.errorMessage ?? "the old certificate is still in use",
-        ...(outcome.record.hint ? { hint: outcome.record.hint } : {}),
-        at: new Date().toISOString(),
-      });
+      await raiseAlert(
+        { episodes: runtime.episodes, sink: producer, now: runtime.now },
+        data.credentialId,
+        "consumers-on-old-cert",
+        {
+          rotationId: data.rotationId,
+          ...(credential.clientId ? { clientId: credential.clientId } : {}),
+          ...(record.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
+          errorCode: "CONSUMERS_ON_OLD_CERT",
+          message: outcome.record.errorMessage ?? "the old certificate is still in use",
+          ...(outcome.record.hint ? { hint: outcome.record.hint } : {}),
+        },
+      );
     }
     return { status: outcome.status };
   };
