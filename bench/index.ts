@@ -12,6 +12,9 @@ type Section = { run(): Promise<BenchRow[]> };
 const sections: Record<string, () => Promise<Section>> = {
   crypto: () => import("./crypto.js"),
   bank: () => import("./bank.js"),
+  rotation: () => import("./rotation.js"),
+  scan: () => import("./scan.js"),
+  queue: () => import("./queue.js"),
 };
 
 function fmt(value: number): string {
@@ -43,7 +46,9 @@ function printTable(rows: BenchRow[]): void {
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in sections));
 if (unknown.length > 0) {
-  console.error(`unknown bench section(s): ${unknown.join(", ")} (known: ${Object.keys(sections).join(", ")})`);
+  console.error(
+    `unknown bench section(s): ${unknown.join(", ")} (known: ${Object.keys(sections).join(", ")})`,
+  );
   process.exit(2);
 }
 const rows: BenchRow[] = [];

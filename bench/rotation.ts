@@ -1,0 +1,266 @@
+/**
+ * Rotation section: end-to-end `--inline` rotations (runRotation, the saga the CLI runs) on the file store
+ * with the local CA against the bank sandbox, beside the same run's primitive costs of one rotation:
+ * key generation + CSR + CA sign + PFX build + two mTLS token calls on new connections (the bank
+ * adapter's requestToken). ratio = primitive ms / rotation ms (< 1: what the saga adds), or, for
+ * throughput, rotations/s / primitive chains/s at the same concurrency.
+ *
+ *   node --import tsx bench/rotation.ts          (BENCH_QUICK=1 for a smoke run)
+ */
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import pLimit from "p-limit";
+import type { KeyType } from "../src/config/schema.js";
+import {
+  buildPfx,
+  createCsrFromCertificate,
+  generateKeyPair,
+  randomPassphrase,
+  signClientCsr,
+} from "../src/crypto/index.js";
+import { createLogger } from "../src/observability/logger.js";
+import type { HookPoint, RotationHooks } from "../src/rotation/context.js";
+import type { ResolvedCredential } from "../src/rotation/credentials.js";
+import { runRotation } from "../src/rotation/run.js";
+import { createRuntime, type Runtime } from "../src/runtime.js";
+import { aWorld, type TestWorld } from "../test/fixtures/world.js";
+import { type BenchRow, median, quick, row } from "./lib.js";
+
+const DAY = 86_400_000;
+const CONCURRENCY = [1, 2, 4] as const;
+/** Rounds × rotations per round, per key type; RSA keygen spreads 10–20×, so medians over rounds. */
+const SIZES: Record<"p256" | "rsa2048", { rounds: number; perRound: number }> = quick
+  ? { p256: { rounds: 2, perRound: 8 }, rsa2048: { rounds: 2, perRound: 4 } }
+  : { p256: { rounds: 5, perRound: 20 }, rsa2048: { rounds: 4, perRound: 10 } };
+const PRIMITIVES = ["keygen", "csr", "sign", "pfx", "token1", "token2"] as const;
+type Primitive = (typeof PRIMITIVES)[number];
+
+const log = (line: string): void => void process.stderr.write(`bench: rotation: ${line}\n`);
+
+/** Times each saga step of each rotation through the saga's named hook points (as `--inline` prints). */
+class StepClock implements RotationHooks {
+  private readonly byRotation = new Map<string, Map<string, number>>();
+  private readonly open = new Map<string, { step: string; at: number }>();
+
+  at(point: HookPoint, state: { rotationId: string }): void {
+    const [step, phase] = point.split(":") as [string, string];
+    if (phase === "effect") return;
+    this.close(state.rotationId); // a step ends where the next one starts; "done:end" ends the last
+    if (phase === "start") this.open.set(state.rotationId, { step, at: performance.now() });
+  }
+
+  private close(rotationId: string): void {
+    const open = this.open.get(rotationId);
+    if (!open) return;
+    this.open.delete(rotationId);
+    const steps = this.byRotation.get(rotationId) ?? new Map<string, number>();
+    steps.set(open.step, (steps.get(open.step) ?? 0) + performance.now() - open.at);
+    this.byRotation.set(rotationId, steps);
+  }
+
+  /** ms per step of one finished rotation (and forgets it). */
+  take(rotationId: string): Map<string, number> {
+    const steps = this.byRotation.get(rotationId) ?? new Map<string, number>();
+    this.byRotation.delete(rotationId);
+    return steps;
+  }
+}
+
+interface Bench {
+  world: TestWorld;
+  runtime: Runtime;
+  clock: StepClock;
+  credentials: ResolvedCredential[];
+  chain: (times?: Record<Primitive, number[]>) => Promise<void>;
+}
+
+async function setUp(keyType: KeyType): Promise<Bench> {
+  const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 4, keyType });
+  const clock = new StepClock();
+  const runtime = await createRuntime(world.config, {
+    logger: createLogger({ level: "silent" }),
+    hooks: clock,
+  });
+  const credentials = await Promise.all(world.credentials.map((c) => runtime.credential(c.id)));
+  const store = runtime.stores.get("main")!;
+  const ca = (await store.readCurrent({ credentialId: "ca", path: "ca/issuing" })).material;
+  const template = (await store.readCurrent(credentials[0]!.ref)).material.certPem;
+  const bank = runtime.banks.get("sandbox")!;
+  const issuer = world.config.issuers.issuer;
+  const validityMs = issuer?.kind === "local-ca" ? issuer.validity : 365 * DAY; // as the issuer signs
+
+  /** One rotation's primitives, in the saga's order, each timed; binding at the sandbox is in-process. */
+  const chain = async (times?: Record<Primitive, number[]>): Promise<void> => {
+    let at = performance.now();
+    const lap = (name: Primitive): void => {
+      const now = performance.now();
+      times?.[name].push(now - at);
+      at = now;
+    };
+    const { keyPem } = await generateKeyPair(keyType);
+    lap("keygen");
+    const csrPem = await createCsrFromCertificate(template, keyPem);
+    lap("csr");
+    const certPem = await signClientCsr({ csrPem, caCertPem: ca.certPem, caKeyPem: ca.keyPem, validityMs });
+    lap("sign");
+    buildPfx({ keyPem, certPem, chainPem: ca.certPem, passphrase: randomPassphrase() });
+    lap("pfx");
+    const creds = world.sandbox.addCredential({ certificates: [certPem] });
+    at = performance.now();
+    await bank.requestToken({ certPem, keyPem, chainPem: ca.certPem }, creds);
+    lap("token1");
+    await bank.requestToken({ certPem, keyPem, chainPem: ca.certPem }, creds);
+    lap("token2");
+  };
+  return { world, runtime, clock, credentials, chain };
+}
+
+/** One rotation, to its end; returns its step timings. */
+async function rotate(bench: Bench, credential: ResolvedCredential): Promise<Map<string, number>> {
+  const result = await runRotation(bench.runtime.depsFor(credential), credential, {
+    trigger: "inline",
+    force: true,
+  });
+  const steps = bench.clock.take(result.rotationId);
+  if (result.status !== "succeeded") throw new Error(`bench rotation of ${credential.id}: ${result.status}`);
+  return steps;
+}
+
+/** Runs `count` tasks with `concurrency` in flight (task i gets slot i % concurrency); returns ops/s. */
+async function rate(count: number, concurrency: number, task: (slot: number) => Promise<void>) {
+  const limit = pLimit(concurrency);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => task(i % concurrency))));
+  return (count * 1000) / (performance.now() - started);
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+}
+
+interface Samples {
+  rotationMs: number[];
+  /** Per sequential rotation: its total minus its generate step (keygen + CSR). */
+  restMs: number[];
+  steps: Map<string, number[]>;
+  /** Process CPU ms (user + system) of the sequential rounds, ours and the primitives'. */
+  cpuMs: { rotation: number; chain: number };
+  rotationRates: Record<number, number[]>;
+  chainRates: Record<number, number[]>;
+  primitives: Record<Primitive, number[]>;
+}
+
+async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Samples> {
+  const { rounds, perRound } = SIZES[keyType];
+  const s: Samples = {
+    rotationMs: [],
+    restMs: [],
+    steps: new Map(),
+    cpuMs: { rotation: 0, chain: 0 },
+    rotationRates: { 1: [], 2: [], 4: [] },
+    chainRates: { 1: [], 2: [], 4: [] },
+    primitives: Object.fromEntries(PRIMITIVES.map((p) => [p, []])) as unknown as Record<Primitive, number[]>,
+  };
+  const timedRotation = async (slot: number): Promise<void> => {
+    const started = performance.now();
+    const steps = await rotate(bench, bench.credentials[slot]!);
+    const total = performance.now() - started;
+    s.rotationMs.push(total);
+    s.restMs.push(total - (steps.get("generate") ?? 0));
+    for (const [step, ms] of steps) s.steps.set(step, [...(s.steps.get(step) ?? []), ms]);
+  };
+  // warm-up: connections, JIT, the CA read the issuer caches
+  await rotate(bench, bench.credentials[0]!);
+  await bench.chain();
+  // Alternate ours and the primitives in every round so drift hits both alike.
+  const untimed = async (slot: number): Promise<void> => void (await rotate(bench, bench.credentials[slot]!));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of CONCURRENCY) {
+      const seq = c === 1;
+      let cpu = process.cpuUsage();
+      s.rotationRates[c]!.push(await rate(perRound, c, seq ? timedRotation : untimed));
+      if (seq) s.cpuMs.rotation += cpuMs(cpu);
+      cpu = process.cpuUsage();
+      s.chainRates[c]!.push(await rate(perRound, c, () => bench.chain(seq ? s.primitives : undefined)));
+      if (seq) s.cpuMs.chain += cpuMs(cpu);
+    }
+    log(`${keyType} round ${round + 1}/${rounds}`);
+  }
+  return s;
+}
+
+function rowsOf(keyType: "p256" | "rsa2048", s: Samples): BenchRow[] {
+  const m = Object.fromEntries(PRIMITIVES.map((p) => [p, median(s.primitives[p])])) as Record<
+    Primitive,
+    number
+  >;
+  const primitiveSum = PRIMITIVES.reduce((sum, p) => sum + m[p], 0);
+  const n = s.rotationMs.length;
+  const parts = PRIMITIVES.map((p) => `${p} ${m[p].toFixed(1)}`).join(" + ");
+  const steps = ["plan", "generate", "issue", "stage", "register", "verify", "promote", "retire", "done"]
+    .map((step) => `${step} ${median(s.steps.get(step) ?? [0]).toFixed(1)}`)
+    .join(", ");
+  const sumName = "sum of primitive medians, same run";
+  const rows: BenchRow[] = [
+    row({
+      section: "rotation",
+      op: `rotation ${keyType} --inline, file store, one at a time`,
+      value: median(s.rotationMs),
+      baseline: primitiveSum,
+      baselineName: sumName,
+      unit: "ms/op",
+      n,
+      notes: `primitives (median ms): ${parts}; saga steps (median ms): ${steps}; process CPU per op (sandbox included): rotation ${(s.cpuMs.rotation / n).toFixed(1)} ms, primitives ${(s.cpuMs.chain / n).toFixed(1)} ms`,
+    }),
+    row({
+      section: "rotation",
+      op: `rotation ${keyType} --inline minus generate step (keygen+CSR)`,
+      value: median(s.restMs),
+      baseline: primitiveSum - m.keygen - m.csr,
+      baselineName: "same sum minus keygen+CSR",
+      unit: "ms/op",
+      n,
+      notes: "takes the keygen spread out of the comparison: what the saga adds around the crypto and TLS",
+    }),
+  ];
+  for (const c of CONCURRENCY) {
+    rows.push(
+      row({
+        section: "rotation",
+        op: `rotations/s ${keyType} --inline, ${c} in flight`,
+        value: median(s.rotationRates[c]!),
+        baseline: median(s.chainRates[c]!),
+        baselineName: `primitive chains/s, ${c} in flight`,
+        unit: "ops/s",
+        n: s.rotationRates[c]!.length * SIZES[keyType].perRound,
+        notes: "median of per-round rates; distinct credentials in flight; sandbox bank in this process",
+      }),
+    );
+  }
+  return rows;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const keyType of ["p256", "rsa2048"] as const) {
+    log(`${keyType}: building the world`);
+    const bench = await setUp(keyType);
+    try {
+      rows.push(...rowsOf(keyType, await sample(bench, keyType)));
+    } finally {
+      await bench.runtime.close();
+      await bench.world.stop();
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await run()) {
+    console.log(
+      `${r.op.padEnd(58)} ${r.value.toFixed(2).padStart(9)} ${r.unit.padEnd(5)}  ${r.baselineName.padEnd(36)} ${r.baseline.toFixed(2).padStart(9)}  ratio ${r.speedup.toFixed(2)}  n=${r.n}`,
+    );
+    if (r.notes) console.log(`  ${r.notes}`);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Scan section: `scan` (store only, as `certrotor scan --no-bank`) of 10,000 credentials discovered by
+ * prefix in the Vault emulator, through the product's Vault store (node-vault), beside a bare loop making
+ * the same HTTP reads with plain fetch at the same concurrency: one LIST of the folder, then per credential
+ * GET `secret/data/<path>` (current) and GET `secret/data/<path>.pending` (404), JSON parsed. The bare loop
+ * parses no certificate; the scan parses each one (native X509Certificate) and runs the renewal policy.
+ *
+ *   node --import tsx bench/scan.ts          (BENCH_QUICK=1 for a smoke run)
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import pLimit from "p-limit";
+import { configSchema } from "../src/config/schema.js";
+import { createLogger } from "../src/observability/logger.js";
+import { scan } from "../src/rotation/scan.js";
+import { createRuntime, type Runtime } from "../src/runtime.js";
+import { encodeMaterial } from "../src/stores/material.js";
+import { startVaultEmulator, type VaultEmulator } from "../test/emulators/vault/server.js";
+import { aCa, aClientCert, type ClientCert, days } from "../test/fixtures/pki.js";
+import { type BenchRow, median, quick, row } from "./lib.js";
+
+const CREDENTIALS = quick ? 1_000 : 10_000;
+/** Distinct certificates reused across the credentials (each scan read parses one). */
+const DISTINCT_CERTS = quick ? 50 : 300;
+const RUNS = quick ? 2 : 3;
+/** The scan's default (`scan --concurrency`), used by both sides. */
+const CONCURRENCY = 16;
+const SEED_CONCURRENCY = 32;
+const PREFIX = "bench/";
+
+const log = (line: string): void => void process.stderr.write(`bench: scan: ${line}\n`);
+
+/** Writes `count` credentials at bench/cred-<i> over HTTP, as a consumer's tooling would. */
+async function seed(vault: VaultEmulator, count: number): Promise<void> {
+  const now = new Date();
+  const ca = await aCa({ now });
+  const certs: ClientCert[] = [];
+  for (let i = 0; i < DISTINCT_CERTS; i++) {
+    certs.push(await aClientCert({ ca, now, notAfter: new Date(now.getTime() + days(5 + (i % 80))) }));
+  }
+  const limit = pLimit(SEED_CONCURRENCY);
+  const write = async (i: number): Promise<void> => {
+    const cert = certs[i % certs.length]!;
+    const doc = encodeMaterial({
+      clientId: `client-${i}`,
+      clientSecret: randomBytes(16).toString("hex"),
+      certPem: cert.certPem,
+      chainPem: ca.certPem,
+      keyPem: cert.keyPem,
+      fingerprint: cert.fingerprint,
+      notAfter: cert.notAfter.toISOString(),
+    });
+    const response = await fetch(`${vault.url}/v1/secret/data/${PREFIX}cred-${i}`, {
+      method: "POST",
+      headers: { "X-Vault-Token": vault.rootToken, "Content-Type": "application/json" },
+      body: JSON.stringify({ data: doc }),
+    });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`seeding ${PREFIX}cred-${i}: ${response.status}`);
+  };
+  await Promise.all(Array.from({ length: count }, (_, i) => limit(() => write(i))));
+}
+
+async function runtimeFor(vault: VaultEmulator, stateDir: string): Promise<Runtime> {
+  const config = configSchema.parse({
+    stateDir,
+    stores: {
+      main: { kind: "vault", address: vault.url, auth: { method: "token", token: vault.rootToken } },
+    },
+    // never called (store-only scan); named so the config is complete as `certrotor scan` would load it
+    banks: { bank: { kind: "banking-api", url: "https://bank.invalid", adminApiKey: "unused" } },
+    issuers: { ca: { kind: "local-ca", store: "main", path: "ca/issuing" } },
+    discovery: [{ store: "main", prefix: PREFIX, bank: "bank", issuer: "ca", keyType: "p256" }],
+    log: { level: "silent" },
+  });
+  return createRuntime(config, { logger: createLogger({ level: "silent" }) });
+}
+
+async function ours(runtime: Runtime): Promise<number> {
+  const started = performance.now();
+  const report = await scan({
+    config: runtime.config,
+    stores: runtime.stores,
+    banks: runtime.banks,
+    journal: runtime.journal,
+    now: () => new Date(),
+    concurrency: CONCURRENCY,
+    skipBank: true,
+  });
+  const elapsed = performance.now() - started;
+  if (report.entries.length !== CREDENTIALS || report.counts.broken > 0)
+    throw new Error(`bench scan: ${report.entries.length} entries, ${report.counts.broken} broken`);
+  return elapsed;
+}
+
+/** The same HTTP reads with plain fetch (keep-alive), no certificate parsing. */
+async function bare(vault: VaultEmulator): Promise<number> {
+  const headers = { "X-Vault-Token": vault.rootToken };
+  const get = async (path: string, expect: number): Promise<unknown> => {
+    const response = await fetch(`${vault.url}/v1/secret/data/${path}`, { headers });
+    const body: unknown = await response.json();
+    if (response.status !== expect) throw new Error(`bare read ${path}: ${response.status}`);
+    return body;
+  };
+  const started = performance.now();
+  const listed = await fetch(`${vault.url}/v1/secret/metadata/${PREFIX}`, { method: "LIST", headers });
+  const keys = ((await listed.json()) as { data: { keys: string[] } }).data.keys;
+  const limit = pLimit(CONCURRENCY);
+  await Promise.all(
+    keys.map((key) =>
+      limit(async () => {
+        await get(`${PREFIX}${key}`, 200);
+        await get(`${PREFIX}${key}.pending`, 404);
+      }),
+    ),
+  );
+  const elapsed = performance.now() - started;
+  if (keys.length !== CREDENTIALS) throw new Error(`bare list: ${keys.length} keys`);
+  return elapsed;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const vault = await startVaultEmulator();
+  const stateDir = await mkdtemp(join(tmpdir(), "certrotor-bench-scan-"));
+  let runtime: Runtime | undefined;
+  try {
+    log(`seeding ${CREDENTIALS} credentials`);
+    await seed(vault, CREDENTIALS);
+    runtime = await runtimeFor(vault, stateDir);
+    const oursMs: number[] = [];
+    const bareMs: number[] = [];
+    let requests = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const before = vault.counters.requests;
+      oursMs.push(await ours(runtime));
+      requests = vault.counters.requests - before;
+      bareMs.push(await bare(vault));
+      log(`run ${i + 1}/${RUNS}: scan ${oursMs.at(-1)!.toFixed(0)} ms, bare ${bareMs.at(-1)!.toFixed(0)} ms`);
+    }
+    const rate = (ms: number): number => (CREDENTIALS * 1000) / ms;
+    return [
+      row({
+        section: "scan",
+        op: `scan ${CREDENTIALS.toLocaleString("en-US")} credentials, Vault emulator, store only`,
+        value: rate(median(oursMs)),
+        baseline: rate(median(bareMs)),
+        baselineName: `bare fetch of the same reads, ${CONCURRENCY} in flight`,
+        unit: "ops/s",
+        n: RUNS,
+        notes: `credentials/s, median of ${RUNS} full scans (${median(oursMs).toFixed(0)} vs ${median(bareMs).toFixed(0)} ms); one scan made ${requests} HTTP requests, the bare loop ${2 * CREDENTIALS + 1}; emulator in this process`,
+      }),
+    ];
+  } finally {
+    await runtime?.close();
+    await vault.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await run()) {
+    console.log(
+      `${r.op}: ${r.value.toFixed(0)} credentials/s; ${r.baselineName}: ${r.baseline.toFixed(0)}/s; ratio ${r.speedup.toFixed(2)}`,
+    );
+    if (r.notes) console.log(`  ${r.notes}`);
+  }
+}
