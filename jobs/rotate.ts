@@ -6,10 +6,12 @@
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import { type CertrotorError, isCertrotorError, toCertrotorError } from "../src/errors.js";
+import type { WorkerMetrics } from "../src/observability/metrics.js";
+import { stepTimer } from "../src/observability/step-timer.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
 import type { RotationHooks } from "../src/rotation/context.js";
-import { rollbackRotation } from "../src/rotation/rollback.js";
+import { auditFailure, rollbackRotation } from "../src/rotation/rollback.js";
 import { runRotationAttempt } from "../src/rotation/saga.js";
 import type { Runtime } from "../src/runtime.js";
 
@@ -23,9 +25,10 @@ export interface RotateResult {
   retireDueAt?: string;
 }
 
-function progressHooks(job: Job): RotationHooks {
+function progressHooks(job: Job, also?: RotationHooks): RotationHooks {
   return {
-    async at(point) {
+    async at(point, state) {
+      await also?.at(point, state);
       const [step, phase] = point.split(":");
       if (phase === "start") await job.updateProgress({ step, at: Date.now() });
     },
@@ -37,12 +40,19 @@ async function failForGood(
   producer: Producer,
   data: RotateJobData,
   error: CertrotorError,
+  metrics: WorkerMetrics | undefined,
 ): Promise<never> {
   const credential = await runtime.credential(data.credentialId);
   const deps = runtime.depsFor(credential);
   const started = (await deps.journal.get(data.rotationId)) !== null;
   if (started) await rollbackRotation(deps, credential, data.rotationId, error);
+  else await auditFailure(deps, credential.id, data.rotationId, data.trigger, error, "plan");
   const record = await deps.journal.get(data.rotationId);
+  metrics?.recordRotation(
+    credential.id,
+    record?.status === "rolled-back" ? "rolled-back" : "failed",
+    error.code,
+  );
   await producer.enqueueNotify({
     kind:
       error.code === "SLOTS_FULL"
@@ -65,21 +75,28 @@ async function failForGood(
   throw new UnrecoverableError(error.toSafeString());
 }
 
-export function createRotateProcessor(runtime: Runtime, producer: Producer) {
+export function createRotateProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
   return async (job: Job, token?: string): Promise<RotateResult> => {
     const data = rotateJobData.parse(job.data);
+    const steps = metrics && stepTimer(metrics);
     let error: CertrotorError;
     try {
       const resolved = await runtime.credential(data.credentialId);
       const credential = data.unbindStale
         ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
         : resolved;
-      const deps = { ...runtime.depsFor(credential), hooks: progressHooks(job) };
+      const base = runtime.depsFor(credential);
+      const deps = {
+        ...base,
+        logger: base.logger.child({ jobId: job.id }),
+        hooks: progressHooks(job, steps),
+      };
       const outcome = await runRotationAttempt(deps, credential, {
         rotationId: data.rotationId,
         trigger: data.trigger,
         force: data.trigger !== "schedule",
       });
+      metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());
       if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
@@ -95,6 +112,8 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer) {
       };
     } catch (thrown) {
       error = toCertrotorError(thrown);
+    } finally {
+      steps?.end();
     }
     if (isCertrotorError(error, "LOCKED") && token) {
       await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
@@ -102,7 +121,7 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer) {
     }
     const maxAttempts = job.opts.attempts ?? 1;
     if (!error.retryable || job.attemptsMade + 1 >= maxAttempts)
-      return failForGood(runtime, producer, data, error);
+      return failForGood(runtime, producer, data, error, metrics);
     throw new Error(error.toSafeString());
   };
 }

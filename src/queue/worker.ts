@@ -8,8 +8,10 @@ import { createNotifyProcessor } from "../../jobs/notify.js";
 import { createRetireProcessor } from "../../jobs/retire.js";
 import { createRotateProcessor } from "../../jobs/rotate.js";
 import { createScanProcessor } from "../../jobs/scan.js";
+import type { DeliveryRecorder } from "../alerts/deliver.js";
 import type { Config } from "../config/schema.js";
 import type { Logger } from "../observability/logger.js";
+import { createMetrics, type WorkerMetrics } from "../observability/metrics.js";
 import { retryDelay } from "../rotation/backoff.js";
 import { findConfigured } from "../rotation/credentials.js";
 import { createRuntime, type Runtime } from "../runtime.js";
@@ -32,6 +34,8 @@ export interface WorkerOptions {
 export interface WorkerHandle {
   readonly runtime: Runtime;
   readonly producer: Producer;
+  /** This worker's metrics (served on /metrics). */
+  readonly metrics: WorkerMetrics;
   readonly port: number;
   /** Finish or release the current jobs (bounded by worker.shutdownTimeout), close everything. */
   stop(): Promise<void>;
@@ -54,6 +58,11 @@ function backoffFor(config: Config) {
   };
 }
 
+/** The notify job reports each delivery attempt by channel into the metrics. */
+function alertRecorder(metrics: WorkerMetrics): DeliveryRecorder {
+  return { record: (channel, _kind, outcome) => metrics.recordAlertDelivery(channel, outcome) };
+}
+
 export async function startWorker(config: Readonly<Config>, options: WorkerOptions): Promise<WorkerHandle> {
   const { logger } = options;
   await assertRedisReachable(config.worker.redisUrl);
@@ -67,8 +76,13 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
     ...(options.now ? { now: options.now } : {}),
   });
   const prefix = config.worker.queuePrefix;
-  const producer = createProducer(producerConn, prefix);
+  const producer = createProducer(producerConn, prefix, {
+    notifyAttempts: config.alerts.deliveryAttempts,
+    notifyBackoffMs: config.alerts.deliveryBackoff,
+  });
   if (options.schedules !== false) await producer.upsertSchedules(config);
+  const metrics = createMetrics();
+  metrics.watchQueues(Object.values(producer.queues));
 
   const common = {
     connection: workerConnection(config.worker.redisUrl),
@@ -78,14 +92,17 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
     maxStalledCount: 3,
   };
   const workers = [
-    new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer), {
+    new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer, metrics), {
       ...common,
       concurrency: config.worker.concurrency,
       settings: { backoffStrategy: backoffFor(config) },
     }),
-    new Worker(QUEUES.scan, createScanProcessor(runtime, producer), { ...common, concurrency: 1 }),
+    new Worker(QUEUES.scan, createScanProcessor(runtime, producer, metrics), { ...common, concurrency: 1 }),
     new Worker(QUEUES.retire, createRetireProcessor(runtime, producer), { ...common, concurrency: 2 }),
-    new Worker(QUEUES.notify, createNotifyProcessor(runtime), { ...common, concurrency: 4 }),
+    new Worker(QUEUES.notify, createNotifyProcessor(runtime, { recorder: alertRecorder(metrics) }), {
+      ...common,
+      concurrency: 4,
+    }),
   ];
   for (const worker of workers) {
     worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
@@ -98,6 +115,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   }
 
   const health = await startHealthServer(options.port ?? config.worker.port, options.host ?? "0.0.0.0", {
+    metrics,
     async ready() {
       const checks: Record<string, string> = {};
       const pong = await producerConn
@@ -134,5 +152,5 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
     })();
     return stopping;
   };
-  return { runtime, producer, port: health.port, stop };
+  return { runtime, producer, metrics, port: health.port, stop };
 }

@@ -14,10 +14,11 @@ export type RetireSweepItem =
   | { rotationId: string; credentialId: string; error: { code: string; message: string } };
 
 export async function retireOne(
-  deps: RotationDeps,
+  given: RotationDeps,
   credential: ResolvedCredential,
   record: RotationRecord,
 ): Promise<RotationOutcome> {
+  const deps = { ...given, logger: given.logger.child({ rotationId: record.rotationId }) };
   const state = initialState(credential, record.rotationId, record.trigger, false);
   state.lock = await acquireRotationLock(deps, credential.id);
   try {

@@ -3,7 +3,7 @@
  * promoted, drop the pending version, keep the old material current. Idempotent and safe to repeat.
  */
 import { type CertrotorError, isCertrotorError } from "../errors.js";
-import type { RotationRecord } from "../journal/types.js";
+import type { RotationRecord, RotationTrigger } from "../journal/types.js";
 import type { RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
 import { acquireRotationLock } from "./lock.js";
@@ -14,6 +14,28 @@ export interface RollbackResult {
   unbound?: string;
   droppedPending: boolean;
   record: RotationRecord | null;
+}
+
+/**
+ * The audit event of a rotation that failed for good, with the step it stopped at. Also written for a
+ * rotation refused before it began (in plan: SLOTS_FULL, an unreadable store), which has no record.
+ */
+export async function auditFailure(
+  deps: Pick<RotationDeps, "journal" | "now">,
+  credentialId: string,
+  rotationId: string,
+  actor: RotationTrigger,
+  failure: CertrotorError,
+  step?: string,
+): Promise<void> {
+  await deps.journal.audit({
+    at: deps.now().toISOString(),
+    credentialId,
+    rotationId,
+    action: "failed",
+    actor,
+    details: { errorCode: failure.code, ...(step ? { step } : {}) },
+  });
 }
 
 export async function rollbackRotation(
@@ -29,6 +51,7 @@ export async function rollbackRotation(
       throw error;
     });
     const record = await deps.journal.get(rotationId);
+    await auditFailure(deps, credential.id, rotationId, record?.trigger ?? "inline", failure, record?.step);
     if (current?.material.rotationId === rotationId) {
       const updated = record
         ? await deps.journal.update(rotationId, {

@@ -9,7 +9,7 @@ import { type CertrotorError, isCertrotorError, toCertrotorError } from "../erro
 import { retryDelay } from "./backoff.js";
 import type { RotationDeps, RotationOutcome, Trigger } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
-import { type RollbackResult, rollbackRotation } from "./rollback.js";
+import { auditFailure, type RollbackResult, rollbackRotation } from "./rollback.js";
 import { newRotationId, runRotationAttempt } from "./saga.js";
 
 export type RunResult =
@@ -71,7 +71,11 @@ export async function runRotation(
       const notAfter = await currentNotAfter(deps, credential);
       const delayMs = nextDelay(error, attempt, credential, notAfter, deps.now());
       if (delayMs === null) {
-        if (!started) throw error; // failed in plan: nothing happened, nothing to undo
+        if (!started) {
+          // failed in plan: nothing happened, nothing to undo; the refusal still goes in the audit trail
+          await auditFailure(deps, credential.id, rotationId, options.trigger, error, "plan");
+          throw error;
+        }
         const rollback = await rollbackRotation(deps, credential, rotationId, error);
         return { status: "failed", rotationId, attempts: attempt, error, rollback };
       }

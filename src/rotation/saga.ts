@@ -75,6 +75,11 @@ async function audit(
   });
 }
 
+/** A step's own deps: every line it logs carries the step name. */
+function inStep(deps: RotationDeps, step: StepName): RotationDeps {
+  return { ...deps, logger: deps.logger.child({ step }) };
+}
+
 async function enterStep(deps: RotationDeps, state: RotationState, step: StepName): Promise<void> {
   await state.lock?.lease.check();
   state.record = await deps.journal.update(state.rotationId, { step });
@@ -165,22 +170,23 @@ export async function finishRotation(deps: RotationDeps, state: RotationState): 
  * for the caller to retry or roll back. The lock is always released before returning.
  */
 export async function runRotationAttempt(
-  deps: RotationDeps,
+  given: RotationDeps,
   credential: ResolvedCredential,
   options: AttemptOptions,
 ): Promise<RotationOutcome> {
   const rotationId = options.rotationId ?? newRotationId();
+  const deps = { ...given, logger: given.logger.child({ rotationId }) };
   const state = initialState(credential, rotationId, options.trigger, options.force ?? false);
   const existing = await deps.journal.get(rotationId);
   try {
     await deps.hooks?.at("plan:start", state);
-    const early = await plan(deps, state, existing !== null);
+    const early = await plan(inStep(deps, "plan"), state, existing !== null);
     if (early) return early;
     await beginRecord(deps, state, existing);
     if (!state.promoted) {
       for (const [name, step, action] of MIDDLE) {
         await enterStep(deps, state, name);
-        await step(deps, state);
+        await step(inStep(deps, name), state);
         await deps.hooks?.at(`${name}:effect`, state);
         if (action) await audit(deps, state, action, stepDetails(name, state));
         if (name === "stage" && state.staged) {

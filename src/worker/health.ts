@@ -1,12 +1,24 @@
 /**
  * The worker's HTTP surface: /healthz (the process is alive), /readyz (Redis answers and stores and
- * banks are configured). Metrics are added to the same server by the observability module.
+ * banks are configured), /metrics (Prometheus text format, from src/observability/metrics.ts).
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import { within } from "../util/within.js";
+
+/** Readiness must answer quickly: a dependency that accepts connections but never replies is not ready. */
+export const READY_TIMEOUT_MS = 1_000;
+
+/** What /metrics serves (WorkerMetrics fits). */
+export interface MetricsSource {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
 
 export interface HealthChecks {
   /** Throws (or resolves false) when a dependency is not ready; the message names it. */
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Served on /metrics when given. */
+  metrics?: MetricsSource;
 }
 
 export async function startHealthServer(
@@ -16,8 +28,15 @@ export async function startHealthServer(
 ): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false });
   app.get("/healthz", async () => ({ status: "ok" }));
+  const { metrics } = checks;
+  if (metrics) {
+    app.get("/metrics", async (_request, reply) =>
+      reply.type(metrics.contentType).send(await metrics.text()),
+    );
+  }
   app.get("/readyz", async (_request, reply) => {
-    const result = await checks.ready().catch((error: unknown) => ({
+    const unanswered = { ok: false, checks: { error: `no answer within ${READY_TIMEOUT_MS} ms` } };
+    const result = await within(checks.ready(), READY_TIMEOUT_MS, unanswered).catch((error: unknown) => ({
       ok: false,
       checks: { error: error instanceof Error ? error.message : String(error) },
     }));
