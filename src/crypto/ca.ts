@@ -6,27 +6,12 @@
 import { createPrivateKey } from "node:crypto";
 import type { KeyType } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
-import { verifyCsr } from "./csr.js";
-import { content, readRoot } from "./der.js";
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  decodeBasicConstraints,
-  EXT,
-  type Extension,
-  extKeyUsage,
-  type KeyUsage,
-  keyIdentifierOf,
-  keyUsage,
-  subjectKeyIdentifier,
-} from "./extensions.js";
-import { parseCertificateDer } from "./inspect.js";
-import { issueCertificate, NOT_BEFORE_BACKDATE_MS, randomSerial } from "./issue.js";
-import { generateKeyPair, privateKeyObject, spkiDerOf } from "./keys.js";
-import { assertKeyMatchesCertificate } from "./match.js";
-import { encodeName } from "./names.js";
-import { certificateDer } from "./pem.js";
-import { signerFor } from "./signature.js";
+import { verifyCsrDetails } from "./csr.js";
+import { basicConstraints, copyExtension, extKeyUsage, type KeyUsage, keyUsage } from "./extensions.js";
+import { loadIssuer, NOT_BEFORE_BACKDATE_MS, randomSerial, signCertificate } from "./issue.js";
+import { generateKeyPair, spkiDerOf } from "./keys.js";
+import { parseName } from "./names.js";
+import { bytes, x509 } from "./x509.js";
 
 export interface CreateCaOptions {
   /** RFC 4514, e.g. "CN=Acme Issuing CA,O=Acme,C=BR". */
@@ -38,27 +23,21 @@ export interface CreateCaOptions {
 
 export async function createCa(opts: CreateCaOptions): Promise<{ certPem: string; keyPem: string }> {
   const now = opts.now ?? new Date();
-  const subjectDer = encodeName(opts.subject, "CA subject");
+  const name = parseName(opts.subject, "CA subject");
   const { keyPem } = await generateKeyPair(opts.keyType);
   const key = createPrivateKey(keyPem);
   const spkiDer = spkiDerOf(key);
-  const keyId = keyIdentifierOf(spkiDer);
-  const certPem = issueCertificate(
+  const keyId = bytes(await new x509.PublicKey(bytes(spkiDer)).getKeyIdentifier());
+  const certPem = await signCertificate(
     {
       serial: randomSerial(),
-      issuerDer: subjectDer,
-      subjectDer,
+      subject: name,
       spkiDer,
       notBefore: new Date(now.getTime() - NOT_BEFORE_BACKDATE_MS),
       notAfter: new Date(now.getTime() + opts.validityMs),
-      extensions: [
-        basicConstraints(true),
-        keyUsage(["digitalSignature", "keyCertSign", "cRLSign"]),
-        subjectKeyIdentifier(keyId),
-        authorityKeyIdentifier(keyId),
-      ],
+      extensions: [basicConstraints(true), keyUsage(["digitalSignature", "keyCertSign", "cRLSign"])],
     },
-    signerFor(key),
+    { name, key, keyId },
   );
   return { certPem, keyPem };
 }
@@ -84,42 +63,22 @@ function validity(opts: SignClientCsrOptions): { notBefore: Date; notAfter: Date
   return { notBefore, notAfter };
 }
 
-function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverAuth"): string {
-  const csr = verifyCsr(opts.csrPem, "CSR to sign");
-  const caKey = privateKeyObject(opts.caKeyPem, "issuing CA key");
-  const where = "issuing CA certificate";
-  const { parts: ca } = parseCertificateDer(certificateDer(opts.caCertPem, where), where);
-  assertKeyMatchesCertificate(opts.caKeyPem, opts.caCertPem, "issuing CA");
-  const bc = ca.extensions.find((ext) => ext.oid === EXT.basicConstraints);
-  if (!bc || !decodeBasicConstraints(bc.value).ca) {
-    throw new CertrotorError(
-      "CERT_INVALID",
-      `${where}: the issuing certificate is not a CA (basicConstraints CA:true)`,
-    );
-  }
-  const caKeyId = ca.extensions.find((ext) => ext.oid === EXT.subjectKeyIdentifier);
-  const authorityKeyId = caKeyId ? content(readRoot(caKeyId.value)) : keyIdentifierOf(ca.spki);
+async function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverAuth"): Promise<string> {
+  const csr = verifyCsrDetails(opts.csrPem, "CSR to sign");
+  const issuer = await loadIssuer(opts.caCertPem, opts.caKeyPem);
   // keyEncipherment only means something for RSA key transport; RFC 5480 forbids it for EC keys.
   const usages: KeyUsage[] =
     csr.publicKey.asymmetricKeyType === "rsa"
       ? ["digitalSignature", "keyEncipherment"]
       : ["digitalSignature"];
-  const san = csr.extensions.find((ext) => ext.oid === EXT.subjectAltName);
-  const extensions: Extension[] = [
+  const extensions = [
     basicConstraints(false),
     keyUsage(usages),
     extKeyUsage([eku]),
-    subjectKeyIdentifier(keyIdentifierOf(csr.spki)),
-    authorityKeyIdentifier(authorityKeyId),
-    ...(san ? [san] : []),
+    ...(csr.sanExtension ? [copyExtension(csr.sanExtension)] : []),
   ];
-  const template = {
-    serial: randomSerial(),
-    issuerDer: ca.subject,
-    subjectDer: csr.subject,
-    spkiDer: csr.spki,
-  };
-  return issueCertificate({ ...template, ...validity(opts), extensions }, signerFor(caKey));
+  const template = { serial: randomSerial(), subject: csr.subject, spkiDer: csr.spki };
+  return signCertificate({ ...template, ...validity(opts), extensions }, issuer);
 }
 
 /**

@@ -4,27 +4,64 @@
  * a CA. Any bundle certificate is a trust anchor (like OpenSSL's -partial_chain): banks pin the
  * institution's issuing CA, which need not be a root. Revocation is out of scope here.
  */
-import { X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
-import { decodeBasicConstraints, decodeKeyUsage, EXT } from "./extensions.js";
-import { formatName } from "./names.js";
+import {
+  type AsnExtension,
+  decodeBasicConstraints,
+  decodeKeyUsage,
+  EXT,
+  findExtension,
+} from "./extensions.js";
+import { formatAsnName } from "./names.js";
+import {
+  extensionsOf,
+  issuerDerOf,
+  type ParsedCertificate,
+  parseCertificate,
+  subjectDerOf,
+} from "./parse.js";
 import { certificatesDer } from "./pem.js";
-import { type CertificateParts, certificateParts } from "./structure.js";
 
-interface Cert {
-  der: Buffer;
-  native: X509Certificate;
-  parts: CertificateParts;
+interface Cert extends ParsedCertificate {
   name: string;
+  issuerName: string;
+  subjectDer: Buffer;
+  issuerDer: Buffer;
+  /** basicConstraints CA:true. */
+  ca: boolean;
+  /** keyUsage allows keyCertSign, or there is no keyUsage. */
+  mayCertify: boolean;
+  notBefore: Date;
+  notAfter: Date;
 }
 
 const MAX_DEPTH = 8;
 
+/** RFC 5280 §4.2.1.9 and §4.2.1.3: an issuer must be a CA and, when keyUsage is present, allow keyCertSign. */
+function issuerFlags(extensions: AsnExtension[]): { ca: boolean; mayCertify: boolean } {
+  const bc = findExtension(extensions, EXT.basicConstraints);
+  const ku = findExtension(extensions, EXT.keyUsage);
+  return {
+    ca: bc ? decodeBasicConstraints(bc).ca : false,
+    mayCertify: ku ? decodeKeyUsage(ku).includes("keyCertSign") : true,
+  };
+}
+
 function load(pem: string, where: string): Cert[] {
   return certificatesDer(pem, where).map((der) => {
+    const cert = parseCertificate(der, where);
     try {
-      const parts = certificateParts(der);
-      return { der, native: new X509Certificate(der), parts, name: formatName(parts.subject) };
+      const { subject, issuer } = cert.asn.tbsCertificate;
+      return {
+        ...cert,
+        name: formatAsnName(subject),
+        issuerName: formatAsnName(issuer),
+        subjectDer: subjectDerOf(cert),
+        issuerDer: issuerDerOf(cert),
+        ...issuerFlags(extensionsOf(cert)),
+        notBefore: new Date(cert.native.validFrom),
+        notAfter: new Date(cert.native.validTo),
+      };
     } catch (error) {
       throw new CertrotorError("PEM_MALFORMED", `${where}: a certificate cannot be parsed as X.509`, {
         cause: error,
@@ -35,26 +72,21 @@ function load(pem: string, where: string): Cert[] {
 }
 
 function checkValidity(cert: Cert, now: Date, fail: (why: string) => never): void {
-  if (now < cert.parts.notBefore)
-    fail(`"${cert.name}" is not valid before ${cert.parts.notBefore.toISOString()}`);
-  if (now > cert.parts.notAfter) fail(`"${cert.name}" expired at ${cert.parts.notAfter.toISOString()}`);
+  if (now < cert.notBefore) fail(`"${cert.name}" is not valid before ${cert.notBefore.toISOString()}`);
+  if (now > cert.notAfter) fail(`"${cert.name}" expired at ${cert.notAfter.toISOString()}`);
 }
 
 /** The certificates among `candidates` named as `cert`'s issuer whose key verifies `cert`'s signature. */
 function issuersOf(cert: Cert, candidates: readonly Cert[]): Cert[] {
   return candidates.filter(
     (candidate) =>
-      candidate.parts.subject.equals(cert.parts.issuer) && cert.native.verify(candidate.native.publicKey),
+      candidate.subjectDer.equals(cert.issuerDer) && cert.native.verify(candidate.native.publicKey),
   );
 }
 
-/** RFC 5280 §4.2.1.9 and §4.2.1.3: an issuer must be a CA and, when keyUsage is present, allow keyCertSign. */
 function checkIssuer(issuer: Cert, fail: (why: string) => never): void {
-  const bc = issuer.parts.extensions.find((ext) => ext.oid === EXT.basicConstraints);
-  if (!bc || !decodeBasicConstraints(bc.value).ca)
-    fail(`issuer "${issuer.name}" is not a CA (basicConstraints CA:true missing)`);
-  const ku = issuer.parts.extensions.find((ext) => ext.oid === EXT.keyUsage);
-  if (ku && !decodeKeyUsage(ku.value).includes("keyCertSign")) {
+  if (!issuer.ca) fail(`issuer "${issuer.name}" is not a CA (basicConstraints CA:true missing)`);
+  if (!issuer.mayCertify) {
     fail(`issuer "${issuer.name}" has a keyUsage without keyCertSign`);
   }
 }
@@ -86,11 +118,11 @@ export function verifyChain(
     const trusted = issuersOf(current, anchors)[0];
     const next = trusted ?? issuersOf(current, intermediates)[0];
     if (!next) {
-      const named = [...anchors, ...intermediates].some((c) => c.parts.subject.equals(current.parts.issuer));
+      const named = [...anchors, ...intermediates].some((c) => c.subjectDer.equals(current.issuerDer));
       fail(
         named
-          ? `the signature of "${current.name}" does not verify with any certificate named "${formatName(current.parts.issuer)}"`
-          : `no certificate in the chain or CA bundle issued "${current.name}" (issuer "${formatName(current.parts.issuer)}")`,
+          ? `the signature of "${current.name}" does not verify with any certificate named "${current.issuerName}"`
+          : `no certificate in the chain or CA bundle issued "${current.name}" (issuer "${current.issuerName}")`,
       );
     }
     checkIssuer(next!, fail);

@@ -1,17 +1,28 @@
 /**
- * Certificate signing requests (PKCS#10). The subject and SAN extension are written from raw bytes, so
- * a CSR made from an existing certificate carries that certificate's subject DER and SANs unchanged:
+ * Certificate signing requests (PKCS#10) on @peculiar/x509's generator, and their verification. A CSR
+ * made from an existing certificate carries that certificate's subject DER and SAN extension unchanged:
  * every RDN in order, string types and unusual attributes (UID, serialNumber, ICP-Brasil OIDs) included.
+ * Verification is synchronous (callers check a CSR inline): @peculiar/asn1-csr parses, node verifies the
+ * signature over the signed bytes as they came.
  */
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject, verify } from "node:crypto";
+import { CertificationRequest } from "@peculiar/asn1-csr";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Extensions } from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
-import { bitString, DerError, explicit, int, oid, readRoot, seq, set } from "./der.js";
-import { EXT, encodeExtension, type Extension, subjectAltName } from "./extensions.js";
+import {
+  type AsnExtension,
+  copyExtension,
+  decodeSubjectAltName,
+  EXT,
+  findExtension,
+  subjectAltName,
+} from "./extensions.js";
 import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
-import { encodeName } from "./names.js";
-import { certificateDer, CSR_LABELS, expectBlock, toPem } from "./pem.js";
-import { signerFor, verifySignature } from "./signature.js";
-import { certificateParts, type CsrParts, csrParts, EXTENSION_REQUEST_OID } from "./structure.js";
+import { AsnName, formatAsnName, parseName } from "./names.js";
+import { exactNameDer, extensionsOf, nameDer, occursIn, parseCertificatePem } from "./parse.js";
+import { CSR_LABELS, expectBlock, toPem } from "./pem.js";
+import { bytes, webPublicKey, webSigner, x509 } from "./x509.js";
 
 export interface CreateCsrOptions {
   keyPem: string;
@@ -21,73 +32,146 @@ export interface CreateCsrOptions {
   sans?: string[];
 }
 
-function csrPem(key: KeyObject, subjectDer: Buffer, extensions: readonly Extension[]): string {
-  const attributes =
-    extensions.length === 0
-      ? explicit(0)
-      : explicit(0, seq(oid(EXTENSION_REQUEST_OID), set(seq(...extensions.map(encodeExtension)))));
-  const info = seq(int(0), subjectDer, spkiDerOf(key), attributes);
-  const signer = signerFor(key);
-  return toPem("CERTIFICATE REQUEST", seq(info, signer.algorithm, bitString(signer.sign(info))));
+async function generateCsr(key: KeyObject, subject: AsnName | Buffer, extensions: x509.Extension[]) {
+  const signer = await webSigner(key);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: new x509.Name(subject),
+    keys: { privateKey: signer.privateKey, publicKey: await webPublicKey(key, spkiDerOf(key)) },
+    signingAlgorithm: signer.algorithm,
+    extensions,
+  });
+  return toPem("CERTIFICATE REQUEST", bytes(csr.rawData));
 }
 
-function subjectDerOf(subject: string | Buffer): Buffer {
-  if (typeof subject === "string") return encodeName(subject, "CSR subject");
+function subjectOf(subject: string | Buffer): AsnName | Buffer {
+  if (typeof subject === "string") return parseName(subject, "CSR subject");
+  let copied: boolean;
   try {
-    readRoot(subject);
-    return subject;
+    copied = nameDer(AsnConvert.parse(subject, AsnName)).equals(subject);
   } catch (error) {
     throw new CertrotorError("BAD_ARGUMENT", "CSR subject: the Name DER is malformed", { cause: error });
   }
+  if (!copied) throw new CertrotorError("BAD_ARGUMENT", "CSR subject: the Name is not DER-encoded");
+  return subject;
 }
 
 export async function createCsr(opts: CreateCsrOptions): Promise<string> {
   const key = privateKeyObject(opts.keyPem, "CSR key");
   const extensions = opts.sans && opts.sans.length > 0 ? [subjectAltName(opts.sans, "CSR sans")] : [];
-  return csrPem(key, subjectDerOf(opts.subject), extensions);
+  return generateCsr(key, subjectOf(opts.subject), extensions);
 }
 
 /** A CSR for `keyPem` with the certificate's subject DER and SAN extension copied byte for byte. */
 export async function createCsrFromCertificate(certPem: string, keyPem: string): Promise<string> {
   const where = "source certificate";
-  let parts: ReturnType<typeof certificateParts>;
-  try {
-    parts = certificateParts(certificateDer(certPem, where));
-  } catch (error) {
-    if (!(error instanceof DerError)) throw error;
-    throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
-      cause: error,
-    });
+  const cert = parseCertificatePem(certPem, where);
+  const signed = cert.asn.tbsCertificateRaw;
+  const subject = exactNameDer(cert.asn.tbsCertificate.subject, signed);
+  const san = findExtension(extensionsOf(cert), EXT.subjectAltName);
+  const sanCopy = san ? copyExtension(san) : undefined;
+  if (!subject || (sanCopy && !occursIn(sanCopy.rawData, signed))) {
+    throw new CertrotorError(
+      "CERT_INVALID",
+      `${where}: the subject or SAN extension is not DER-encoded, so it cannot be copied byte for byte`,
+      { details: { where } },
+    );
   }
-  const san = parts.extensions.find((ext) => ext.oid === EXT.subjectAltName);
-  return csrPem(privateKeyObject(keyPem, "CSR key"), parts.subject, san ? [san] : []);
+  return generateCsr(privateKeyObject(keyPem, "CSR key"), subject, sanCopy ? [sanCopy] : []);
 }
 
-export interface VerifiedCsr extends CsrParts {
+export interface VerifiedCsr {
+  /** DER of the subject Name, byte for byte as signed in the CSR. */
+  subject: Buffer;
+  /** RFC 4514 text of the subject. */
+  subjectText: string;
+  /** The first CN of the subject, if any. */
+  commonName: string | undefined;
+  /** SubjectPublicKeyInfo DER. */
+  spki: Buffer;
   publicKey: KeyObject;
+  /** SANs of the extensionRequest ("dns:x", "ip:1.2.3.4", ...); empty when there are none. */
+  sans: string[];
+}
+
+/** A verified CSR with its SAN extension as requested (the local CA copies it). */
+export interface CsrDetails extends VerifiedCsr {
+  sanExtension: AsnExtension | undefined;
+}
+
+const HASHES: Record<string, { hash: string; key: "rsa" | "ec" }> = {
+  "1.2.840.113549.1.1.11": { hash: "sha256", key: "rsa" },
+  "1.2.840.113549.1.1.12": { hash: "sha384", key: "rsa" },
+  "1.2.840.113549.1.1.13": { hash: "sha512", key: "rsa" },
+  "1.2.840.10045.4.3.2": { hash: "sha256", key: "ec" },
+  "1.2.840.10045.4.3.3": { hash: "sha384", key: "ec" },
+  "1.2.840.10045.4.3.4": { hash: "sha512", key: "ec" },
+};
+const EXTENSION_REQUEST = "1.2.840.113549.1.9.14";
+
+function requestedExtensions(csr: CertificationRequest): AsnExtension[] {
+  const attribute = csr.certificationRequestInfo.attributes.find((a) => a.type === EXTENSION_REQUEST);
+  const value = attribute?.values[0];
+  return value ? [...AsnConvert.parse(value, Extensions)] : [];
+}
+
+function parseCsr(der: Buffer, where: string) {
+  const csr = AsnConvert.parse(der, CertificationRequest);
+  const info = csr.certificationRequestInfo;
+  const signed = csr.certificationRequestInfoRaw;
+  const spki = bytes(AsnConvert.serialize(info.subjectPKInfo));
+  const san = findExtension(requestedExtensions(csr), EXT.subjectAltName);
+  const subject = exactNameDer(info.subject, signed);
+  if (!subject || !signed || (san && !occursIn(AsnConvert.serialize(san), signed))) {
+    throw new CertrotorError("CSR_INVALID", `${where}: the CSR's subject or SANs are not DER-encoded`, {
+      details: { where },
+    });
+  }
+  const text = formatAsnName(info.subject);
+  const cn = [...info.subject]
+    .flat()
+    .find((atv) => atv.type === "2.5.4.3")
+    ?.value.toString();
+  const sans = san ? decodeSubjectAltName(san) : [];
+  return { csr, signed, spki, san, sans, subject, text, cn };
+}
+
+/** Parses `csrPem` and checks its self-signature; CSR_INVALID (or PEM_*) naming `where` otherwise. */
+export function verifyCsrDetails(csrPem: string, where = "CSR"): CsrDetails {
+  const block = expectBlock(csrPem, CSR_LABELS, "a certificate signing request", where);
+  const invalid = (why: string, cause?: unknown): CertrotorError =>
+    new CertrotorError("CSR_INVALID", `${where}: ${why}`, { cause, details: { where } });
+  let parsed: ReturnType<typeof parseCsr>;
+  let publicKey: KeyObject;
+  try {
+    parsed = parseCsr(block.der, where);
+    publicKey = createPublicKey({ key: parsed.spki, format: "der", type: "spki" });
+  } catch (error) {
+    if (error instanceof CertrotorError) throw error;
+    throw invalid("the CSR cannot be parsed", error);
+  }
+  assertSupportedKey(publicKey, where);
+  const algorithm = parsed.csr.signatureAlgorithm.algorithm;
+  const scheme = HASHES[algorithm];
+  if (!scheme || scheme.key !== publicKey.asymmetricKeyType) {
+    throw invalid(`unsupported signature algorithm ${algorithm} with a ${publicKey.asymmetricKeyType} key`);
+  }
+  const signature = Buffer.from(parsed.csr.signature);
+  const key = { key: publicKey, dsaEncoding: "der" as const };
+  if (!verify(scheme.hash, Buffer.from(parsed.signed!), key, signature)) {
+    throw invalid("the CSR signature does not verify with its own public key");
+  }
+  return {
+    subject: parsed.subject,
+    subjectText: parsed.text,
+    commonName: parsed.cn,
+    spki: parsed.spki,
+    publicKey,
+    sans: parsed.sans,
+    sanExtension: parsed.san,
+  };
 }
 
 /** Parses `csrPem` and checks its self-signature; CSR_INVALID (or PEM_*) naming `where` otherwise. */
 export function verifyCsr(csrPem: string, where = "CSR"): VerifiedCsr {
-  const block = expectBlock(csrPem, CSR_LABELS, "a certificate signing request", where);
-  const invalid = (why: string, cause?: unknown): CertrotorError =>
-    new CertrotorError("CSR_INVALID", `${where}: ${why}`, { cause, details: { where } });
-  let parts: CsrParts;
-  let publicKey: KeyObject;
-  try {
-    parts = csrParts(block.der);
-    publicKey = createPublicKey({ key: parts.spki, format: "der", type: "spki" });
-  } catch (error) {
-    throw invalid("the CSR cannot be parsed", error);
-  }
-  assertSupportedKey(publicKey, where);
-  let result: { ok: boolean; unsupported?: string };
-  try {
-    result = verifySignature(parts.signatureAlgorithm, parts.info, publicKey, parts.signature);
-  } catch (error) {
-    throw invalid("the CSR signature cannot be checked", error);
-  }
-  if (result.unsupported) throw invalid(`unsupported ${result.unsupported}`);
-  if (!result.ok) throw invalid("the CSR signature does not verify with its own public key");
-  return { ...parts, publicKey };
+  return verifyCsrDetails(csrPem, where);
 }

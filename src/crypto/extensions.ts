@@ -1,25 +1,24 @@
 /**
  * The X.509 v3 extensions certrotor writes and reads (RFC 5280 §4.2): basicConstraints, keyUsage,
- * extKeyUsage, subjectAltName, subject/authority key identifiers.
+ * extKeyUsage, subjectAltName, subject/authority key identifiers. Written with @peculiar/x509's
+ * extension classes; read with @peculiar/asn1-x509's schemas straight from the extension list, because
+ * @peculiar/x509's GeneralName refuses otherName SANs (ICP-Brasil certificates carry them).
  */
-import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
-import { CertrotorError } from "../errors.js";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import {
-  bool,
-  children,
-  content,
-  DerError,
-  implicitPrimitive,
-  octets,
-  oid,
-  readBitString,
-  readOid,
-  readRoot,
-  seq,
-  TAG,
-  tlv,
-} from "./der.js";
+  BasicConstraints,
+  type Extension as AsnExtension,
+  ExtendedKeyUsage,
+  type GeneralName,
+  KeyUsage as AsnKeyUsage,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+} from "@peculiar/asn1-x509";
+import { CertrotorError } from "../errors.js";
+import { bytes, x509 } from "./x509.js";
+
+export type { AsnExtension };
 
 export const EXT = {
   subjectKeyIdentifier: "2.5.29.14",
@@ -30,6 +29,7 @@ export const EXT = {
   extKeyUsage: "2.5.29.37",
 } as const;
 
+/** RFC 5280 §4.2.1.3 bit order (bit 0 first), which is also @peculiar's KeyUsageFlags order. */
 export const KEY_USAGES = [
   "digitalSignature",
   "nonRepudiation",
@@ -54,155 +54,118 @@ const EKU_NAMES: Record<string, string> = {
 };
 const EKU_OIDS = Object.fromEntries(Object.entries(EKU_NAMES).map(([k, v]) => [v, k]));
 
-export interface Extension {
-  oid: string;
-  critical: boolean;
-  /** extnValue's content: the DER of the extension's own value. */
-  value: Buffer;
-}
-
 // ---------------------------------------------------------------- writing
 
-export function encodeExtension(ext: Extension): Buffer {
-  return seq(oid(ext.oid), ...(ext.critical ? [bool(true)] : []), octets(ext.value));
+export function basicConstraints(ca: boolean): x509.Extension {
+  return new x509.BasicConstraintsExtension(ca, undefined, true);
 }
 
-export function basicConstraints(ca: boolean): Extension {
-  return { oid: EXT.basicConstraints, critical: true, value: ca ? seq(bool(true)) : seq() };
+export function keyUsage(usages: readonly KeyUsage[]): x509.Extension {
+  const flags = usages.reduce((sum, usage) => sum | (1 << KEY_USAGES.indexOf(usage)), 0);
+  return new x509.KeyUsagesExtension(flags, true);
 }
 
-export function keyUsage(usages: readonly KeyUsage[]): Extension {
-  const bits = usages.map((u) => KEY_USAGES.indexOf(u));
-  const highest = Math.max(...bits);
-  const bytes = Buffer.alloc(Math.floor(highest / 8) + 1);
-  for (const bit of bits) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
-  const unused = bytes.length * 8 - (highest + 1);
-  return { oid: EXT.keyUsage, critical: true, value: tlv(TAG.BIT_STRING, Buffer.from([unused]), bytes) };
+/** Names ("clientAuth") or dotted OIDs. */
+export function extKeyUsage(names: readonly string[]): x509.Extension {
+  return new x509.ExtendedKeyUsageExtension(
+    names.map((name) => EKU_OIDS[name] ?? name),
+    false,
+  );
 }
 
-export function extKeyUsage(names: readonly string[]): Extension {
-  return { oid: EXT.extKeyUsage, critical: false, value: seq(...names.map((n) => oid(EKU_OIDS[n] ?? n))) };
+/** RFC 5280 §4.2.1.2 method 1 (SHA-1 of the subjectPublicKey bits), as @peculiar/x509 computes it. */
+export async function subjectKeyIdentifier(spkiDer: Buffer): Promise<x509.Extension> {
+  return x509.SubjectKeyIdentifierExtension.create(bytes(spkiDer), false);
 }
 
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits. */
-export function keyIdentifierOf(spkiDer: Buffer): Buffer {
-  const [, publicKey] = children(readRoot(spkiDer));
-  return createHash("sha1").update(readBitString(publicKey!).bytes).digest();
+export function authorityKeyIdentifier(keyId: Buffer): x509.Extension {
+  return new x509.AuthorityKeyIdentifierExtension(keyId.toString("hex"), false);
 }
 
-export function subjectKeyIdentifier(keyId: Buffer): Extension {
-  return { oid: EXT.subjectKeyIdentifier, critical: false, value: octets(keyId) };
+/** An extension read from a certificate or CSR, carried over unchanged. */
+export function copyExtension(ext: AsnExtension): x509.Extension {
+  return new x509.Extension(AsnConvert.serialize(ext));
 }
 
-export function authorityKeyIdentifier(keyId: Buffer): Extension {
-  return { oid: EXT.authorityKeyIdentifier, critical: false, value: seq(implicitPrimitive(0, keyId)) };
+/** "1.2.3.4", "2001:db8::7", "::ffff:192.0.2.1" (the dotted tail as hex groups: @peculiar reads hex only). */
+function ipValue(text: string): string | undefined {
+  if (isIPv4(text)) return text;
+  if (!isIPv6(text) || text.includes("%")) return undefined;
+  return text.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
+    [((+a << 8) | +b).toString(16), ((+c << 8) | +d).toString(16)].join(":"),
+  );
 }
 
-function ipBytes(text: string): Buffer | undefined {
-  if (isIPv4(text)) return Buffer.from(text.split(".").map(Number));
-  if (!isIPv6(text)) return undefined;
-  let head = text;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4[1]!.split(".").map(Number) as [number, number, number, number];
-    head = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+const SAN_TYPES: Record<string, "dns" | "email" | "url"> = { dns: "dns", email: "email", uri: "url" };
+
+function generalName(san: string, where: string): { type: "dns" | "email" | "url" | "ip"; value: string } {
+  const colon = san.indexOf(":");
+  const kind = san.slice(0, colon).toLowerCase();
+  const value = san.slice(colon + 1);
+  // dNSName, rfc822Name and URI are IA5String: ASCII only (IDNs go in as their punycode A-labels).
+  if (colon > 0 && value !== "" && /^[\x21-\x7e]+$/.test(value)) {
+    const type = SAN_TYPES[kind];
+    if (type) return { type, value };
+    const ip = kind === "ip" ? ipValue(value) : undefined;
+    if (ip) return { type: "ip", value: ip };
   }
-  const [left, right] = head.split("::") as [string, string | undefined];
-  const groups = (part: string | undefined): string[] => (part ? part.split(":") : []);
-  const fill = 8 - groups(left).length - groups(right).length;
-  const all =
-    right === undefined ? groups(left) : [...groups(left), ...Array(fill).fill("0"), ...groups(right)];
-  return Buffer.from(all.map((g) => g.padStart(4, "0")).join(""), "hex");
+  throw new CertrotorError(
+    "BAD_ARGUMENT",
+    `${where}: "${san}" is not dns:, ip:, email: or uri: with a value`,
+    {
+      details: { where },
+    },
+  );
 }
 
-/** GeneralNames DER from "dns:x", "ip:1.2.3.4", "email:a@b", "uri:https://...". Throws BAD_ARGUMENT. */
-export function subjectAltName(sans: readonly string[], where = "sans"): Extension {
-  const names = sans.map((san) => {
-    const colon = san.indexOf(":");
-    const kind = san.slice(0, colon).toLowerCase();
-    const value = san.slice(colon + 1);
-    const ip = kind === "ip" ? ipBytes(value) : undefined;
-    // dNSName, rfc822Name and URI are IA5String: ASCII only (IDNs go in as their punycode A-labels).
-    if (colon > 0 && value !== "" && /^[\x21-\x7e]+$/.test(value)) {
-      if (kind === "dns") return implicitPrimitive(2, Buffer.from(value, "latin1"));
-      if (kind === "email") return implicitPrimitive(1, Buffer.from(value, "latin1"));
-      if (kind === "uri") return implicitPrimitive(6, Buffer.from(value, "latin1"));
-      if (ip) return implicitPrimitive(7, ip);
-    }
-    throw new CertrotorError(
-      "BAD_ARGUMENT",
-      `${where}: "${san}" is not dns:, ip:, email: or uri: with a value`,
-      {
-        details: { where },
-      },
-    );
-  });
-  return { oid: EXT.subjectAltName, critical: false, value: seq(...names) };
+/** subjectAltName from "dns:x", "ip:1.2.3.4", "email:a@b", "uri:https://...". Throws BAD_ARGUMENT. */
+export function subjectAltName(sans: readonly string[], where = "sans"): x509.Extension {
+  return new x509.SubjectAlternativeNameExtension(
+    sans.map((san) => generalName(san, where)),
+    false,
+  );
 }
 
 // ---------------------------------------------------------------- reading
 
-/** The Extension list in an `Extensions` SEQUENCE's DER. */
-export function decodeExtensions(extensionsDer: Buffer): Extension[] {
-  return children(readRoot(extensionsDer)).map((node) => {
-    const parts = children(node);
-    const critical = parts.length === 3 && parts[1]!.tag === TAG.BOOLEAN && content(parts[1]!)[0] !== 0;
-    const value = parts[parts.length - 1];
-    if (!value || value.tag !== TAG.OCTET_STRING) throw new DerError("Extension without extnValue");
-    return { oid: readOid(parts[0]!), critical, value: content(value) };
-  });
+export function findExtension(
+  extensions: readonly AsnExtension[] | undefined,
+  oid: string,
+): AsnExtension | undefined {
+  return extensions?.find((ext) => ext.extnID === oid);
 }
 
-export function decodeKeyUsage(value: Buffer): KeyUsage[] {
-  const { bytes } = readBitString(readRoot(value));
-  return KEY_USAGES.filter((_, bit) => ((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+export function decodeKeyUsage(ext: AsnExtension): KeyUsage[] {
+  const flags = AsnConvert.parse(ext.extnValue.buffer, AsnKeyUsage).toNumber();
+  return KEY_USAGES.filter((_, bit) => (flags & (1 << bit)) !== 0);
 }
 
-export function decodeExtKeyUsage(value: Buffer): string[] {
-  return children(readRoot(value)).map((node) => {
-    const dotted = readOid(node);
-    return EKU_NAMES[dotted] ?? dotted;
-  });
+export function decodeExtKeyUsage(ext: AsnExtension): string[] {
+  return [...AsnConvert.parse(ext.extnValue.buffer, ExtendedKeyUsage)].map((oid) => EKU_NAMES[oid] ?? oid);
 }
 
-export function decodeBasicConstraints(value: Buffer): { ca: boolean } {
-  const [first] = children(readRoot(value));
-  return { ca: first?.tag === TAG.BOOLEAN && content(first)[0] !== 0 };
+export function decodeBasicConstraints(ext: AsnExtension): { ca: boolean } {
+  return { ca: AsnConvert.parse(ext.extnValue.buffer, BasicConstraints).cA === true };
 }
 
-function formatIp(bytes: Buffer): string {
-  if (bytes.length === 4) return [...bytes].join(".");
-  if (bytes.length !== 16) return `#${bytes.toString("hex")}`;
-  const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2).toString(16));
-  // RFC 5952: compress the longest run (≥ 2) of zero groups.
-  let best = { start: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > best.length && j - i >= 2) best = { start: i, length: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  if (best.start < 0) return groups.join(":");
-  const left = groups.slice(0, best.start).join(":");
-  const right = groups.slice(best.start + best.length).join(":");
-  return `${left}::${right}`;
+export function decodeKeyIdentifier(ext: AsnExtension): Buffer {
+  return bytes(AsnConvert.parse(ext.extnValue.buffer, SubjectKeyIdentifier).buffer);
+}
+
+function formatGeneralName(name: GeneralName): string {
+  if (name.dNSName !== undefined) return `dns:${name.dNSName}`;
+  if (name.iPAddress !== undefined) return `ip:${name.iPAddress}`;
+  if (name.rfc822Name !== undefined) return `email:${name.rfc822Name}`;
+  if (name.uniformResourceIdentifier !== undefined) return `uri:${name.uniformResourceIdentifier}`;
+  // GeneralName's CHOICE tags (RFC 5280 §4.2.1.6) for the kinds certrotor only counts.
+  if (name.otherName) return "other:[0]";
+  if (name.x400Address !== undefined) return "other:[3]";
+  if (name.directoryName) return "other:[4]";
+  if (name.ediPartyName) return "other:[5]";
+  return "other:[8]";
 }
 
 /** SAN entries as "dns:x", "ip:1.2.3.4", "email:a@b", "uri:..."; other kinds as "other:[n]". */
-export function decodeSubjectAltName(value: Buffer): string[] {
-  return children(readRoot(value)).map((node) => {
-    const body = content(node);
-    switch (node.tag) {
-      case 0x81:
-        return `email:${body.toString("latin1")}`;
-      case 0x82:
-        return `dns:${body.toString("latin1")}`;
-      case 0x86:
-        return `uri:${body.toString("latin1")}`;
-      case 0x87:
-        return `ip:${formatIp(body)}`;
-      default:
-        return `other:[${node.tag & 0x1f}]`;
-    }
-  });
+export function decodeSubjectAltName(ext: AsnExtension): string[] {
+  return [...AsnConvert.parse(ext.extnValue.buffer, SubjectAlternativeName)].map(formatGeneralName);
 }

@@ -1,6 +1,7 @@
 /**
  * certrotor's crypto core: keys, PEM, certificate inspection, CSRs, the local CA, chains and PKCS#12.
- * Everything here is native node:crypto (OpenSSL) plus a small DER writer/reader of its own.
+ * Keys and signatures are native node:crypto (OpenSSL, WebCrypto); X.509 and CSR structures are
+ * @peculiar/x509's; PKCS#12 is node-forge's.
  */
 export { KEY_TYPES, type KeyType } from "../config/schema.js";
 export {
@@ -18,7 +19,8 @@ export {
   verifyCsr,
 } from "./csr.js";
 export { type CertificateInfo, fingerprintOf, hasClientAuth, inspectCertificate } from "./inspect.js";
-export { NOT_BEFORE_BACKDATE_MS } from "./issue.js";
+export type { KeyUsage } from "./extensions.js";
+export { type IssueCertificateOptions, issueCertificate, NOT_BEFORE_BACKDATE_MS } from "./issue.js";
 export { type GeneratedKeyPair, generateKeyPair, keyTypeOf, loadPrivateKey } from "./keys.js";
 export { assertKeyMatchesCertificate, keyMatchesCertificate } from "./match.js";
 export { encodeName, formatName } from "./names.js";

@@ -1,25 +1,24 @@
 /**
  * Certificate inspection: what the policy, the scan and the saga need to know about a certificate.
- * Native `crypto.X509Certificate` parses and gives the public key and serial; the raw subject DER, key
- * usage bits, basicConstraints and structured SANs come from certrotor's own DER walk (native gives no
- * subject bytes or key usage bits, and its `ca` is false for a CA whose keyUsage lacks keyCertSign).
+ * Native `crypto.X509Certificate` gives validity, serial and public key; names, key usage bits,
+ * basicConstraints and structured SANs come from @peculiar/asn1-x509's parse (native gives no subject
+ * bytes or key usage bits, and its `ca` is false for a CA whose keyUsage lacks keyCertSign).
  */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { KeyType } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
-import { DerError } from "./der.js";
 import {
   decodeBasicConstraints,
   decodeExtKeyUsage,
   decodeKeyUsage,
   decodeSubjectAltName,
   EXT,
-  type Extension,
+  findExtension,
 } from "./extensions.js";
 import { keyTypeOf } from "./keys.js";
-import { formatName } from "./names.js";
+import { formatAsnName } from "./names.js";
+import { extensionsOf, parseCertificatePem, subjectDerOf } from "./parse.js";
 import { certificateDer } from "./pem.js";
-import { type CertificateParts, certificateParts } from "./structure.js";
 
 export interface CertificateInfo {
   /** RFC 4514 ("CN=client,O=Acme,C=BR"); unknown attribute types as OID=#hex. */
@@ -44,50 +43,31 @@ export interface CertificateInfo {
   subjectDer: Buffer;
 }
 
-/** Parses a certificate's DER into native and raw parts; PEM_MALFORMED naming `where` on failure. */
-export function parseCertificateDer(
-  der: Buffer,
-  where: string,
-): { native: X509Certificate; parts: CertificateParts } {
-  try {
-    return { native: new X509Certificate(der), parts: certificateParts(der) };
-  } catch (error) {
-    throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
-      cause: error,
-      details: { where },
-    });
-  }
-}
-
-function extension(parts: CertificateParts, oid: string): Extension | undefined {
-  return parts.extensions.find((ext) => ext.oid === oid);
-}
-
 export function inspectCertificate(certPem: string, where = "certificate"): CertificateInfo {
-  const der = certificateDer(certPem, where);
-  const { native, parts } = parseCertificateDer(der, where);
+  const cert = parseCertificatePem(certPem, where);
+  const { native } = cert;
   try {
-    const ku = extension(parts, EXT.keyUsage);
-    const eku = extension(parts, EXT.extKeyUsage);
-    const san = extension(parts, EXT.subjectAltName);
-    const bc = extension(parts, EXT.basicConstraints);
+    const extensions = extensionsOf(cert);
+    const ku = findExtension(extensions, EXT.keyUsage);
+    const eku = findExtension(extensions, EXT.extKeyUsage);
+    const san = findExtension(extensions, EXT.subjectAltName);
+    const bc = findExtension(extensions, EXT.basicConstraints);
     return {
-      subject: formatName(parts.subject),
-      issuer: formatName(parts.issuer),
+      subject: formatAsnName(cert.asn.tbsCertificate.subject),
+      issuer: formatAsnName(cert.asn.tbsCertificate.issuer),
       serialNumber: native.serialNumber.toLowerCase().replace(/^0+(?=.)/, ""),
-      notBefore: parts.notBefore,
-      notAfter: parts.notAfter,
-      fingerprint: createHash("sha256").update(der).digest("hex"),
-      sans: san ? decodeSubjectAltName(san.value) : [],
-      keyUsage: ku ? decodeKeyUsage(ku.value) : [],
-      extKeyUsage: eku ? decodeExtKeyUsage(eku.value) : [],
-      isCa: bc ? decodeBasicConstraints(bc.value).ca : false,
+      notBefore: new Date(native.validFrom),
+      notAfter: new Date(native.validTo),
+      fingerprint: createHash("sha256").update(cert.der).digest("hex"),
+      sans: san ? decodeSubjectAltName(san) : [],
+      keyUsage: ku ? decodeKeyUsage(ku) : [],
+      extKeyUsage: eku ? decodeExtKeyUsage(eku) : [],
+      isCa: bc ? decodeBasicConstraints(bc).ca : false,
       keyType: keyTypeOf(native.publicKey),
       publicKeyPem: native.publicKey.export({ type: "spki", format: "pem" }).toString(),
-      subjectDer: Buffer.from(parts.subject),
+      subjectDer: subjectDerOf(cert),
     };
   } catch (error) {
-    if (!(error instanceof DerError)) throw error;
     throw new CertrotorError("PEM_MALFORMED", `${where}: a certificate extension or name is malformed`, {
       cause: error,
       details: { where },

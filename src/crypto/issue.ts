@@ -1,40 +1,146 @@
-/** Assembles and signs an X.509 v3 certificate from raw parts (shared by the CA's self-signed cert and client certs). */
-import { randomBytes } from "node:crypto";
-import { bitString, explicit, int, seq, time, uintBytes } from "./der.js";
-import { encodeExtension, type Extension } from "./extensions.js";
+/**
+ * Certificate issuance on @peculiar/x509's X509CertificateGenerator, signed through node's WebCrypto:
+ * the general `issueCertificate` (a subject, a public key, an issuing CA and a profile), and the issuer
+ * loading and signing step it shares with the local CA (src/crypto/ca.ts).
+ */
+import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
+import { CertrotorError } from "../errors.js";
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  decodeBasicConstraints,
+  decodeKeyIdentifier,
+  EXT,
+  extKeyUsage,
+  findExtension,
+  type KeyUsage,
+  keyUsage,
+  subjectAltName,
+  subjectKeyIdentifier,
+} from "./extensions.js";
+import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
+import { assertKeyMatchesCertificate } from "./match.js";
+import { type AsnName, parseName } from "./names.js";
+import { extensionsOf, parseCertificatePem } from "./parse.js";
 import { toPem } from "./pem.js";
-import type { Signer } from "./signature.js";
+import { bytes, webSigner, x509 } from "./x509.js";
 
 /** CAs backdate notBefore a little so a relying party whose clock lags accepts a fresh cert at once. */
 export const NOT_BEFORE_BACKDATE_MS = 5 * 60_000;
 
 /** A random positive 128-bit serial (RFC 5280 allows 20 octets; CA/B Forum asks for ≥ 64 random bits). */
 export function randomSerial(): Buffer {
-  const bytes = randomBytes(16);
-  if (bytes[0] === 0) bytes[0] = 1; // keeps the full 16 octets, so the DER is minimal and the size fixed
-  return bytes;
+  const serial = randomBytes(16);
+  serial[0] = serial[0]! & 0x7f || 0x01; // positive with all 16 octets, so the DER is minimal and the size fixed
+  return serial;
+}
+
+export interface Issuer {
+  name: AsnName;
+  key: KeyObject;
+  /** What the issued certificate's authorityKeyIdentifier carries. */
+  keyId: Buffer;
+}
+
+/** The issuing CA: its key must belong to its certificate (KEY_MISMATCH), which must be a CA (CERT_INVALID). */
+export async function loadIssuer(certPem: string, keyPem: string, label = "issuing CA"): Promise<Issuer> {
+  const where = `${label} certificate`;
+  const cert = parseCertificatePem(certPem, where);
+  const key = privateKeyObject(keyPem, `${label} key`);
+  assertKeyMatchesCertificate(keyPem, certPem, label);
+  const extensions = extensionsOf(cert);
+  const bc = findExtension(extensions, EXT.basicConstraints);
+  if (!bc || !decodeBasicConstraints(bc).ca) {
+    throw new CertrotorError(
+      "CERT_INVALID",
+      `${where}: the issuing certificate is not a CA (basicConstraints CA:true)`,
+    );
+  }
+  const ski = findExtension(extensions, EXT.subjectKeyIdentifier);
+  const spki = cert.native.publicKey.export({ type: "spki", format: "der" });
+  const keyId = ski
+    ? decodeKeyIdentifier(ski)
+    : bytes(await new x509.PublicKey(bytes(spki)).getKeyIdentifier());
+  return { name: cert.asn.tbsCertificate.subject, key, keyId };
 }
 
 export interface CertificateTemplate {
   serial: Buffer;
-  issuerDer: Buffer;
-  subjectDer: Buffer;
+  /** A parsed Name, or the DER of one. */
+  subject: AsnName | Buffer;
   spkiDer: Buffer;
   notBefore: Date;
   notAfter: Date;
-  extensions: readonly Extension[];
+  /** The profile's extensions; subject and authority key identifiers are added here. */
+  extensions: x509.Extension[];
 }
 
-export function issueCertificate(template: CertificateTemplate, signer: Signer): string {
-  const tbs = seq(
-    explicit(0, int(2)), // v3
-    uintBytes(template.serial),
-    signer.algorithm,
-    template.issuerDer,
-    seq(time(template.notBefore), time(template.notAfter)),
-    template.subjectDer,
-    template.spkiDer,
-    explicit(3, seq(...template.extensions.map(encodeExtension))),
-  );
-  return toPem("CERTIFICATE", seq(tbs, signer.algorithm, bitString(signer.sign(tbs))));
+/** Signs `template` as `issuer` (or self-signed when `issuer` is the subject's own key and name). */
+export async function signCertificate(template: CertificateTemplate, issuer: Issuer): Promise<string> {
+  if (template.notAfter.getTime() <= template.notBefore.getTime()) {
+    throw new CertrotorError("BAD_ARGUMENT", "certificate validity: notAfter is not after notBefore");
+  }
+  const signer = await webSigner(issuer.key);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: template.serial.toString("hex"),
+    subject: new x509.Name(template.subject),
+    issuer: new x509.Name(issuer.name),
+    notBefore: template.notBefore,
+    notAfter: template.notAfter,
+    publicKey: template.spkiDer,
+    signingKey: signer.privateKey,
+    signingAlgorithm: signer.algorithm,
+    extensions: [
+      ...template.extensions,
+      await subjectKeyIdentifier(template.spkiDer),
+      authorityKeyIdentifier(issuer.keyId),
+    ],
+  });
+  return toPem("CERTIFICATE", bytes(cert.rawData));
+}
+
+export interface IssueCertificateOptions {
+  /** RFC 4514 text ("CN=x,O=Acme,C=BR"), or the DER of a Name. */
+  subject: string | Buffer;
+  /** The subject's public key: SPKI PEM, or a KeyObject (public or private). */
+  publicKey: string | KeyObject;
+  /** The issuing CA; its key must match and it must be a CA. */
+  issuer: { certPem: string; keyPem: string };
+  notBefore: Date;
+  notAfter: Date;
+  /** Positive serial, big-endian; a random 128-bit one by default. */
+  serial?: Buffer;
+  /** basicConstraints (critical) CA flag; false by default. */
+  ca?: boolean;
+  /** keyUsage (critical); left out when absent or empty. */
+  keyUsage?: KeyUsage[];
+  /** extKeyUsage names ("clientAuth") or OIDs; left out when absent or empty. */
+  extKeyUsage?: string[];
+  /** subjectAltName from "dns:x", "ip:1.2.3.4", "email:a@b", "uri:..."; left out when absent or empty. */
+  sans?: string[];
+}
+
+/**
+ * Issues a certificate with any profile (the sandbox's TLS server certificate, the Vault PKI emulator's
+ * role-shaped certificates). Subject and authority key identifiers are always added.
+ */
+export async function issueCertificate(opts: IssueCertificateOptions): Promise<string> {
+  const given = opts.publicKey;
+  const publicKey = typeof given !== "string" && given.type === "public" ? given : createPublicKey(given);
+  assertSupportedKey(publicKey, "certificate public key");
+  const profile = [
+    basicConstraints(opts.ca ?? false),
+    ...(opts.keyUsage?.length ? [keyUsage(opts.keyUsage)] : []),
+    ...(opts.extKeyUsage?.length ? [extKeyUsage(opts.extKeyUsage)] : []),
+    ...(opts.sans?.length ? [subjectAltName(opts.sans, "certificate sans")] : []),
+  ];
+  const template: CertificateTemplate = {
+    serial: opts.serial ?? randomSerial(),
+    subject: typeof opts.subject === "string" ? parseName(opts.subject, "certificate subject") : opts.subject,
+    spkiDer: spkiDerOf(publicKey),
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    extensions: profile,
+  };
+  return signCertificate(template, await loadIssuer(opts.issuer.certPem, opts.issuer.keyPem));
 }

@@ -144,7 +144,7 @@ export function publicKeyPemOf(key: KeyObject): string {
   return createPublicKey(key).export({ type: "spki", format: "pem" }).toString();
 }
 
-/** SPKI DER of the public half of a private key. */
+/** SPKI DER of a public key, or of the public half of a private key. */
 export function spkiDerOf(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ type: "spki", format: "der" });
+  return (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });
 }

@@ -1,27 +1,12 @@
 /**
  * The sandbox's own PKI, made at start-up: a server CA and a TLS server certificate for the listen host
  * (what a client pins with --cacert / caFile), and the bank's CA that signs CSRs in the bank-signs model
- * (seed 000). Built from the crypto core; only the server profile (EKU serverAuth, SANs for the host
- * names and addresses a client may dial) is assembled here, because the core issues client certs only.
+ * (seed 000). Built from the crypto core's public API; only the server profile's SANs (the host names
+ * and addresses a client may dial) are chosen here.
  */
-import { createPrivateKey } from "node:crypto";
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import { createCa, generateKeyPair } from "../../crypto/index.js";
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  extKeyUsage,
-  keyIdentifierOf,
-  keyUsage,
-  subjectAltName,
-  subjectKeyIdentifier,
-} from "../../crypto/extensions.js";
-import { inspectCertificate } from "../../crypto/inspect.js";
-import { issueCertificate, NOT_BEFORE_BACKDATE_MS, randomSerial } from "../../crypto/issue.js";
-import { spkiDerOf } from "../../crypto/keys.js";
-import { encodeName } from "../../crypto/names.js";
-import { signerFor } from "../../crypto/signature.js";
+import { createCa, createCsr, generateKeyPair, signServerCsr } from "../../crypto/index.js";
 
 const DAY = 86_400_000;
 
@@ -53,28 +38,18 @@ async function serverCertificate(
   now: Date,
 ): Promise<{ certPem: string; keyPem: string }> {
   const { keyPem } = await generateKeyPair("p256");
-  const spkiDer = spkiDerOf(createPrivateKey(keyPem));
-  const caInfo = inspectCertificate(ca.certPem, "sandbox server CA");
-  const caKey = createPrivateKey(ca.keyPem);
-  const certPem = issueCertificate(
-    {
-      serial: randomSerial(),
-      issuerDer: caInfo.subjectDer,
-      subjectDer: encodeName("CN=certrotor bank sandbox,O=certrotor sandbox,C=BR", "sandbox server subject"),
-      spkiDer,
-      notBefore: new Date(now.getTime() - NOT_BEFORE_BACKDATE_MS),
-      notAfter: new Date(now.getTime() + 397 * DAY),
-      extensions: [
-        basicConstraints(false),
-        keyUsage(["digitalSignature"]),
-        extKeyUsage(["serverAuth"]),
-        subjectKeyIdentifier(keyIdentifierOf(spkiDer)),
-        authorityKeyIdentifier(keyIdentifierOf(spkiDerOf(caKey))),
-        subjectAltName(sansFor(host), "sandbox server SANs"),
-      ],
-    },
-    signerFor(caKey),
-  );
+  const csrPem = await createCsr({
+    keyPem,
+    subject: "CN=certrotor bank sandbox,O=certrotor sandbox,C=BR",
+    sans: sansFor(host),
+  });
+  const certPem = await signServerCsr({
+    csrPem,
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    validityMs: 397 * DAY,
+    now,
+  });
   return { certPem, keyPem };
 }
 

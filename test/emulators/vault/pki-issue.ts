@@ -2,35 +2,21 @@
  * How Vault's PKI `sign/:role` turns a CSR into a certificate (builtin/logical/pki/cert_util.go): the
  * subject is rebuilt from the CN (plus the role's O/OU/C), never copied from the CSR; the CN is added to
  * the DNS SANs unless excluded; key usages and EKUs come from the role; the TTL is capped by the role's
- * max_ttl and may not outlive the CA. Built on certrotor's own DER writer (src/crypto).
+ * max_ttl and may not outlive the CA. Built on the crypto core's public API (src/crypto).
  */
-import { type KeyObject, createPrivateKey, randomBytes } from "node:crypto";
-import { children, content, oid, readOid, readRoot, seq, set, TAG, tlv } from "../../../src/crypto/der.js";
+import { type KeyObject, randomBytes } from "node:crypto";
 import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  decodeSubjectAltName,
-  EXT,
-  type Extension,
-  extKeyUsage,
+  inspectCertificate,
+  issueCertificate,
   type KeyUsage,
-  keyIdentifierOf,
-  keyUsage,
-  subjectAltName,
-  subjectKeyIdentifier,
-} from "../../../src/crypto/extensions.js";
-import { issueCertificate } from "../../../src/crypto/issue.js";
-import { certificateDer } from "../../../src/crypto/pem.js";
-import { signerFor } from "../../../src/crypto/signature.js";
-import { certificateParts } from "../../../src/crypto/structure.js";
-import { verifyCsr } from "../../../src/crypto/csr.js";
+  type VerifiedCsr,
+  verifyCsr,
+} from "../../../src/crypto/index.js";
 import type { PkiRole } from "./pki-role.js";
 
 export interface IssuingCa {
   certPem: string;
-  key: KeyObject;
-  subjectDer: Buffer;
-  keyId: Buffer;
+  keyPem: string;
   notAfter: Date;
 }
 
@@ -58,30 +44,13 @@ const HOSTNAME =
   /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 
 export function loadIssuingCa(certPem: string, keyPem: string): IssuingCa {
-  const parts = certificateParts(certificateDer(certPem, "emulator CA certificate"));
-  const ski = parts.extensions.find((ext) => ext.oid === EXT.subjectKeyIdentifier);
-  return {
-    certPem: certPem.trim(),
-    key: createPrivateKey(keyPem),
-    subjectDer: parts.subject,
-    keyId: ski ? content(readRoot(ski.value)) : keyIdentifierOf(parts.spki),
-    notAfter: parts.notAfter,
-  };
+  const { notAfter } = inspectCertificate(certPem, "emulator CA certificate");
+  return { certPem: certPem.trim(), keyPem, notAfter };
 }
 
 /** Lowercase colon-separated hex of the serial's magnitude, as certutil.GetHexFormatted prints it. */
 export function colonHex(bytes: Buffer): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(":");
-}
-
-function commonNameOf(nameDer: Buffer): string | undefined {
-  for (const rdn of children(readRoot(nameDer))) {
-    for (const atv of children(rdn)) {
-      const [type, value] = children(atv);
-      if (type && value && readOid(type) === "2.5.4.3") return content(value).toString("utf8");
-    }
-  }
-  return undefined;
 }
 
 function nameAllowed(role: PkiRole, name: string): boolean {
@@ -93,16 +62,23 @@ function nameAllowed(role: PkiRole, name: string): boolean {
   );
 }
 
-/** pkix.Name.ToRDNSequence order: C, O, OU, CN. */
-function subjectDer(role: PkiRole, cn: string): Buffer {
-  const rdn = (dotted: string, tag: number, value: string) =>
-    set(seq(oid(dotted), tlv(tag, Buffer.from(value))));
-  return seq(
-    ...role.country.map((c) => rdn("2.5.4.6", TAG.PRINTABLE_STRING, c)),
-    ...role.organization.map((o) => rdn("2.5.4.10", TAG.UTF8_STRING, o)),
-    ...role.ou.map((u) => rdn("2.5.4.11", TAG.UTF8_STRING, u)),
-    rdn("2.5.4.3", TAG.UTF8_STRING, cn),
-  );
+/** RFC 4514 §2.4 escaping of an attribute value. */
+function escapeValue(value: string): string {
+  return value
+    .replace(/[\\,+"<>;]/g, (c) => `\\${c}`)
+    .replace(/^[ #]/, (c) => `\\${c}`)
+    .replace(/ $/, "\\ ");
+}
+
+/** pkix.Name.ToRDNSequence order: C, O, OU, CN (RFC 4514 text lists them the other way round). */
+function subjectOf(role: PkiRole, cn: string): string {
+  const rdns = [
+    ...role.country.map((c) => `C=${escapeValue(c)}`),
+    ...role.organization.map((o) => `O=${escapeValue(o)}`),
+    ...role.ou.map((u) => `OU=${escapeValue(u)}`),
+    `CN=${escapeValue(cn)}`,
+  ];
+  return rdns.reverse().join(",");
 }
 
 function keyTypeError(role: PkiRole, key: KeyObject): string | undefined {
@@ -138,21 +114,13 @@ function ttlFor(role: PkiRole, params: SignParams, warnings: string[]): number {
   return wanted;
 }
 
-function extensionsFor(role: PkiRole, ca: IssuingCa, spki: Buffer, sans: string[]): Extension[] {
-  const ekus = [...(role.serverFlag ? ["serverAuth"] : []), ...(role.clientFlag ? ["clientAuth"] : [])];
-  return [
-    basicConstraints(false),
-    ...(role.keyUsage.length > 0 ? [keyUsage(role.keyUsage as KeyUsage[])] : []),
-    ...(ekus.length > 0 ? [extKeyUsage(ekus)] : []),
-    subjectKeyIdentifier(keyIdentifierOf(spki)),
-    authorityKeyIdentifier(ca.keyId),
-    ...(sans.length > 0 ? [subjectAltName(sans, "Vault PKI SANs")] : []),
-  ];
+function extKeyUsagesFor(role: PkiRole): string[] {
+  return [...(role.serverFlag ? ["serverAuth"] : []), ...(role.clientFlag ? ["clientAuth"] : [])];
 }
 
 /** The signed certificate, or the 400 error text Vault gives. */
-export function signCsr(ca: IssuingCa, role: PkiRole, params: SignParams): Signed | string {
-  let csr: ReturnType<typeof verifyCsr>;
+export async function signCsr(ca: IssuingCa, role: PkiRole, params: SignParams): Promise<Signed | string> {
+  let csr: VerifiedCsr;
   try {
     csr = verifyCsr(params.csr, "csr");
   } catch {
@@ -160,15 +128,14 @@ export function signCsr(ca: IssuingCa, role: PkiRole, params: SignParams): Signe
   }
   const keyError = keyTypeError(role, csr.publicKey);
   if (keyError) return keyError;
-  const cn = (role.useCsrCommonName ? commonNameOf(csr.subject) : undefined) ?? params.commonName;
+  const cn = (role.useCsrCommonName ? csr.commonName : undefined) ?? params.commonName;
   if (!cn) {
     return 'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false';
   }
   if (role.enforceHostnames && !cn.includes("@") && !HOSTNAME.test(cn))
     return `common name ${cn} not allowed by this role`;
   if (!nameAllowed(role, cn)) return `common name ${cn} not allowed by this role`;
-  const csrSanExt = csr.extensions.find((ext) => ext.oid === EXT.subjectAltName);
-  const sans = sansFor(role, params, cn, csrSanExt ? decodeSubjectAltName(csrSanExt.value) : []);
+  const sans = sansFor(role, params, cn, csr.sans);
   if (typeof sans === "string") return sans;
   const warnings: string[] = [];
   const now = Date.now();
@@ -178,17 +145,16 @@ export function signCsr(ca: IssuingCa, role: PkiRole, params: SignParams): Signe
   }
   const serial = randomBytes(20);
   serial[0] = serial[0]! & 0x7f || 0x01;
-  const certPem = issueCertificate(
-    {
-      serial,
-      issuerDer: ca.subjectDer,
-      subjectDer: subjectDer(role, cn),
-      spkiDer: csr.spki,
-      notBefore: new Date(now - NOT_BEFORE_BACKDATE_MS),
-      notAfter,
-      extensions: extensionsFor(role, ca, csr.spki, sans),
-    },
-    signerFor(ca.key),
-  );
+  const certPem = await issueCertificate({
+    subject: subjectOf(role, cn),
+    publicKey: csr.publicKey,
+    issuer: ca,
+    serial,
+    notBefore: new Date(now - NOT_BEFORE_BACKDATE_MS),
+    notAfter,
+    keyUsage: role.keyUsage as KeyUsage[],
+    extKeyUsage: extKeyUsagesFor(role),
+    sans,
+  });
   return { certPem: certPem.trim(), serialHex: colonHex(serial), notAfter, warnings };
 }

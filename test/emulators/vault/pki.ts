@@ -42,7 +42,7 @@ export class PkiEngine implements Engine {
     const csr = await createCsr({ keyPem, subject: `CN=${hostname}` });
     const role = parseRole({ allow_any_name: true, key_type: "any", client_flag: false, max_ttl: "768h" });
     if (typeof role === "string") throw new Error(role);
-    const signed = signCsr(this.ca, role, { csr, altNames: [], ipSans: ips, excludeCnFromSans: false });
+    const signed = await signCsr(this.ca, role, { csr, altNames: [], ipSans: ips, excludeCnFromSans: false });
     if (typeof signed === "string") throw new Error(signed);
     return { certPem: `${signed.certPem}\n`, keyPem };
   }
@@ -61,7 +61,7 @@ export class PkiEngine implements Engine {
     return operation === "read" && UNAUTHENTICATED.some((pattern) => pattern.test(path));
   }
 
-  handle(request: EngineRequest): Reply {
+  handle(request: EngineRequest): Reply | Promise<Reply> {
     const { operation: op, path } = request;
     const write = op === "create" || op === "update";
     const role = /^roles\/([^/]+)$/.exec(path);
@@ -96,7 +96,7 @@ export class PkiEngine implements Engine {
     return ok(roleView(role), { mountType: MOUNT_TYPE });
   }
 
-  private sign(roleName: string, data: Record<string, unknown>): Reply {
+  private async sign(roleName: string, data: Record<string, unknown>): Promise<Reply> {
     const role = this.roles.get(roleName);
     if (!role) return fail(400, `unknown role: ${roleName}`);
     const format = data.format === undefined ? "pem" : String(data.format);
@@ -106,7 +106,7 @@ export class PkiEngine implements Engine {
     if (typeof data.csr !== "string" || data.csr.trim() === "")
       return fail(400, "certificate request could not be parsed");
     const ttlSeconds = data.ttl === undefined ? undefined : parseDurationSeconds(data.ttl);
-    const signed = signCsr(this.ca, role, {
+    const signed = await signCsr(this.ca, role, {
       csr: data.csr,
       commonName: typeof data.common_name === "string" ? data.common_name : undefined,
       altNames: commaList(data.alt_names),

@@ -1,0 +1,55 @@
+/**
+ * @peculiar/x509 set up in one place: reflect-metadata must load before it (its DI container reads
+ * decorator metadata at import), and node's own WebCrypto (OpenSSL underneath) is its crypto provider.
+ * Every module of the crypto core reaches @peculiar/x509 through this file; its types stay in src/crypto.
+ */
+import "reflect-metadata";
+import { type KeyObject, webcrypto } from "node:crypto";
+import * as x509 from "@peculiar/x509";
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+export { x509 };
+
+/** What @peculiar/x509's generators take for "a key pair" and "a signature algorithm". */
+export type WebKeyPair = { privateKey: CryptoKey; publicKey: CryptoKey };
+type CryptoKey = Awaited<ReturnType<typeof webcrypto.subtle.importKey>>;
+export type WebSigningAlgorithm = { name: string; hash: string };
+
+export interface WebSigner {
+  privateKey: CryptoKey;
+  /** RSA signs with SHA-256 (PKCS#1 v1.5); ECDSA with the hash matching the curve (P-256/SHA-256, P-384/SHA-384). */
+  algorithm: WebSigningAlgorithm;
+}
+
+function importParams(key: KeyObject): { name: string; hash?: string; namedCurve?: string } {
+  if (key.asymmetricKeyType === "rsa") return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const curve = key.asymmetricKeyDetails?.namedCurve === "secp384r1" ? "P-384" : "P-256";
+  return { name: "ECDSA", namedCurve: curve };
+}
+
+/** A (supported, already checked) private key as a WebCrypto signing key with its signature algorithm. */
+export async function webSigner(privateKey: KeyObject): Promise<WebSigner> {
+  const params = importParams(privateKey);
+  const der = privateKey.export({ type: "pkcs8", format: "der" });
+  const imported = await webcrypto.subtle.importKey("pkcs8", der, params, false, ["sign"]);
+  const hash = params.namedCurve === "P-384" ? "SHA-384" : "SHA-256";
+  return { privateKey: imported, algorithm: { name: params.name, hash } };
+}
+
+/** The WebCrypto public half for a signer (the CSR generator reads the SPKI from it). */
+export async function webPublicKey(privateKey: KeyObject, spkiDer: Buffer): Promise<CryptoKey> {
+  return webcrypto.subtle.importKey("spki", spkiDer, importParams(privateKey), true, ["verify"]);
+}
+
+/** Bytes of an ArrayBuffer/view as a Buffer sharing no state with the library's object. */
+export function bytes(data: ArrayBuffer | ArrayBufferView): Buffer {
+  return ArrayBuffer.isView(data)
+    ? Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
+    : Buffer.from(data.slice(0));
+}
+
+/** A Buffer's bytes as a standalone ArrayBuffer (what @peculiar's ASN.1 types hold). */
+export function arrayBuffer(buffer: Buffer): ArrayBuffer {
+  return Uint8Array.from(buffer).buffer as ArrayBuffer;
+}
