@@ -1,10 +1,16 @@
 /**
  * The `rotate` job: one attempt of the saga per job attempt. BullMQ retries with the expiry-aware backoff;
- * after the last attempt (or a final error) the rotation is rolled back and one notify job is added.
+ * after the last attempt (or a final error) the rotation is rolled back and its failure episode opened
+ * (one alert per episode); a success resolves the credential's open episodes.
  * A LOCKED credential (a stalled predecessor's lease has not run out yet) is retried later without
  * spending an attempt.
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import {
+  alertRotationFailed,
+  alertRotationSucceeded,
+  type RotationAlertDeps,
+} from "../src/alerts/rotation-alerts.js";
 import { type CertrotorError, isCertrotorError, toCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import { stepTimer } from "../src/observability/step-timer.js";
@@ -35,6 +41,17 @@ function progressHooks(job: Job, also?: RotationHooks): RotationHooks {
   };
 }
 
+/** Alerts go through the notify queue; episodes make a repeated failure alert once. */
+function alertDeps(runtime: Runtime, producer: Producer): RotationAlertDeps {
+  return {
+    episodes: runtime.episodes,
+    sink: producer,
+    now: runtime.now,
+    logger: runtime.logger,
+    notifyOnSuccess: runtime.config.alerts.notifyOnSuccess,
+  };
+}
+
 async function failForGood(
   runtime: Runtime,
   producer: Producer,
@@ -53,24 +70,12 @@ async function failForGood(
     record?.status === "rolled-back" ? "rolled-back" : "failed",
     error.code,
   );
-  await producer.enqueueNotify({
-    kind:
-      error.code === "SLOTS_FULL"
-        ? "slots-full"
-        : started && record?.step === "verify"
-          ? "verify-failed-rolled-back"
-          : "rotation-failed",
-    episode: data.rotationId,
-    credentialId: data.credentialId,
-    clientId: credential.clientId,
+  await alertRotationFailed(alertDeps(runtime, producer), {
+    credential,
+    store: deps.store,
     rotationId: data.rotationId,
-    ...(record?.step ? { step: record.step } : {}),
-    ...(record?.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
-    ...(data.notAfter ? { notAfter: data.notAfter } : {}),
-    errorCode: error.code,
-    message: error.message,
-    ...(error.hint ? { hint: error.hint } : {}),
-    at: new Date().toISOString(),
+    record,
+    error,
   });
   throw new UnrecoverableError(error.toSafeString());
 }
@@ -98,6 +103,13 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
       });
       metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());
       if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
+      // promoted and verified: the credential's failure episodes are over
+      await alertRotationSucceeded(alertDeps(runtime, producer), {
+        credential,
+        store: deps.store,
+        rotationId: data.rotationId,
+        status: outcome.status,
+      });
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
           { credentialId: data.credentialId, rotationId: data.rotationId },
