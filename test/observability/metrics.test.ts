@@ -168,6 +168,22 @@ describe("the worker's observability after a run with failing and succeeding rot
     );
   });
 
+  it("records the scheduled rotations' actions in the audit trail in Redis, with actor schedule", async () => {
+    const actions = async (id: string) => {
+      const events = (await run.worker.runtime.journal.auditTrail(id)).reverse();
+      assert.ok(
+        events.every((e) => e.actor === "schedule"),
+        id,
+      );
+      return events.map((e) => (e.action === "failed" ? `failed:${e.details?.errorCode}` : e.action));
+    };
+    const rotated = ["issued", "staged", "bound", "verified", "promoted", "retire-scheduled", "unbound"];
+    const rolledBack = ["issued", "staged", "bound", "failed:IP_NOT_ALLOWED", "rolled-back"];
+    for (const id of ["cred-1", "cred-2", "cred-3"]) assert.deepEqual(await actions(id), rotated, id);
+    assert.deepEqual(await actions("cred-0"), [...rolledBack, ...rolledBack]);
+    assert.deepEqual(await actions("cred-4"), ["failed:SLOTS_FULL", "failed:SLOTS_FULL"]);
+  });
+
   it("logs JSON lines whose rotation lines carry the credential, job, rotation and step", () => {
     const lines = run.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
     const started = lines.filter((l) => l.msg === "step started" && l.credentialId === "cred-1");
