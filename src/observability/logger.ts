@@ -7,9 +7,16 @@ import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger } from "pino";
 
-/** Every field name that may hold secret material, at any of the first nesting levels. */
+/**
+ * Every field name that may hold secret material, at any of the first nesting levels. A test scans src/
+ * for property names that look secret and fails until each is listed here (or shown not to be one).
+ */
 export const SECRET_FIELDS = [
+  "key",
   "keyPem",
+  "caKeyPem",
+  "serverKeyPem",
+  "signingKey",
   "privateKey",
   "privateKeyPem",
   "pfx",
@@ -24,7 +31,11 @@ export const SECRET_FIELDS = [
   "secret_id",
   "secretAccessKey",
   "sessionToken",
+  "secretString",
+  "SecretString",
+  "SecretBinary",
   "token",
+  "client_token",
   "accessToken",
   "access_token",
   "authorization",
@@ -32,6 +43,7 @@ export const SECRET_FIELDS = [
   "x-vault-token",
   "X-Vault-Token",
   "adminApiKey",
+  "apiKey",
   "routingKey",
 ] as const;
 
