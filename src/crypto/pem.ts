@@ -4,7 +4,6 @@
  * found, never the block's content.
  */
 import { CertrotorError } from "../errors.js";
-import { DerError, readRoot } from "./der.js";
 
 export interface PemBlock {
   label: string;
@@ -45,18 +44,8 @@ function decodeBody(body: string, label: string, where: string): Omit<PemBlock, 
   if (compact.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) {
     throw malformed(where, `the "${label}" PEM block is not valid base64`);
   }
-  const der = Buffer.from(compact, "base64");
-  // Legacy encrypted PEM bodies are ciphertext, not DER; everything else must be one DER value.
-  if (!headers["Proc-Type"]) {
-    try {
-      readRoot(der);
-    } catch (error) {
-      if (error instanceof DerError)
-        throw malformed(where, `the "${label}" PEM block does not hold valid DER`);
-      throw error;
-    }
-  }
-  return { der, headers };
+  // The DER inside is checked by whoever parses it (X.509, PKCS#8, PKCS#10), each with its own coded error.
+  return { der: Buffer.from(compact, "base64"), headers };
 }
 
 /** Every PEM block in `text`, in order. Throws PEM_MALFORMED when there is none or one is broken. */

@@ -1,11 +1,11 @@
 /**
- * PKCS#12 reading on native crypto: checks the MAC first (a wrong passphrase is PFX_BAD_PASSPHRASE,
- * never a garbled key), then decrypts the safes (PBES2 with AES or 3DES, and the legacy PKCS#12 PBE
- * schemes) and returns the key as PKCS#8 PEM, the leaf and the rest of the certificates as a chain.
- * RSA and EC alike.
+ * PKCS#12 reading with node-forge: checks the MAC first (a wrong passphrase is PFX_BAD_PASSPHRASE, never
+ * a garbled key), then decrypts the safes and shrouded keys through forge's pbe (PBES2 with AES or 3DES,
+ * and the legacy PKCS#12 3DES and 40-bit RC2 schemes other tools still write), and returns the key as
+ * PKCS#8 PEM through node's createPrivateKey (so EC keys work), the leaf, and the other certificates as
+ * a chain. RSA and EC alike.
  */
 import {
-  createHmac,
   createPrivateKey,
   createPublicKey,
   type KeyObject,
@@ -13,11 +13,24 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { CertrotorError } from "../errors.js";
-import { children, content, DerError, expectTag, type Node, raw, readOid, readRoot, TAG } from "./der.js";
 import { assertSupportedKey } from "./keys.js";
-import { DIGESTS, pbeDecrypt, pkcs12Kdf, UnsupportedAlgorithm } from "./pbe.js";
 import { certificatesPem, toPem } from "./pem.js";
-import { P12 } from "./pkcs12.js";
+import {
+  type Asn1,
+  child,
+  children,
+  fromBuffer,
+  MAC_DIGESTS,
+  MalformedPfx,
+  P12,
+  pbeDecrypt,
+  pkcs12Mac,
+  readInt,
+  readOctets,
+  readOid,
+  toBinary,
+  UnsupportedAlgorithm,
+} from "./pkcs12-asn1.js";
 
 export interface PfxContents {
   /** Unencrypted PKCS#8 PEM. */
@@ -28,89 +41,79 @@ export interface PfxContents {
 }
 
 interface Bags {
-  keys: { pkcs8: Buffer; localKeyId?: Buffer }[];
-  certs: { der: Buffer; localKeyId?: Buffer }[];
+  keys: { pkcs8: Buffer; localKeyId?: string }[];
+  certs: { der: Buffer; localKeyId?: string }[];
 }
 
 class BadPassphrase extends Error {}
 
-function bigInt(node: Node | undefined): number {
-  return Number.parseInt(content(expectTag(node, TAG.INTEGER, "an INTEGER")).toString("hex") || "0", 16);
-}
+const binary = (bytes: string): Buffer => Buffer.from(bytes, "binary");
 
-function checkMac(macDataNode: Node, authSafe: Buffer, passphrase: string): void {
-  const [digestInfo, saltNode, iterationsNode] = children(macDataNode);
-  const [algorithm, digestNode] = children(digestInfo!);
-  const dotted = readOid(children(algorithm!)[0]!);
-  const digest = DIGESTS[dotted];
-  if (!digest) throw new UnsupportedAlgorithm(`MAC digest ${dotted}`);
-  const salt = content(expectTag(saltNode, TAG.OCTET_STRING, "a MAC salt"));
-  const iterations = iterationsNode ? bigInt(iterationsNode) : 1;
-  const key = pkcs12Kdf(passphrase, salt, 3, iterations, digest.size, digest);
-  const expected = content(expectTag(digestNode, TAG.OCTET_STRING, "a MAC value"));
-  const actual = createHmac(digest.hash, key).update(authSafe).digest();
+function checkMac(macData: Asn1, authSafe: string, passphrase: string): void {
+  const digestInfo = child(macData, 0, "MacData");
+  const algorithm = readOid(
+    child(child(digestInfo, 0, "MAC algorithm"), 0, "MAC algorithm"),
+    "MAC algorithm",
+  );
+  const digest = MAC_DIGESTS[algorithm];
+  if (!digest) throw new UnsupportedAlgorithm(`MAC digest ${algorithm}`);
+  const salt = readOctets(child(macData, 1, "MacData"), "MAC salt");
+  const countNode = children(macData, "MacData")[2];
+  const iterations = countNode ? readInt(countNode, "MAC iterations") : 1;
+  const expected = binary(readOctets(child(digestInfo, 1, "MAC value"), "MAC value"));
+  const actual = binary(pkcs12Mac(authSafe, passphrase, salt, iterations, digest));
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new BadPassphrase();
 }
 
-function localKeyIdOf(attributes: Node | undefined): Buffer | undefined {
-  for (const attribute of attributes ? children(attributes) : []) {
-    const [type, values] = children(attribute);
-    if (type && values && readOid(type) === P12.localKeyId) {
-      const first = children(values)[0];
-      if (first) return Buffer.from(content(first));
+function decrypt(algorithm: Asn1, ciphertext: string, passphrase: string): string {
+  const plaintext = pbeDecrypt(algorithm, ciphertext, passphrase);
+  if (plaintext === undefined) throw new BadPassphrase();
+  return plaintext;
+}
+
+function localKeyIdOf(attributes: Asn1 | undefined): string | undefined {
+  for (const attribute of attributes ? children(attributes, "bag attributes") : []) {
+    if (readOid(child(attribute, 0, "an attribute"), "an attribute type") === P12.localKeyId) {
+      const value = children(child(attribute, 1, "an attribute"), "attribute values")[0];
+      if (value) return readOctets(value, "localKeyId");
     }
   }
   return undefined;
 }
 
-function decrypt(algorithm: Node, ciphertext: Buffer, passphrase: string): Buffer {
-  try {
-    return pbeDecrypt(raw(algorithm), ciphertext, passphrase);
-  } catch (error) {
-    if (error instanceof UnsupportedAlgorithm || error instanceof DerError) throw error;
-    throw new BadPassphrase(); // padding check failed: only a wrong passphrase gets here once the MAC passed or is absent
-  }
-}
-
-function collectBags(safeContents: Buffer, passphrase: string, bags: Bags): void {
-  for (const bag of children(readRoot(safeContents))) {
-    const [typeNode, valueWrapper, attributes] = children(bag);
-    const type = readOid(typeNode!);
-    const value = children(expectTag(valueWrapper, 0xa0, "a bag value"))[0]!;
-    const localKeyId = localKeyIdOf(attributes);
+function collectBags(safeContents: string, passphrase: string, bags: Bags): void {
+  for (const bag of children(fromBuffer(binary(safeContents)), "SafeContents")) {
+    const type = readOid(child(bag, 0, "a SafeBag"), "a bag type");
+    const value = child(child(bag, 1, "a SafeBag"), 0, "a bag value");
+    const localKeyId = localKeyIdOf(children(bag, "a SafeBag")[2]);
+    const ids = localKeyId === undefined ? {} : { localKeyId };
     if (type === P12.shroudedKeyBag) {
-      const [algorithm, encrypted] = children(value);
-      const pkcs8 = decrypt(
-        algorithm!,
-        content(expectTag(encrypted, TAG.OCTET_STRING, "encrypted key")),
-        passphrase,
-      );
-      bags.keys.push({ pkcs8, ...(localKeyId ? { localKeyId } : {}) });
+      const encrypted = readOctets(child(value, 1, "an EncryptedPrivateKeyInfo"), "an encrypted key");
+      const pkcs8 = decrypt(child(value, 0, "an EncryptedPrivateKeyInfo"), encrypted, passphrase);
+      bags.keys.push({ pkcs8: binary(pkcs8), ...ids });
     } else if (type === P12.keyBag) {
-      bags.keys.push({ pkcs8: Buffer.from(raw(value)), ...(localKeyId ? { localKeyId } : {}) });
+      bags.keys.push({ pkcs8: binary(toBinary(value)), ...ids });
     } else if (type === P12.certBag) {
-      const [certType, certValue] = children(value);
-      if (readOid(certType!) !== P12.x509Certificate) continue; // SDSI certs: nobody uses them
-      const der = Buffer.from(content(expectTag(children(certValue!)[0], TAG.OCTET_STRING, "a certificate")));
-      bags.certs.push({ der, ...(localKeyId ? { localKeyId } : {}) });
+      // SDSI certificates (the other certBag kind): nobody uses them.
+      if (readOid(child(value, 0, "a CertBag"), "a certificate type") !== P12.x509Certificate) continue;
+      const der = readOctets(child(child(value, 1, "a CertBag"), 0, "a certificate"), "a certificate");
+      bags.certs.push({ der: binary(der), ...ids });
     }
   }
 }
 
-function collectSafes(authSafe: Buffer, passphrase: string): Bags {
+function collectSafes(authSafe: string, passphrase: string): Bags {
   const bags: Bags = { keys: [], certs: [] };
-  for (const contentInfo of children(readRoot(authSafe))) {
-    const [typeNode, wrapped] = children(contentInfo);
-    const type = readOid(typeNode!);
-    const inner = children(expectTag(wrapped, 0xa0, "ContentInfo content"))[0]!;
+  for (const contentInfo of children(fromBuffer(binary(authSafe)), "AuthenticatedSafe")) {
+    const type = readOid(child(contentInfo, 0, "a ContentInfo"), "a content type");
+    const content = child(child(contentInfo, 1, "a ContentInfo"), 0, "ContentInfo content");
     if (type === P12.data) {
-      collectBags(content(expectTag(inner, TAG.OCTET_STRING, "data content")), passphrase, bags);
+      collectBags(readOctets(content, "data content"), passphrase, bags);
     } else if (type === P12.encryptedData) {
-      const [, encryptedContentInfo] = children(inner);
-      const [, algorithm, encrypted] = children(encryptedContentInfo!);
-      if (!algorithm || !encrypted || encrypted.tag !== 0x80)
-        throw new DerError("encryptedData without primitive content");
-      collectBags(decrypt(algorithm, content(encrypted), passphrase), passphrase, bags);
+      const encryptedContentInfo = child(content, 1, "EncryptedData");
+      const algorithm = child(encryptedContentInfo, 1, "EncryptedContentInfo");
+      const ciphertext = readOctets(child(encryptedContentInfo, 2, "encryptedContent"), "encryptedContent");
+      collectBags(decrypt(algorithm, ciphertext, passphrase), passphrase, bags);
     } else throw new UnsupportedAlgorithm(`safe of type ${type} (public-key privacy mode)`);
   }
   return bags;
@@ -118,7 +121,7 @@ function collectSafes(authSafe: Buffer, passphrase: string): Bags {
 
 function pickLeaf(bags: Bags, key: KeyObject): Bags["certs"][number] | undefined {
   const keyId = bags.keys[0]?.localKeyId;
-  const byId = keyId ? bags.certs.find((cert) => cert.localKeyId?.equals(keyId)) : undefined;
+  const byId = keyId === undefined ? undefined : bags.certs.find((cert) => cert.localKeyId === keyId);
   if (byId) return byId;
   const spki = createPublicKey(key).export({ type: "spki", format: "der" });
   return bags.certs.find((cert) =>
@@ -127,20 +130,22 @@ function pickLeaf(bags: Bags, key: KeyObject): Bags["certs"][number] | undefined
 }
 
 function parse(pfx: Buffer, passphrase: string, where: string): PfxContents {
-  const [version, authSafeInfo, macDataNode] = children(expectTag(readRoot(pfx), TAG.SEQUENCE, "a PFX"));
-  if (bigInt(version) !== 3) throw new DerError("PFX version is not 3");
-  const [typeNode, wrapped] = children(authSafeInfo!);
-  if (readOid(typeNode!) !== P12.data) throw new UnsupportedAlgorithm("public-key integrity mode");
-  const authSafe = content(
-    expectTag(children(expectTag(wrapped, 0xa0, "authSafe"))[0], TAG.OCTET_STRING, "authSafe"),
-  );
-  if (macDataNode) checkMac(macDataNode, authSafe, passphrase);
+  const root = fromBuffer(pfx);
+  if (readInt(child(root, 0, "a PFX"), "the PFX version") !== 3)
+    throw new MalformedPfx("PFX version is not 3");
+  const authSafeInfo = child(root, 1, "a PFX");
+  if (readOid(child(authSafeInfo, 0, "authSafe"), "authSafe type") !== P12.data) {
+    throw new UnsupportedAlgorithm("public-key integrity mode");
+  }
+  const authSafe = readOctets(child(child(authSafeInfo, 1, "authSafe"), 0, "authSafe"), "authSafe");
+  const macData = children(root, "a PFX")[2];
+  if (macData) checkMac(macData, authSafe, passphrase);
   const bags = collectSafes(authSafe, passphrase);
-  if (bags.keys.length !== 1) throw new DerError(`expected one private key, found ${bags.keys.length}`);
+  if (bags.keys.length !== 1) throw new MalformedPfx(`expected one private key, found ${bags.keys.length}`);
   const key = createPrivateKey({ key: bags.keys[0]!.pkcs8, format: "der", type: "pkcs8" });
   assertSupportedKey(key, where);
   const leaf = pickLeaf(bags, key);
-  if (!leaf) throw new DerError("no certificate matches the private key");
+  if (!leaf) throw new MalformedPfx("no certificate matches the private key");
   const rest = bags.certs.filter((cert) => cert !== leaf).map((cert) => cert.der);
   return {
     keyPem: key.export({ type: "pkcs8", format: "pem" }).toString(),

@@ -1,35 +1,42 @@
 /**
- * PKCS#12 (RFC 7292) writing, one code path for RSA and EC keys, assembled at the DER level on native
- * crypto (node-forge's pkcs12 only takes RSA keys):
+ * PKCS#12 (RFC 7292) writing with node-forge, one code path for RSA and EC keys. forge.pkcs12's own
+ * builder only takes forge's RSA key and certificate objects ("OID is not RSA" otherwise), so the PFX is
+ * assembled at forge's ASN.1 level from the PKCS#8 key and the certificates' DER:
  * - the key as a pkcs8ShroudedKeyBag under PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC;
  * - leaf and chain certificates as certBags in an encryptedData safe under the same scheme (what
  *   OpenSSL 3 writes by default: subjects can carry personal data such as a CPF);
  * - friendlyName and localKeyId (SHA-1 of the leaf DER) on the key and leaf bags;
  * - an HMAC-SHA256 MAC keyed by the PKCS#12 KDF.
- * OpenSSL, Java keytool and Node's tls.createSecureContext read the result.
+ * Never RC2 or 3DES. OpenSSL, Java keytool and Node's tls.createSecureContext read the result.
  */
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes, X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
-import { explicit, implicitPrimitive, int, nullValue, octets, oid, seq, set, TAG, tlv } from "./der.js";
 import { privateKeyObject } from "./keys.js";
 import { assertKeyMatchesCertificate } from "./match.js";
-import { pbes2Encrypt, pkcs12Kdf } from "./pbe.js";
 import { certificateDer, certificatesDer } from "./pem.js";
+import {
+  type Asn1,
+  bmp,
+  explicit0,
+  fromBuffer,
+  implicitOctets0,
+  int,
+  MAC_DIGESTS,
+  nullValue,
+  octets,
+  oid,
+  P12,
+  pbes2Encrypt,
+  pkcs12Mac,
+  randomBinary,
+  seq,
+  set,
+  toBinary,
+} from "./pkcs12-asn1.js";
 
 /** OpenSSL's default (PKCS12_DEFAULT_ITER); the passphrases certrotor makes carry 192 random bits anyway. */
 export const PFX_ITERATIONS = 2048;
-
-export const P12 = {
-  data: "1.2.840.113549.1.7.1",
-  encryptedData: "1.2.840.113549.1.7.6",
-  keyBag: "1.2.840.113549.1.12.10.1.1",
-  shroudedKeyBag: "1.2.840.113549.1.12.10.1.2",
-  certBag: "1.2.840.113549.1.12.10.1.3",
-  x509Certificate: "1.2.840.113549.1.9.22.1",
-  friendlyName: "1.2.840.113549.1.9.20",
-  localKeyId: "1.2.840.113549.1.9.21",
-  sha256: "2.16.840.1.101.3.4.2.1",
-} as const;
+const SHA256 = "2.16.840.1.101.3.4.2.1";
 
 export interface BuildPfxOptions {
   keyPem: string;
@@ -46,36 +53,49 @@ export function randomPassphrase(): string {
   return randomBytes(24).toString("base64url");
 }
 
-function dataContentInfo(bytes: Buffer): Buffer {
-  return seq(oid(P12.data), explicit(0, octets(bytes)));
+function bagAttributes(friendlyName: string, localKeyId: Buffer): Asn1 {
+  return set(
+    seq(oid(P12.friendlyName), set(bmp(friendlyName))),
+    seq(oid(P12.localKeyId), set(octets(localKeyId.toString("binary")))),
+  );
 }
 
-function bagAttributes(friendlyName: string | undefined, localKeyId: Buffer): Buffer {
-  const attributes = [seq(oid(P12.localKeyId), set(octets(localKeyId)))];
-  if (friendlyName !== undefined) {
-    const bmp = Buffer.from(friendlyName, "utf16le").swap16();
-    attributes.unshift(seq(oid(P12.friendlyName), set(tlv(TAG.BMP_STRING, bmp))));
+function certBag(der: Buffer, attributes?: Asn1): Asn1 {
+  const value = seq(oid(P12.x509Certificate), explicit0(octets(der.toString("binary"))));
+  return seq(oid(P12.certBag), explicit0(value), ...(attributes ? [attributes] : []));
+}
+
+function dataContentInfo(content: Asn1): Asn1 {
+  return seq(oid(P12.data), explicit0(octets(toBinary(content))));
+}
+
+function encryptedDataContentInfo(content: Asn1, passphrase: string): Asn1 {
+  const [algorithm, ciphertext] = pbes2Encrypt(content, passphrase, PFX_ITERATIONS).value as Asn1[];
+  const encryptedContentInfo = seq(oid(P12.data), algorithm!, implicitOctets0(ciphertext!.value as string));
+  return seq(oid(P12.encryptedData), explicit0(seq(int(0), encryptedContentInfo)));
+}
+
+function macData(authSafe: string, passphrase: string): Asn1 {
+  const salt = randomBinary(16);
+  const mac = pkcs12Mac(authSafe, passphrase, salt, PFX_ITERATIONS, MAC_DIGESTS[SHA256]!);
+  return seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(salt), int(PFX_ITERATIONS));
+}
+
+/** Leaf DER and the distinct chain certificates' DER, each checked to be a certificate (PEM_MALFORMED). */
+function certificates(opts: BuildPfxOptions): { leaf: Buffer; chain: Buffer[] } {
+  const leaf = certificateDer(opts.certPem, "PFX certificate");
+  const chain = [...certificatesDer(opts.certPem, "PFX certificate").slice(1)];
+  if (opts.chainPem?.trim()) chain.push(...certificatesDer(opts.chainPem, "PFX chain"));
+  for (const der of chain) {
+    try {
+      new X509Certificate(der);
+    } catch (error) {
+      throw new CertrotorError("PEM_MALFORMED", "PFX chain: a certificate cannot be parsed as X.509", {
+        cause: error,
+      });
+    }
   }
-  return set(...attributes);
-}
-
-function certBag(der: Buffer, attributes?: Buffer): Buffer {
-  const value = seq(oid(P12.x509Certificate), explicit(0, octets(der)));
-  return seq(oid(P12.certBag), explicit(0, value), ...(attributes ? [attributes] : []));
-}
-
-function encryptedDataContentInfo(plaintext: Buffer, passphrase: string): Buffer {
-  const { algorithm, ciphertext } = pbes2Encrypt(plaintext, passphrase, PFX_ITERATIONS);
-  const encryptedContentInfo = seq(oid(P12.data), algorithm, implicitPrimitive(0, ciphertext));
-  return seq(oid(P12.encryptedData), explicit(0, seq(int(0), encryptedContentInfo)));
-}
-
-function macData(authSafe: Buffer, passphrase: string): Buffer {
-  const salt = randomBytes(16);
-  const digest = { hash: "sha256", size: 32, block: 64 };
-  const key = pkcs12Kdf(passphrase, salt, 3, PFX_ITERATIONS, 32, digest);
-  const mac = createHmac("sha256", key).update(authSafe).digest();
-  return seq(seq(seq(oid(P12.sha256), nullValue()), octets(mac)), octets(salt), int(PFX_ITERATIONS));
+  return { leaf, chain: chain.filter((der) => !der.equals(leaf)) };
 }
 
 /**
@@ -86,24 +106,25 @@ export function buildPfx(opts: BuildPfxOptions): Buffer {
   if (!opts.passphrase) throw new CertrotorError("BAD_ARGUMENT", "PFX build: the passphrase is empty");
   const key = privateKeyObject(opts.keyPem, "PFX key");
   assertKeyMatchesCertificate(opts.keyPem, opts.certPem, "PFX build");
-  const leaf = certificateDer(opts.certPem, "PFX certificate");
-  const chain = [...certificatesDer(opts.certPem, "PFX certificate").slice(1)];
-  if (opts.chainPem?.trim()) chain.push(...certificatesDer(opts.chainPem, "PFX chain"));
-  const friendlyName = opts.friendlyName ?? "certrotor";
-  const localKeyId = createHash("sha1").update(leaf).digest();
-  const attributes = bagAttributes(friendlyName, localKeyId);
+  const { leaf, chain } = certificates(opts);
+  const attributes = bagAttributes(
+    opts.friendlyName ?? "certrotor",
+    createHash("sha1").update(leaf).digest(),
+  );
 
-  const pkcs8 = key.export({ type: "pkcs8", format: "der" });
-  const shrouded = pbes2Encrypt(pkcs8, opts.passphrase, PFX_ITERATIONS);
+  const pkcs8 = fromBuffer(key.export({ type: "pkcs8", format: "der" }));
   const keyBag = seq(
     oid(P12.shroudedKeyBag),
-    explicit(0, seq(shrouded.algorithm, octets(shrouded.ciphertext))),
+    explicit0(pbes2Encrypt(pkcs8, opts.passphrase, PFX_ITERATIONS)),
     attributes,
   );
-  const certSafe = seq(
-    certBag(leaf, attributes),
-    ...chain.filter((der) => !der.equals(leaf)).map((der) => certBag(der)),
-  );
+  const certSafe = seq(certBag(leaf, attributes), ...chain.map((der) => certBag(der)));
   const authSafe = seq(encryptedDataContentInfo(certSafe, opts.passphrase), dataContentInfo(seq(keyBag)));
-  return seq(int(3), dataContentInfo(authSafe), macData(authSafe, opts.passphrase));
+  const authSafeDer = toBinary(authSafe);
+  const pfx = seq(
+    int(3),
+    seq(oid(P12.data), explicit0(octets(authSafeDer))),
+    macData(authSafeDer, opts.passphrase),
+  );
+  return Buffer.from(toBinary(pfx), "binary");
 }
