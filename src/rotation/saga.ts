@@ -75,6 +75,17 @@ async function audit(
   });
 }
 
+/**
+ * Resuming after promote: a crash between promote and its audit event would leave the promote
+ * unrecorded (the steps before it are redone and re-audited on resume; promote is not redone).
+ */
+async function auditPromoteOnce(deps: RotationDeps, state: RotationState): Promise<void> {
+  const trail = await deps.journal.auditTrail(state.credential.id, 50);
+  if (trail.some((e) => e.rotationId === state.rotationId && e.action === "promoted")) return;
+  const fingerprint = state.current?.material.fingerprint ?? "";
+  await audit(deps, state, "promoted", { fingerprint, previous: state.oldFingerprint ?? "" });
+}
+
 /** A step's own deps: every line it logs carries the step name. */
 function inStep(deps: RotationDeps, step: StepName): RotationDeps {
   return { ...deps, logger: deps.logger.child({ step }) };
@@ -183,7 +194,8 @@ export async function runRotationAttempt(
     const early = await plan(inStep(deps, "plan"), state, existing !== null);
     if (early) return early;
     await beginRecord(deps, state, existing);
-    if (!state.promoted) {
+    if (state.promoted) await auditPromoteOnce(deps, state);
+    else {
       for (const [name, step, action] of MIDDLE) {
         await enterStep(deps, state, name);
         await step(inStep(deps, name), state);

@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { AuditEvent } from "../../src/journal/types.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { runRotationAttempt } from "../../src/rotation/saga.js";
+import { createRuntime } from "../../src/runtime.js";
 import { aCa, aClientCert } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 
@@ -111,5 +114,41 @@ describe("the audit trail shown by `certrotor status <credential> --history`", (
       run.stdout,
       /^ {2}audit {6}\S+Z {2}rolled-back {6}by on-demand {2}rot_[0-9a-f]{32} errorCode=IP_NOT_ALLOWED unbound=[0-9a-f]{64} droppedPending=true$/m,
     );
+  });
+});
+
+describe("the audit trail of a rotation interrupted right after promote", () => {
+  it("records the promote when the rotation resumes, once", async () => {
+    const world = await aWorld({ store: "file", issuer: "local-ca" });
+    const runtime = await createRuntime(world.config, { logger: createLogger({ level: "silent" }) });
+    try {
+      const credential = await runtime.credential("cred-0");
+      // the process dies between promote's effect and its audit event
+      const crash = {
+        at(point: string) {
+          if (point === "promote:effect") throw new Error("killed");
+        },
+      };
+      const deps = runtime.depsFor(credential);
+      const options = { rotationId: "rot_resumed", trigger: "schedule" as const };
+      await assert.rejects(runRotationAttempt({ ...deps, hooks: crash }, credential, options));
+      const current = await deps.store.readCurrent(credential.ref);
+      assert.equal(current.material.rotationId, "rot_resumed", "promote took effect");
+      assert.ok(!(await deps.journal.auditTrail("cred-0")).some((e) => e.action === "promoted"));
+
+      assert.equal((await runRotationAttempt(deps, credential, options)).status, "succeeded");
+      const actions = (await deps.journal.auditTrail("cred-0")).reverse().map((e) => e.action);
+      assert.deepEqual(actions.slice(-3), ["promoted", "retire-scheduled", "unbound"]);
+      await runRotationAttempt(deps, credential, options); // a redundant retry of the same rotation
+      const promoted = (await deps.journal.auditTrail("cred-0")).filter((e) => e.action === "promoted");
+      assert.equal(promoted.length, 1);
+      assert.deepEqual(promoted[0]!.details, {
+        fingerprint: current.material.fingerprint,
+        previous: world.credentials[0]!.fingerprint,
+      });
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
   });
 });
