@@ -8,7 +8,7 @@ export function register(program: Command): void {
     program
       .command("worker")
       .description(
-        "Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz",
+        "Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz /metrics",
       )
       .option("--port <n>", "health/metrics port (default: worker.port from config)"),
   ).action(async (options: { config: string; port?: string }) => {
@@ -19,7 +19,7 @@ export function register(program: Command): void {
       ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
     });
     process.stderr.write(
-      `certrotor worker: listening on :${handle.port} (healthz, readyz); Ctrl-C to stop\n`,
+      `certrotor worker: listening on :${handle.port} (/healthz, /readyz, /metrics); Ctrl-C to stop\n`,
     );
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals): void => {
