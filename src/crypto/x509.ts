@@ -11,15 +11,12 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 export { x509 };
 
-/** What @peculiar/x509's generators take for "a key pair" and "a signature algorithm". */
-export type WebKeyPair = { privateKey: CryptoKey; publicKey: CryptoKey };
 type CryptoKey = Awaited<ReturnType<typeof webcrypto.subtle.importKey>>;
-export type WebSigningAlgorithm = { name: string; hash: string };
 
 export interface WebSigner {
   privateKey: CryptoKey;
   /** RSA signs with SHA-256 (PKCS#1 v1.5); ECDSA with the hash matching the curve (P-256/SHA-256, P-384/SHA-384). */
-  algorithm: WebSigningAlgorithm;
+  algorithm: { name: string; hash: string };
 }
 
 function importParams(key: KeyObject): { name: string; hash?: string; namedCurve?: string } {
