@@ -65,7 +65,12 @@ export async function aWorkerRun(): Promise<Run> {
     },
   });
   const logger = createLogger({ level: "debug", destination });
-  const config = queueConfig(world.config, redis.url, { concurrency: 3 });
+  // long job locks: a loaded machine must not make a job look stalled and run twice (counts are exact)
+  const config = queueConfig(world.config, redis.url, {
+    concurrency: 3,
+    jobLockDuration: 60_000,
+    rotationLease: 60_000,
+  });
   const connection = { url: redis.url };
   const prefix = config.worker.queuePrefix;
   const scanEvents = new QueueEvents("scan", { connection, prefix });
