@@ -259,6 +259,7 @@ describe("the worker's HTTP surface while Redis accepts connections but does not
       logger,
       port: 0,
       host: "127.0.0.1",
+      schedules: false,
     });
     const admin = new Redis(redis.url);
     const base = `http://127.0.0.1:${worker.port}`;
