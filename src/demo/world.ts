@@ -7,16 +7,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type SandboxHandle, startSandbox } from "../bank/sandbox/server.js";
 import { type Config, configSchema, type KeyType } from "../config/schema.js";
-import {
-  createCa,
-  fingerprintOf,
-  generateKeyPair,
-  createCsr,
-  signClientCsr,
-  inspectCertificate,
-} from "../crypto/index.js";
+import { createCa, fingerprintOf, inspectCertificate } from "../crypto/index.js";
 import { createFileStore } from "../stores/file.js";
-import type { Material } from "../stores/types.js";
+import { credentialMaterial } from "./credential.js";
 
 const DAY_MS = 86_400_000;
 
@@ -111,32 +104,16 @@ export async function createDemoWorld(options: DemoWorldOptions): Promise<DemoWo
         fingerprint: fingerprintOf(ca.certPem),
         notAfter: inspectCertificate(ca.certPem).notAfter.toISOString(),
       });
-      const { keyPem } = await generateKeyPair(keyType);
-      const csrPem = await createCsr({
-        keyPem,
+      const material = await credentialMaterial({
+        ca,
+        keyType,
         subject: DEMO_CLIENT_SUBJECT,
         sans: ["dns:payments-api.demo.internal"],
-      });
-      const expiresIn = options.expiresInMs ?? 3 * DAY_MS;
-      const notAfter = new Date(now().getTime() + expiresIn);
-      const notBefore = new Date(notAfter.getTime() - 90 * DAY_MS);
-      const certPem = await signClientCsr({
-        csrPem,
-        caCertPem: ca.certPem,
-        caKeyPem: ca.keyPem,
-        validityMs: 90 * DAY_MS,
-        notBefore,
-        notAfter,
-      });
-      const material: Material = {
+        notAfter: new Date(now().getTime() + (options.expiresInMs ?? 3 * DAY_MS)),
         clientId,
         clientSecret,
-        certPem,
-        chainPem: ca.certPem,
-        keyPem,
-        fingerprint: fingerprintOf(certPem),
-        notAfter: notAfter.toISOString(),
-      };
+      });
+      const certPem = material.certPem;
       await store.putCurrent({ credentialId, path: credentialId }, material);
       sandbox.bindCertificate(clientId, certPem);
     } finally {
