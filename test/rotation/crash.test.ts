@@ -44,7 +44,7 @@ async function killAt(
   return signal;
 }
 
-describe("crash safety of the rotation saga", () => {
+describe("crash safety of the rotation saga", { concurrency: 3 }, () => {
   for (const point of POINTS) {
     it(`converges after a kill at ${point}: invariants hold after the kill and after the rerun`, async () => {
       const dir = await mkdtemp(join(tmpdir(), "certrotor-crash-"));
