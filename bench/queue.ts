@@ -4,7 +4,8 @@
  * rotations (runRotation) measured in the same run: the ratio is the queue's overhead (or, with two
  * processes, its gain). Plus the latency from `enqueueRotate` to the job starting on an idle worker,
  * beside a bare BullMQ hop (add → idle no-op Worker) measured the same way on the same redis-server.
- * File store, local CA and the bank sandbox (in this process) as in the rotation section.
+ * File store, local CA and the bank sandbox (in this process) as in the rotation section. Every arm has
+ * its own queue prefix and all run side by side, idle but one, so rounds can alternate between them.
  *
  *   node --import tsx bench/queue.ts          (BENCH_QUICK=1 for a smoke run)
  */
@@ -16,6 +17,7 @@ import { createLogger } from "../src/observability/logger.js";
 import { producerConnection } from "../src/queue/connection.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
 import { startWorker } from "../src/queue/worker.js";
+import type { ResolvedCredential } from "../src/rotation/credentials.js";
 import { runRotation } from "../src/rotation/run.js";
 import { createRuntime } from "../src/runtime.js";
 import { type RedisServer, startRedis } from "../src/util/redis-server.js";
@@ -24,8 +26,8 @@ import { spawnWorker, stopWorker, writeConfig } from "../test/queue/helpers.js";
 import { type BenchRow, median, percentile, quick, row } from "./lib.js";
 import { armConfig, bareHops, enqueueToStart, Outcomes } from "./queue-lib.js";
 
-const CREDENTIALS = quick ? 12 : 60;
-const ROUNDS = quick ? 1 : 2;
+const CREDENTIALS = quick ? 12 : 40;
+const ROUNDS = quick ? 1 : 3;
 const LATENCY_N = quick ? 10 : 100;
 const silent = createLogger({ level: "silent" });
 const log = (line: string): void => void process.stderr.write(`bench: queue: ${line}\n`);
@@ -42,15 +44,21 @@ async function openArm(redis: RedisServer, config: Config, workers: () => Promis
   connection.on("error", () => undefined);
   const producer = createProducer(connection, config.worker.queuePrefix);
   const outcomes = await Outcomes.start(redis.url, "rotate", config.worker.queuePrefix);
-  const stopWorkers = await workers();
+  const closeClients = async (): Promise<void> => {
+    await producer.close();
+    await outcomes.close();
+    connection.disconnect();
+  };
+  const stopWorkers = await workers().catch(async (error: unknown) => {
+    await closeClients();
+    throw error;
+  });
   return {
     producer,
     outcomes,
     async close() {
       await stopWorkers();
-      await producer.close();
-      await outcomes.close();
-      connection.disconnect();
+      await closeClients();
     },
   } satisfies Arm;
 }
@@ -83,33 +91,23 @@ async function queuedRound(arm: Arm, ids: string[]): Promise<number> {
   return (ids.length * 1000) / (performance.now() - started);
 }
 
-async function inlineRates(world: TestWorld, inFlight: number): Promise<number[]> {
+/** `--inline` rotations of every credential in one runtime (file journal and locks), `inFlight` at once. */
+async function openInline(world: TestWorld) {
   const runtime = await createRuntime(world.config, { logger: silent });
-  try {
-    const credentials = await Promise.all(world.credentials.map((c) => runtime.credential(c.id)));
-    const rotate = async (i: number): Promise<void> => {
-      const c = credentials[i]!;
-      const result = await runRotation(runtime.depsFor(c), c, { trigger: "inline", force: true });
-      if (result.status !== "succeeded") throw new Error(`bench inline ${c.id}: ${result.status}`);
-    };
-    const rates: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+  const credentials = await Promise.all(world.credentials.map((c) => runtime.credential(c.id)));
+  const rotate = async (c: ResolvedCredential): Promise<void> => {
+    const result = await runRotation(runtime.depsFor(c), c, { trigger: "inline", force: true });
+    if (result.status !== "succeeded") throw new Error(`bench inline ${c.id}: ${result.status}`);
+  };
+  return {
+    async rate(inFlight: number): Promise<number> {
       const limit = pLimit(inFlight);
       const started = performance.now();
-      await Promise.all(credentials.map((_, i) => limit(() => rotate(i))));
-      rates.push((credentials.length * 1000) / (performance.now() - started));
-    }
-    return rates;
-  } finally {
-    await runtime.close();
-  }
-}
-
-async function queuedRates(arm: Arm, ids: string[]): Promise<number[]> {
-  await queuedRound(arm, ids.slice(0, 2)); // warm-up: connections, first jobs
-  const rates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) rates.push(await queuedRound(arm, ids));
-  return rates;
+      await Promise.all(credentials.map((c) => limit(() => rotate(c))));
+      return (credentials.length * 1000) / (performance.now() - started);
+    },
+    close: () => runtime.close(),
+  };
 }
 
 /** enqueue → start latencies on an idle arm (one job at a time). */
@@ -123,12 +121,38 @@ function latencies(arm: Arm, ids: string[]): Promise<number[]> {
   });
 }
 
+const ARMS = ["inProc1", "inProc4", "proc1", "proc2"] as const;
+type ArmKey = (typeof ARMS)[number];
+
 interface Measured {
   inline1: number[];
   inline4: number[];
-  queued: Record<"inProc1" | "inProc4" | "proc1" | "proc2", number[]>;
+  queued: Record<ArmKey, number[]>;
   latency: Record<"inProc" | "proc", number[]>;
   bare: number[];
+}
+
+/** Every arm on its own queue prefix, all started before measuring (idle workers block on Redis). */
+async function openArms(redis: RedisServer, world: TestWorld): Promise<Map<ArmKey, Arm>> {
+  const cfg = (prefix: string, concurrency: number) =>
+    armConfig(world.config, redis.url, prefix, concurrency);
+  const starters: Record<ArmKey, [Config, (config: Config) => () => Promise<() => Promise<void>>]> = {
+    inProc1: [cfg("{bench-q1}", 1), inProcess],
+    inProc4: [cfg("{bench-q4}", 4), inProcess],
+    proc1: [cfg("{bench-p1}", 4), (config) => processes(world, config, 1)],
+    proc2: [cfg("{bench-p2}", 4), (config) => processes(world, config, 2)],
+  };
+  const arms = new Map<ArmKey, Arm>();
+  try {
+    for (const key of ARMS) {
+      const [config, start] = starters[key];
+      arms.set(key, await openArm(redis, config, start(config)));
+    }
+  } catch (error) {
+    for (const arm of arms.values()) await arm.close();
+    throw error;
+  }
+  return arms;
 }
 
 async function measure(redis: RedisServer, world: TestWorld): Promise<Measured> {
@@ -140,32 +164,28 @@ async function measure(redis: RedisServer, world: TestWorld): Promise<Measured> 
     latency: { inProc: [], proc: [] },
     bare: [],
   };
-  const arm = async (
-    key: keyof Measured["queued"],
-    config: Config,
-    start: () => Promise<() => Promise<void>>,
-  ) => {
-    log(`${key}: ${ROUNDS} round(s) of ${ids.length} rotations`);
-    const opened = await openArm(redis, config, start);
-    try {
-      m.queued[key] = await queuedRates(opened, ids);
-      if (key === "inProc1") m.latency.inProc = await latencies(opened, ids);
-      if (key === "proc1") m.latency.proc = await latencies(opened, ids);
-    } finally {
-      await opened.close();
+  log("starting the workers (1 in-process × 2 concurrencies, 1 process, 2 processes)");
+  const inline = await openInline(world);
+  const arms = await openArms(redis, world);
+  const arm = (key: ArmKey): Arm => arms.get(key)!;
+  try {
+    await inline.rate(4); // warm-up of every path: connections, JIT, the CA read the issuer caches
+    for (const key of ARMS) await queuedRound(arm(key), ids.slice(0, 4));
+    // Rounds alternate inline and every queue arm so load changes on the machine hit all of them alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      m.inline1.push(await inline.rate(1));
+      m.inline4.push(await inline.rate(4));
+      for (const key of ARMS) m.queued[key].push(await queuedRound(arm(key), ids));
+      log(`round ${round + 1}/${ROUNDS} (${ids.length} rotations per arm)`);
     }
-  };
-  log(`inline: ${ROUNDS} round(s) of ${ids.length} rotations, 1 and 4 in flight`);
-  m.inline1 = await inlineRates(world, 1);
-  m.inline4 = await inlineRates(world, 4);
-  const cfg = (prefix: string, concurrency: number) =>
-    armConfig(world.config, redis.url, prefix, concurrency);
-  await arm("inProc1", cfg("{bench-q1}", 1), inProcess(cfg("{bench-q1}", 1)));
-  await arm("inProc4", cfg("{bench-q4}", 4), inProcess(cfg("{bench-q4}", 4)));
-  await arm("proc1", cfg("{bench-p1}", 4), processes(world, cfg("{bench-p1}", 4), 1));
-  await arm("proc2", cfg("{bench-p2}", 4), processes(world, cfg("{bench-p2}", 4), 2));
-  log(`bare BullMQ hops: ${LATENCY_N}`);
-  m.bare = await bareHops(redis.url, LATENCY_N);
+    log(`enqueue → start latency: ${LATENCY_N} jobs, in-process worker then worker process`);
+    m.latency.inProc = await latencies(arm("inProc1"), ids);
+    m.latency.proc = await latencies(arm("proc1"), ids);
+    m.bare = await bareHops(redis.url, LATENCY_N);
+  } finally {
+    for (const opened of arms.values()) await opened.close();
+    await inline.close();
+  }
   return m;
 }
 
