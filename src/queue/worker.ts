@@ -63,6 +63,15 @@ function alertRecorder(metrics: WorkerMetrics): DeliveryRecorder {
   return { record: (channel, _kind, outcome) => metrics.recordAlertDelivery(channel, outcome) };
 }
 
+/**
+ * Stalls a rotate job survives. A stall is a worker that died or lost Redis mid-job, and the saga resumes
+ * safely from any point (invariant 6). Past this count BullMQ fails the job without running it again:
+ * no rollback, no alert, a rotation left half-done (a new cert bound, or promoted with the old cert never
+ * retired). Three (BullMQ's crash-loop guard, kept for the other queues) was reached in the soak test by
+ * workers killed every few seconds; genuine errors stay bounded by the job's attempts.
+ */
+export const ROTATE_MAX_STALLS = 25;
+
 export async function startWorker(config: Readonly<Config>, options: WorkerOptions): Promise<WorkerHandle> {
   const { logger } = options;
   await assertRedisReachable(config.worker.redisUrl);
@@ -94,6 +103,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
   const workers = [
     new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer, metrics), {
       ...common,
+      maxStalledCount: ROTATE_MAX_STALLS,
       concurrency: config.worker.concurrency,
       settings: { backoffStrategy: backoffFor(config) },
     }),

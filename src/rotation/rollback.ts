@@ -46,60 +46,74 @@ export async function rollbackRotation(
 ): Promise<RollbackResult> {
   const lock = await acquireRotationLock(deps, credential.id);
   try {
-    const current = await deps.store.readCurrent(credential.ref).catch((error: unknown) => {
-      if (isCertrotorError(error, "NOT_FOUND")) return null;
-      throw error;
-    });
-    const record = await deps.journal.get(rotationId);
-    await auditFailure(deps, credential.id, rotationId, record?.trigger ?? "inline", failure, record?.step);
-    if (current?.material.rotationId === rotationId) {
-      const updated = record
-        ? await deps.journal.update(rotationId, {
-            status: "failed",
-            errorCode: failure.code,
-            errorMessage: failure.message,
-          })
-        : null;
-      return { promoted: true, droppedPending: false, record: updated };
-    }
-    const pending = await deps.store.readPending(credential.ref);
-    const ours = pending?.rotationId === rotationId ? pending : null;
-    const newFingerprint = ours?.material.fingerprint ?? record?.newFingerprint;
-    const clientId = current?.material.clientId || credential.clientId;
-    let unbound: string | undefined;
-    if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
-      const slots = await deps.bank.listSlots(clientId);
-      if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
-        await deps.bank.unbind(clientId, newFingerprint);
-        unbound = newFingerprint;
-      }
-    }
-    if (ours) await deps.store.dropPending(credential.ref, rotationId);
-    const at = deps.now().toISOString();
-    await deps.journal.audit({
-      at,
-      credentialId: credential.id,
-      rotationId,
-      action: "rolled-back",
-      actor: record?.trigger ?? "inline",
-      details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
-    });
-    const updated = record
-      ? await deps.journal.update(rotationId, {
-          status: "rolled-back",
-          errorCode: failure.code,
-          errorMessage: failure.message,
-          ...(failure.hint ? { hint: failure.hint } : {}),
-          finishedAt: at,
-        })
-      : null;
-    return {
-      promoted: false,
-      ...(unbound ? { unbound } : {}),
-      droppedPending: ours !== null,
-      record: updated,
-    };
+    return await undoRotation(deps, credential, rotationId, failure);
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The rollback itself, for a caller that already holds the credential's lock (plan rolling back the
+ * leftover of a rotation whose job was lost). The new cert is unbound before its key is dropped, so a
+ * bound cert never loses its key (invariant 3).
+ */
+export async function undoRotation(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  rotationId: string,
+  failure: CertrotorError,
+): Promise<RollbackResult> {
+  const current = await deps.store.readCurrent(credential.ref).catch((error: unknown) => {
+    if (isCertrotorError(error, "NOT_FOUND")) return null;
+    throw error;
+  });
+  const record = await deps.journal.get(rotationId);
+  await auditFailure(deps, credential.id, rotationId, record?.trigger ?? "inline", failure, record?.step);
+  if (current?.material.rotationId === rotationId) {
+    const updated = record
+      ? await deps.journal.update(rotationId, {
+          status: "failed",
+          errorCode: failure.code,
+          errorMessage: failure.message,
+        })
+      : null;
+    return { promoted: true, droppedPending: false, record: updated };
+  }
+  const pending = await deps.store.readPending(credential.ref);
+  const ours = pending?.rotationId === rotationId ? pending : null;
+  const newFingerprint = ours?.material.fingerprint ?? record?.newFingerprint;
+  const clientId = current?.material.clientId || credential.clientId;
+  let unbound: string | undefined;
+  if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
+    const slots = await deps.bank.listSlots(clientId);
+    if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
+      await deps.bank.unbind(clientId, newFingerprint);
+      unbound = newFingerprint;
+    }
+  }
+  if (ours) await deps.store.dropPending(credential.ref, rotationId);
+  const at = deps.now().toISOString();
+  await deps.journal.audit({
+    at,
+    credentialId: credential.id,
+    rotationId,
+    action: "rolled-back",
+    actor: record?.trigger ?? "inline",
+    details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
+  });
+  const updated = record
+    ? await deps.journal.update(rotationId, {
+        status: "rolled-back",
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        ...(failure.hint ? { hint: failure.hint } : {}),
+        finishedAt: at,
+      })
+    : null;
+  return {
+    promoted: false,
+    ...(unbound ? { unbound } : {}),
+    droppedPending: ours !== null,
+    record: updated,
+  };
 }

@@ -3,10 +3,32 @@
  * material (ours from an interrupted attempt, or a leftover), and decide whether to rotate at all.
  */
 import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
+import { CertrotorError } from "../../errors.js";
 import type { RotationDeps, RotationOutcome, RotationState } from "../context.js";
 import { acquireRotationLock } from "../lock.js";
 import { decideRenewal } from "../policy.js";
+import { undoRotation } from "../rollback.js";
 import { slotsToFree } from "./register.js";
+
+/**
+ * Pending material of another rotation, found while we hold the lock: a rotation that is not running, e.g.
+ * one whose job was lost (failed by the queue's stall limit, or gone with Redis). It never promoted
+ * (current is not its material), so it is rolled back as its own failure would be: its cert unbound first,
+ * then its key dropped — dropping the key of a cert still bound would break invariant 3 — and its record
+ * closed, so it neither holds a slot nor stays "running".
+ */
+async function rollBackLeftover(deps: RotationDeps, state: RotationState, leftoverId: string): Promise<void> {
+  const { credential } = state;
+  const failure = new CertrotorError(
+    "ROTATION_FAILED",
+    `rotation "${leftoverId}" of credential "${credential.id}" was left unfinished; rotation "${state.rotationId}" rolled it back`,
+  );
+  const undone = await undoRotation(deps, credential, leftoverId, failure);
+  deps.logger.warn(
+    { staleRotationId: leftoverId, ...(undone.unbound ? { unbound: undone.unbound } : {}) },
+    "rolled back the leftover of an unfinished rotation",
+  );
+}
 
 export async function plan(
   deps: RotationDeps,
@@ -31,10 +53,10 @@ export async function plan(
 
   let pending = await deps.store.readPending(credential.ref);
   if (pending && pending.rotationId !== state.rotationId) {
-    // a leftover of a rotation that is not running (we hold the lock): its cert may still sit in a slot
-    state.staleOwnFingerprints.push(pending.material.fingerprint);
-    await deps.store.dropPending(credential.ref, pending.rotationId);
-    deps.logger.warn({ staleRotationId: pending.rotationId }, "dropped leftover pending material");
+    // promoted but stopped before clearing its pending: the same material is current, nothing is lost
+    if (pending.rotationId === current.material.rotationId)
+      await deps.store.dropPending(credential.ref, pending.rotationId);
+    else await rollBackLeftover(deps, state, pending.rotationId);
     pending = null;
   }
   state.pending = pending;
