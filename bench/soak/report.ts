@@ -1,0 +1,122 @@
+/**
+ * bench/soak.json: what was run (options, machine), what happened (rotations, retries, rollbacks,
+ * alerts, kills, Redis restart, injected faults, time) and what was found (violations, per credential).
+ */
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import type { Queue } from "bullmq";
+import { percentile } from "../lib.js";
+import type { InjectedFaults } from "./faults.js";
+import type { QueueCounters } from "./progress.js";
+import type { WorkerExit } from "./supervisor.js";
+import type { CredentialVerdict } from "./verify.js";
+
+export interface RunFacts {
+  options: Record<string, unknown>;
+  converged: boolean;
+  /** Why the run stopped early, if it did. */
+  aborted?: string;
+  timings: { setupMs: number; runMs: number; verifyMs: number; totalMs: number };
+  chaos: {
+    kills: number;
+    workerStarts: number;
+    /** Kill turns skipped because the worker due was still starting. */
+    skippedKills: number;
+    unexpectedExits: readonly WorkerExit[];
+    redisRestarts: number;
+    redisDowntimeMs: number;
+    /** Exit codes of the workers' graceful stop at the end (0 = clean). */
+    finalExits: Array<{ code: number | null; signal: string | null }>;
+  };
+  queue: QueueCounters;
+  faults: InjectedFaults;
+  bankViolations: Array<{ clientId: string; violation: string }>;
+}
+
+/** Alerts raised: notify jobs, by kind (whatever state their delivery is in). */
+export async function alertsRaised(
+  notify: Queue,
+): Promise<{ total: number; byKind: Record<string, number> }> {
+  const jobs = await notify.getJobs(["waiting", "active", "delayed", "completed", "failed", "prioritized"]);
+  const byKind: Record<string, number> = {};
+  for (const job of jobs) {
+    const kind = String((job?.data as { kind?: unknown } | undefined)?.kind ?? "unknown");
+    byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  return { total: jobs.length, byKind };
+}
+
+function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) {
+  const records = verdicts.flatMap((v) => v.records);
+  const durations = records
+    .filter((r) => r.status === "succeeded" && r.finishedAt)
+    .map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt));
+  const promoted = verdicts.reduce((n, v) => n + v.rotations, 0);
+  return {
+    promoted,
+    perSecond: Number((promoted / Math.max(1, runMs / 1000)).toFixed(2)),
+    journalRecords: records.length,
+    byStatus: records.reduce<Record<string, number>>((acc, r) => {
+      acc[r.status] = (acc[r.status] ?? 0) + 1;
+      return acc;
+    }, {}),
+    /** Saga attempts beyond the first, summed over rotations (retries after faults, kills, Redis). */
+    retriedAttempts: records.reduce((n, r) => n + Math.max(0, r.attempts - 1), 0),
+    rotationsWithRetries: records.filter((r) => r.attempts > 1).length,
+    maxAttempts: records.reduce((n, r) => Math.max(n, r.attempts), 0),
+    rollbacks: records.filter((r) => r.status === "rolled-back").length,
+    durationMs: durations.length
+      ? { p50: percentile(durations, 50), p95: percentile(durations, 95), max: Math.max(...durations) }
+      : null,
+  };
+}
+
+export function buildReport(
+  facts: RunFacts,
+  verdicts: readonly CredentialVerdict[],
+  alerts: { total: number; byKind: Record<string, number> },
+) {
+  const byStore: Record<string, { total: number; rotated: number }> = {};
+  for (const v of verdicts) {
+    const entry = byStore[v.store] ?? { total: 0, rotated: 0 };
+    byStore[v.store] = entry;
+    entry.total++;
+    if (v.rotated) entry.rotated++;
+  }
+  const violations = verdicts
+    .filter((v) => v.violations.length > 0)
+    .map((v) => ({ id: v.id, violations: v.violations }));
+  const rotated = verdicts.filter((v) => v.rotated).length;
+  const passed =
+    facts.converged &&
+    rotated === verdicts.length &&
+    violations.length === 0 &&
+    facts.bankViolations.length === 0 &&
+    facts.chaos.unexpectedExits.length === 0;
+  return {
+    result: passed ? "passed" : "failed",
+    at: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown" },
+    options: facts.options,
+    converged: facts.converged,
+    ...(facts.aborted ? { aborted: facts.aborted } : {}),
+    timings: facts.timings,
+    credentials: { total: verdicts.length, rotated, notRotated: verdicts.length - rotated, byStore },
+    rotations: rotationFigures(verdicts, facts.timings.runMs),
+    jobs: facts.queue,
+    alerts,
+    chaos: {
+      ...facts.chaos,
+      unexpectedExits: facts.chaos.unexpectedExits.length,
+      exits: facts.chaos.unexpectedExits,
+    },
+    faults: facts.faults,
+    violations: { credentials: violations.length, bank: facts.bankViolations, list: violations },
+  };
+}
+
+export type SoakReport = ReturnType<typeof buildReport>;
+
+export function writeReport(path: string, report: SoakReport): void {
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+}

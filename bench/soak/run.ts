@@ -1,0 +1,220 @@
+/**
+ * `npm run soak`: a bounded, self-stopping soak on loopback. N credentials (default 1,000) across the file
+ * store, the Vault emulator and the AWS emulator, due at staggered times; 3 `certrotor worker` processes;
+ * 5xx answers and dropped connections on the bank sandbox and both emulators; one worker SIGKILLed every
+ * few seconds and restarted; Redis (AOF) restarted once. It stops when every credential's latest rotation
+ * succeeded (or at the hard deadline), turns the faults off, checks every credential (verify.ts), writes
+ * bench/soak.json and exits 1 on any credential not rotated, any violation, or no convergence.
+ *
+ * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS,
+ * SOAK_DEADLINE_S, SOAK_ERROR_RATE, SOAK_DROP_RATE, SOAK_DROP_AFTER_RATE, SOAK_SCAN_EVERY_S,
+ * SOAK_DUE_SPREAD_S, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1 (keep the temp dir and logs).
+ */
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "../../src/observability/logger.js";
+import { createRuntime } from "../../src/runtime.js";
+import { watchBank } from "./bank-watch.js";
+import { applyFaults, clearFaults, faultCounter } from "./faults.js";
+import { type ProgressWatch, type Snapshot, watchProgress } from "./progress.js";
+import { alertsRaised, buildReport, type RunFacts, writeReport } from "./report.js";
+import { type Supervisor, superviseWorkers } from "./supervisor.js";
+import { verifyAll } from "./verify.js";
+import { buildSoakWorld, type SoakWorld } from "./world.js";
+
+const env = (name: string, fallback: number): number => {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new Error(`${name} must be a non-negative number, got "${value}"`);
+  return parsed;
+};
+
+const options = {
+  credentials: env("SOAK_CREDENTIALS", 1_000),
+  workers: env("SOAK_WORKERS", 3),
+  concurrency: env("SOAK_CONCURRENCY", 4),
+  killEveryMs: env("SOAK_KILL_EVERY_MS", 6_000),
+  deadlineS: env("SOAK_DEADLINE_S", 600),
+  errorRate: env("SOAK_ERROR_RATE", 0.1),
+  dropRate: env("SOAK_DROP_RATE", 0.02),
+  dropAfterRate: env("SOAK_DROP_AFTER_RATE", 0.01),
+  /** A scan reads every credential (≈ 10 ms of CPU each here): 2 s for a few dozen, 30 s for 1,000. */
+  scanEverySeconds: env("SOAK_SCAN_EVERY_S", Math.max(2, Math.round(env("SOAK_CREDENTIALS", 1_000) * 0.03))),
+  /** A quarter of the credentials are due at start, the rest over the spread. */
+  dueSpreadS: env("SOAK_DUE_SPREAD_S", 120),
+  jitterMs: 10_000,
+  jobLockDurationMs: 3_000,
+  rotationLeaseMs: 4_000,
+  attempts: 10,
+  seed: env("SOAK_SEED", 1),
+  /** Redis is restarted once this share of the credentials is rotated (above 1: never). */
+  redisRestartAt: env("SOAK_REDIS_RESTART_AT", 0.3),
+};
+const REPORT = process.env.SOAK_OUT ?? fileURLToPath(new URL("../soak.json", import.meta.url));
+const POLL_MS = 3_000;
+
+const say = (line: string): void => void process.stderr.write(`soak: ${line}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let abort: string | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => (abort = `stopped by ${signal}`));
+
+interface ChaosState {
+  redisRestarts: number;
+  redisDowntimeMs: number;
+}
+
+function progressLine(
+  t0: number,
+  s: Snapshot | null,
+  sup: Supervisor,
+  watch: ProgressWatch,
+  total: number,
+): string {
+  const secs = Math.round((Date.now() - t0) / 1000);
+  if (!s) return `t=${secs}s redis unreachable (restart?) kills=${sup.kills}`;
+  const c = watch.counters;
+  return (
+    `t=${secs}s rotated ${s.succeeded}/${total}, in flight ${s.active} (waiting ${s.waiting}, delayed ${s.delayed}), ` +
+    `rolled back ${s.rolledBack}, failed jobs ${c.failed}, stalled ${c.stalled}, kills ${sup.kills}`
+  );
+}
+
+/** Runs the chaos until every credential's latest rotation succeeded, or the deadline. */
+async function runUntilConverged(
+  world: SoakWorld,
+  sup: Supervisor,
+  watch: ProgressWatch,
+  chaos: ChaosState,
+): Promise<boolean> {
+  const t0 = Date.now();
+  const deadline = t0 + options.deadlineS * 1000;
+  const total = world.credentials.length;
+  if (options.killEveryMs > 0) sup.startKilling(options.killEveryMs);
+  while (!abort) {
+    await sleep(POLL_MS);
+    const snapshot = await watch.snapshot();
+    say(progressLine(t0, snapshot, sup, watch, total));
+    if (snapshot && snapshot.succeeded === total) return true;
+    if (Date.now() > deadline) {
+      abort = `not converged within the ${options.deadlineS}s deadline`;
+      break;
+    }
+    if (snapshot && chaos.redisRestarts === 0 && snapshot.succeeded >= options.redisRestartAt * total) {
+      const started = Date.now();
+      await world.redis.restart();
+      chaos.redisRestarts++;
+      chaos.redisDowntimeMs = Date.now() - started;
+      say(`redis restarted (down ${chaos.redisDowntimeMs} ms)`);
+    }
+  }
+  return false;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  say(`setting up ${options.credentials} credentials, ${options.workers} workers`);
+  const faults = faultCounter();
+  const bank = watchBank();
+  let world: SoakWorld | undefined;
+  let sup: Supervisor | undefined;
+  let watch: ProgressWatch | undefined;
+  let keep = process.env.SOAK_KEEP === "1";
+  process.once("exit", () => sup?.killAll());
+  try {
+    const spreadMs = options.dueSpreadS * 1000;
+    const worldOptions = { ...options, dueFromMs: -spreadMs / 4, dueSpreadMs: spreadMs };
+    world = await buildSoakWorld(worldOptions, (entry) => {
+      faults.onBankRequest(entry);
+      bank.onRequest(entry);
+    });
+    bank.attach(world.sandbox);
+    const readFaults = faults.watch(world);
+    watch = await watchProgress(
+      world.config,
+      world.credentials.map((c) => c.id),
+    );
+    const setupMs = Date.now() - started;
+    say(`setup done in ${setupMs} ms (dir ${world.dir}); faults on, starting workers`);
+
+    applyFaults(world, options, options.seed);
+    sup = superviseWorkers(world.configPath, options.workers, join(world.dir, "logs"));
+    await sup.ready(120_000);
+    const chaos: ChaosState = { redisRestarts: 0, redisDowntimeMs: 0 };
+    const runStart = Date.now();
+    const converged = await runUntilConverged(world, sup, watch, chaos);
+    const runMs = Date.now() - runStart;
+    say(converged ? `converged in ${runMs} ms; stopping workers` : `stopping: ${abort}`);
+    const finalExits = await sup.stopAll(15_000);
+
+    clearFaults(world);
+    const verifyStart = Date.now();
+    const runtime = await createRuntime(world.config, {
+      logger: createLogger({ level: "silent" }),
+      redis: watch.connection,
+    });
+    const verdicts = await verifyAll(runtime, world.credentials, bank.unbinds).finally(() => runtime.close());
+    const verifyMs = Date.now() - verifyStart;
+    const facts: RunFacts = {
+      options,
+      converged,
+      ...(abort ? { aborted: abort } : {}),
+      timings: { setupMs, runMs, verifyMs, totalMs: Date.now() - started },
+      chaos: {
+        kills: sup.kills,
+        workerStarts: sup.starts,
+        skippedKills: sup.skippedKills,
+        unexpectedExits: sup.unexpectedExits,
+        ...chaos,
+        finalExits,
+      },
+      queue: watch.counters,
+      faults: readFaults(),
+      bankViolations: bank.violations,
+    };
+    const report = buildReport(facts, verdicts, await alertsRaised(watch.queues.notify));
+    writeReport(REPORT, report);
+    say(
+      `${report.result}: rotated ${report.credentials.rotated}/${report.credentials.total}, ` +
+        `${report.violations.credentials} credentials with violations, ${report.rotations.rollbacks} rollbacks, ` +
+        `${report.alerts.total} alerts, ${sup.kills} kills, run ${Math.round(runMs / 1000)} s; wrote ${REPORT}`,
+    );
+    for (const item of report.violations.list.slice(0, 10))
+      say(`  ${item.id}: ${item.violations.join("; ")}`);
+    if (report.result !== "passed") keep = true;
+    return report.result === "passed" ? 0 : 1;
+  } finally {
+    sup?.killAll();
+    await watch?.close();
+    if (world && keep) {
+      const saved = join(fileURLToPath(new URL("..", import.meta.url)), "soak-logs");
+      await cp(join(world.dir, "logs"), saved, { recursive: true }).catch(() => undefined);
+      say(`worker logs kept in ${saved}`);
+    }
+    await world?.stop();
+  }
+}
+
+// the whole run, cleanup included, is bounded: a hang anywhere fails it instead of running forever
+const watchdog = setTimeout(
+  () => {
+    say("watchdog: the run overran its bound; exiting");
+    process.exit(2);
+  },
+  (options.deadlineS + 300) * 1000,
+);
+watchdog.unref();
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    say(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);
