@@ -114,3 +114,39 @@ describe("a rotation that finds the leftover of an unfinished one", () => {
     }
   });
 });
+
+describe("a rotation resumed after its promote was cut short", () => {
+  it("finishes the promote: the pending copy Vault still holds is cleared, and the rotation completes", async () => {
+    const world = await aWorld({ store: "vault", issuer: "local-ca", credentials: 1 });
+    const runtime = await createRuntime(world.config, { logger: silent });
+    try {
+      const credential = await runtime.credential("cred-0");
+      const deps = runtime.depsFor(credential);
+      const rotationId = "rot_cut_promote";
+      // current is written, then every call that would delete the pending path fails
+      world.vault!.setFaults({ failRate: 1, pathPrefix: `secret/metadata/${credential.ref.path}.pending` });
+      await assert.rejects(
+        runRotationAttempt(deps, credential, { rotationId, trigger: "operator", force: true }),
+        (error: unknown) => isCertrotorError(error, "STORE_UNAVAILABLE"),
+      );
+      world.vault!.setFaults({});
+      assert.equal((await deps.store.readCurrent(credential.ref)).material.rotationId, rotationId);
+      assert.equal((await deps.store.readPending(credential.ref))?.rotationId, rotationId);
+
+      const outcome = await runRotationAttempt(deps, credential, {
+        rotationId,
+        trigger: "operator",
+        force: true,
+      });
+      assert.equal(outcome.status, "succeeded");
+      assert.equal(await deps.store.readPending(credential.ref), null);
+      assert.deepEqual(
+        await invariantViolations({ ...deps, ref: credential.ref, clientId: world.credentials[0]!.clientId }),
+        [],
+      );
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+});

@@ -44,7 +44,10 @@ export async function plan(
   state.clientId = current.material.clientId || credential.clientId;
 
   if (current.material.rotationId === state.rotationId) {
-    // promote already happened in an earlier attempt: only retire is left
+    // promote already happened in an earlier attempt: only retire is left. That attempt may have stopped
+    // between promote's two writes (Vault: current, then delete the pending path; AWS: move AWSCURRENT, then
+    // AWSPENDING), leaving a pending copy behind: promoting again is idempotent and finishes that cleanup.
+    await deps.store.promote(credential.ref, state.rotationId, current.version);
     state.promoted = true;
     return null;
   }
