@@ -75,6 +75,30 @@ function stuckDrift(record: RotationRecord | undefined, now: Date, stuckAfter: n
   ];
 }
 
+/** Margin for clocks of other worker hosts when comparing a journal time with the start of the reads. */
+const CLOCK_MARGIN_MS = 5_000;
+
+/**
+ * The store, the bank and the journal are read one after the other, not atomically: a rotation that binds,
+ * promotes or unbinds between those reads makes a correct credential look drifted (the old current read
+ * before it was unbound shows as unregistered; a cert bound after the journal was read, as an orphan).
+ * Every such change happens while the rotation's record is running, so drift seen on a credential whose
+ * latest rotation is running, or changed since the reads began, is dropped; the next scan looks again.
+ */
+async function withoutRotationRaces(
+  deps: ScanDeps,
+  credentialId: string,
+  drift: DriftItem[],
+  readFrom: Date,
+): Promise<DriftItem[]> {
+  if (!drift.some((d) => d.kind !== "stuck")) return drift;
+  const latest = await deps.journal.latest(credentialId);
+  const touched =
+    latest !== null &&
+    (latest.status === "running" || Date.parse(latest.updatedAt) >= readFrom.getTime() - CLOCK_MARGIN_MS);
+  return touched ? drift.filter((d) => d.kind === "stuck") : drift;
+}
+
 async function scanOne(
   deps: ScanDeps,
   credential: ResolvedCredential,
@@ -139,6 +163,8 @@ async function scanOne(
         });
       }
     }
+    const settled = await withoutRotationRaces(deps, credential.id, drift, now);
+    drift.splice(0, drift.length, ...settled);
     const broken = drift.some((d) => d.kind === "unregistered" || d.kind === "stuck");
     return {
       ...base,
