@@ -8,4 +8,7 @@ for (const [code, spec] of Object.entries(ERROR_CODES)) {
 }
 const path = new URL("../README.md", import.meta.url);
 const readme = readFileSync(path, "utf8");
-writeFileSync(path, readme.replace(/<!-- error-table -->(\n\|[^\n]*)*/, `<!-- error-table -->\n${lines.join("\n")}`));
+writeFileSync(
+  path,
+  readme.replace(/<!-- error-table -->(\n\|[^\n]*)*/, `<!-- error-table -->\n${lines.join("\n")}`),
+);

@@ -123,10 +123,18 @@ function cronProblems(config: Config): string[] {
   check(config.schedules.retire, config.schedules.timezone, "schedules.retire");
   check(config.renewal.window?.cron, config.renewal.window?.timezone ?? "UTC", "renewal.window.cron");
   config.credentials.forEach((c, i) => {
-    check(c.renewal?.window?.cron, c.renewal?.window?.timezone ?? "UTC", `credentials[${i}].renewal.window.cron`);
+    check(
+      c.renewal?.window?.cron,
+      c.renewal?.window?.timezone ?? "UTC",
+      `credentials[${i}].renewal.window.cron`,
+    );
   });
   config.discovery.forEach((d, i) => {
-    check(d.renewal?.window?.cron, d.renewal?.window?.timezone ?? "UTC", `discovery[${i}].renewal.window.cron`);
+    check(
+      d.renewal?.window?.cron,
+      d.renewal?.window?.timezone ?? "UTC",
+      `discovery[${i}].renewal.window.cron`,
+    );
   });
   return problems;
 }

@@ -24,7 +24,12 @@ export async function createVaultPkiIssuer(
   config: VaultPkiConfig,
   client?: VaultClient,
 ): Promise<Issuer> {
-  const vault = client ?? (await createVaultClient(config, { label: `vault-pki issuer "${name}"`, unavailableCode: "ISSUER_FAILED" }));
+  const vault =
+    client ??
+    (await createVaultClient(config, {
+      label: `vault-pki issuer "${name}"`,
+      unavailableCode: "ISSUER_FAILED",
+    }));
   let caPem: string | undefined;
   return {
     kind: "vault-pki",

@@ -9,7 +9,9 @@ const emulators: Record<string, () => Promise<{ serveFromArgs(argv: string[]): P
 };
 const load = name ? emulators[name] : undefined;
 if (!load) {
-  console.error(`usage: npm run emulator -- <${Object.keys(emulators).join("|")}> [options] (got "${name ?? ""}")`);
+  console.error(
+    `usage: npm run emulator -- <${Object.keys(emulators).join("|")}> [options] (got "${name ?? ""}")`,
+  );
   process.exit(2);
 }
 try {

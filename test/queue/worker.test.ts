@@ -9,7 +9,7 @@ import { days } from "../fixtures/pki.js";
 import { invariantViolations } from "../fixtures/invariants.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
-import { dumpRedis, queueConfig, RotateWatcher, spawnWorker, stopWorker, writeConfig } from "./helpers.js";
+import { queueConfig, RotateWatcher, spawnWorker, stopWorker, writeConfig } from "./helpers.js";
 
 const silent = createLogger({ level: "silent" });
 
