@@ -19,13 +19,7 @@ export interface ScanResult {
 
 export function createScanProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
   return async (_job: Job): Promise<ScanResult> => {
-    const report = await scan({
-      config: runtime.config,
-      stores: runtime.stores,
-      banks: runtime.banks,
-      journal: runtime.journal,
-      now: runtime.now,
-    });
+    const report = await scan(runtime);
     metrics?.recordScan(report.entries);
     // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised
     const active = new Map((await runtime.journal.active()).map((r) => [r.credentialId, r] as const));

@@ -193,13 +193,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(
       `credential ${world.credentialId} (client_id ${world.clientId}): certificate ${before.material.fingerprint.slice(0, 16)}… expires ${before.material.notAfter}`,
     );
-    const report = await scan({
-      config: runtime.config,
-      stores: runtime.stores,
-      banks: runtime.banks,
-      journal: runtime.journal,
-      now: runtime.now,
-    });
+    const report = await scan(runtime);
     for (const entry of report.entries)
       say(`scan: ${entry.credentialId}: ${entry.decision} — ${entry.message}`);
 

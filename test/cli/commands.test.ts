@@ -1,42 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Config } from "../../src/config/schema.js";
 import { generateKeyPair } from "../../src/crypto/index.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRuntime } from "../../src/runtime.js";
 import { createFileStore } from "../../src/stores/file.js";
 import { encodeMaterial } from "../../src/stores/material.js";
+import { certrotor } from "../fixtures/cli.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
-
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function certrotor(...args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
 
 /** What the bank and the store hold for a credential: must not change after bad input. */
 async function snapshot(world: TestWorld, id: string): Promise<string> {

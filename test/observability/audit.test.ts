@@ -1,38 +1,16 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { AuditEvent } from "../../src/journal/types.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { runRotationAttempt } from "../../src/rotation/saga.js";
 import { createRuntime } from "../../src/runtime.js";
 import { aCa, aClientCert } from "../fixtures/pki.js";
+import { certrotor } from "../fixtures/cli.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 const LOOPBACK = ["127.0.0.0/8", "::1"];
-
-async function certrotor(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
 
 describe("the audit trail shown by `certrotor status <credential> --history`", () => {
   let world: TestWorld;

@@ -55,11 +55,7 @@ export function register(program: Command): void {
   ).action(async (options: { config: string; json?: boolean; concurrency: string; bank: boolean }) => {
     process.exitCode = await withRuntime(program, options.config, async (runtime) => {
       const report = await scan({
-        config: runtime.config,
-        stores: runtime.stores,
-        banks: runtime.banks,
-        journal: runtime.journal,
-        now: runtime.now,
+        ...runtime,
         concurrency: Math.max(1, Number.parseInt(options.concurrency, 10) || 16),
         skipBank: !options.bank,
       });

@@ -68,19 +68,7 @@ export function register(program: Command): void {
           : await listCredentials(runtime.config, runtime.stores);
         const statuses: CredentialStatus[] = [];
         for (const credential of credentials) {
-          statuses.push(
-            await credentialStatus(
-              {
-                config: runtime.config,
-                stores: runtime.stores,
-                banks: runtime.banks,
-                journal: runtime.journal,
-                now: runtime.now,
-              },
-              credential,
-              { history: options.history ?? false },
-            ),
-          );
+          statuses.push(await credentialStatus(runtime, credential, { history: options.history ?? false }));
         }
         const report: StatusReport = {
           at: runtime.now().toISOString(),
