@@ -26,7 +26,7 @@ import { spawnWorker, stopWorker, writeConfig } from "../test/queue/helpers.js";
 import { type BenchRow, median, percentile, quick, row } from "./lib.js";
 import { armConfig, bareHops, enqueueToStart, Outcomes } from "./queue-lib.js";
 
-const CREDENTIALS = quick ? 12 : 40;
+const CREDENTIALS = quick ? 12 : 24;
 const ROUNDS = quick ? 1 : 3;
 const LATENCY_N = quick ? 10 : 100;
 const silent = createLogger({ level: "silent" });

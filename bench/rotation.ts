@@ -139,6 +139,12 @@ async function rate(count: number, concurrency: number, task: (lane: number) => 
   return (count * 1000) / (performance.now() - started);
 }
 
+function countCalls(calls: string[]): string {
+  const counts = new Map<string, number>();
+  for (const call of calls) counts.set(call, (counts.get(call) ?? 0) + 1);
+  return [...counts].map(([call, count]) => `${call} ×${count}`).join(", ");
+}
+
 function cpuMs(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1000;
@@ -151,6 +157,8 @@ interface Samples {
   steps: Map<string, number[]>;
   /** Process CPU ms (user + system) of the sequential rounds, ours and the primitives'. */
   cpuMs: { rotation: number; chain: number };
+  /** The bank requests one rotation makes (each on a new TLS connection). */
+  bankCalls: string;
   rotationRates: Record<number, number[]>;
   chainRates: Record<number, number[]>;
   primitives: Record<Primitive, number[]>;
@@ -163,6 +171,7 @@ async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Sample
     restMs: [],
     steps: new Map(),
     cpuMs: { rotation: 0, chain: 0 },
+    bankCalls: "",
     rotationRates: { 1: [], 2: [], 4: [] },
     chainRates: { 1: [], 2: [], 4: [] },
     primitives: Object.fromEntries(PRIMITIVES.map((p) => [p, []])) as unknown as Record<Primitive, number[]>,
@@ -175,9 +184,12 @@ async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Sample
     s.restMs.push(total - (steps.get("generate") ?? 0));
     for (const [step, ms] of steps) s.steps.set(step, [...(s.steps.get(step) ?? []), ms]);
   };
-  // warm-up: connections, JIT, the CA read the issuer caches
+  // warm-up (connections, JIT, the CA read the issuer caches), then one rotation's calls to the bank
   await rotate(bench, bench.credentials[0]!);
   await bench.chain();
+  const logged = bench.world.sandbox.logs.length;
+  await rotate(bench, bench.credentials[0]!);
+  s.bankCalls = countCalls(bench.world.sandbox.logs.slice(logged).map((e) => `${e.method} ${e.endpoint}`));
   // Alternate ours and the primitives in every round so drift hits both alike.
   const untimed = async (slot: number): Promise<void> => void (await rotate(bench, bench.credentials[slot]!));
   for (let round = 0; round < rounds; round++) {
@@ -216,7 +228,7 @@ function rowsOf(keyType: "p256" | "rsa2048", s: Samples): BenchRow[] {
       baselineName: sumName,
       unit: "ms/op",
       n,
-      notes: `primitives (median ms): ${parts}; saga steps (median ms): ${steps}`,
+      notes: `primitives (median ms): ${parts}; saga steps (median ms): ${steps}; bank requests per rotation: ${s.bankCalls}`,
     }),
     row({
       section: "rotation",
