@@ -33,17 +33,31 @@ export interface RunFacts {
   bankViolations: Array<{ clientId: string; violation: string }>;
 }
 
+export interface AlertsRaised {
+  total: number;
+  byKind: Record<string, number>;
+  /** The first few of each kind: which credential, which code, what it said. */
+  samples: Array<{ kind: string; credentialId: string; errorCode?: string; message: string }>;
+}
+
 /** Alerts raised: notify jobs, by kind (whatever state their delivery is in). */
-export async function alertsRaised(
-  notify: Queue,
-): Promise<{ total: number; byKind: Record<string, number> }> {
+export async function alertsRaised(notify: Queue): Promise<AlertsRaised> {
   const jobs = await notify.getJobs(["waiting", "active", "delayed", "completed", "failed", "prioritized"]);
   const byKind: Record<string, number> = {};
+  const samples: AlertsRaised["samples"] = [];
   for (const job of jobs) {
-    const kind = String((job?.data as { kind?: unknown } | undefined)?.kind ?? "unknown");
+    const data = (job?.data ?? {}) as Record<string, unknown>;
+    const kind = String(data.kind ?? "unknown");
     byKind[kind] = (byKind[kind] ?? 0) + 1;
+    if (byKind[kind] > 3) continue;
+    samples.push({
+      kind,
+      credentialId: String(data.credentialId ?? ""),
+      ...(typeof data.errorCode === "string" ? { errorCode: data.errorCode } : {}),
+      message: String(data.message ?? "").slice(0, 300),
+    });
   }
-  return { total: jobs.length, byKind };
+  return { total: jobs.length, byKind, samples };
 }
 
 function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) {
@@ -68,14 +82,21 @@ function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) 
     durationMs: durations.length
       ? { p50: percentile(durations, 50), p95: percentile(durations, 95), max: Math.max(...durations) }
       : null,
+    /** The longest rotations, to read their journal and worker logs. */
+    slowest: records
+      .filter((r) => r.finishedAt)
+      .map((r) => ({
+        credentialId: r.credentialId,
+        rotationId: r.rotationId,
+        attempts: r.attempts,
+        ms: Date.parse(r.finishedAt!) - Date.parse(r.startedAt),
+      }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5),
   };
 }
 
-export function buildReport(
-  facts: RunFacts,
-  verdicts: readonly CredentialVerdict[],
-  alerts: { total: number; byKind: Record<string, number> },
-) {
+export function buildReport(facts: RunFacts, verdicts: readonly CredentialVerdict[], alerts: AlertsRaised) {
   const byStore: Record<string, { total: number; rotated: number }> = {};
   for (const v of verdicts) {
     const entry = byStore[v.store] ?? { total: 0, rotated: 0 };

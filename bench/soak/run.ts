@@ -6,9 +6,10 @@
  * succeeded (or at the hard deadline), turns the faults off, checks every credential (verify.ts), writes
  * bench/soak.json and exits 1 on any credential not rotated, any violation, or no convergence.
  *
- * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS,
+ * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS, SOAK_MIN_UPTIME_MS,
  * SOAK_DEADLINE_S, SOAK_ERROR_RATE, SOAK_DROP_RATE, SOAK_DROP_AFTER_RATE, SOAK_SCAN_EVERY_S,
- * SOAK_DUE_SPREAD_S, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1 (keep the temp dir and logs).
+ * SOAK_DUE_SPREAD_S, SOAK_REDIS_RESTART_AT, SOAK_PFX=1, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1
+ * (keep the worker logs in bench/soak-logs), SOAK_WORKER_LOG, SOAK_WORKER_NODE_ARGS.
  */
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
@@ -37,6 +38,8 @@ const options = {
   workers: env("SOAK_WORKERS", 3),
   concurrency: env("SOAK_CONCURRENCY", 4),
   killEveryMs: env("SOAK_KILL_EVERY_MS", 6_000),
+  /** A worker is killed only after it has been up this long (its turn is skipped otherwise). */
+  minUptimeMs: env("SOAK_MIN_UPTIME_MS", 8_000),
   deadlineS: env("SOAK_DEADLINE_S", 600),
   errorRate: env("SOAK_ERROR_RATE", 0.1),
   dropRate: env("SOAK_DROP_RATE", 0.02),
@@ -49,6 +52,8 @@ const options = {
   jobLockDurationMs: 3_000,
   rotationLeaseMs: 4_000,
   attempts: 10,
+  /** PKCS#12 per rotation: off by default, the soak is about faults and crashes, not PFX throughput. */
+  pfx: env("SOAK_PFX", 0) === 1,
   seed: env("SOAK_SEED", 1),
   /** Redis is restarted once this share of the credentials is rotated (above 1: never). */
   redisRestartAt: env("SOAK_REDIS_RESTART_AT", 0.3),
@@ -80,7 +85,7 @@ function progressLine(
   const c = watch.counters;
   return (
     `t=${secs}s rotated ${s.succeeded}/${total}, in flight ${s.active} (waiting ${s.waiting}, delayed ${s.delayed}), ` +
-    `rolled back ${s.rolledBack}, failed jobs ${c.failed}, stalled ${c.stalled}, kills ${sup.kills}`
+    `rolled back ${s.rolledBack}, failed jobs ${c.failed}, stalled ${c.stalled}, kills ${sup.kills} (skipped ${sup.skippedKills})`
   );
 }
 
@@ -142,7 +147,7 @@ async function main(): Promise<number> {
     say(`setup done in ${setupMs} ms (dir ${world.dir}); faults on, starting workers`);
 
     applyFaults(world, options, options.seed);
-    sup = superviseWorkers(world.configPath, options.workers, join(world.dir, "logs"));
+    sup = superviseWorkers(world.configPath, options.workers, join(world.dir, "logs"), options.minUptimeMs);
     await sup.ready(120_000);
     const chaos: ChaosState = { redisRestarts: 0, redisDowntimeMs: 0 };
     const runStart = Date.now();

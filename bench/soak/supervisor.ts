@@ -3,8 +3,8 @@
  * round-robin SIGKILL of one of them every few seconds with an immediate restart, and a note of every exit
  * the supervisor did not cause (a worker crashing on its own is a finding).
  *
- * Only a worker that is up (printed that it listens) is killed: killing one still starting would test
- * nothing but Node's start-up, and on a loaded box could keep a slot from ever doing work.
+ * Only a worker that is up (printed that it listens) and has been for `minUptimeMs` is killed: killing one
+ * still starting tests nothing but Node's start-up, and on a loaded box keeps a slot from ever doing work.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -15,6 +15,8 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 /** Log level of the workers (their logs land in the soak's log dir): SOAK_WORKER_LOG, default warn. */
 const LOG_LEVEL = process.env.SOAK_WORKER_LOG ?? "warn";
+/** Extra Node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": SOAK_WORKER_NODE_ARGS. */
+const NODE_ARGS = (process.env.SOAK_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 export interface WorkerExit {
   slot: number;
@@ -31,6 +33,8 @@ interface Slot {
   child: ChildProcess;
   generation: number;
   up: boolean;
+  /** When it printed that it listens. */
+  upAt: number;
   ready: Promise<void>;
   expectedExit: boolean;
   tail: string;
@@ -39,7 +43,7 @@ interface Slot {
 export interface Supervisor {
   readonly kills: number;
   readonly starts: number;
-  /** Kill turns skipped because the worker due was still starting. */
+  /** Kill turns skipped because the worker due was starting or had been up less than `minUptimeMs`. */
   readonly skippedKills: number;
   readonly unexpectedExits: readonly WorkerExit[];
   /** Resolves once every worker printed that it listens; throws after `timeoutMs`. */
@@ -56,7 +60,16 @@ export interface Supervisor {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
-export function superviseWorkers(configPath: string, count: number, logDir: string): Supervisor {
+/**
+ * `minUptimeMs`: a worker is killed only once it has been up this long, so on a loaded machine (where a
+ * start from source takes seconds) every worker still gets to work between kills.
+ */
+export function superviseWorkers(
+  configPath: string,
+  count: number,
+  logDir: string,
+  minUptimeMs: number,
+): Supervisor {
   const slots: Slot[] = [];
   const unexpectedExits: WorkerExit[] = [];
   const stats = { kills: 0, starts: 0, skippedKills: 0 };
@@ -67,10 +80,14 @@ export function superviseWorkers(configPath: string, count: number, logDir: stri
 
   const start = (index: number, generation: number): void => {
     const log = createWriteStream(join(logDir, `worker-${index}-${generation}.log`));
-    const child = spawn(process.execPath, [BIN, "worker", "--config", configPath, "--log-level", LOG_LEVEL], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
-    });
+    const child = spawn(
+      process.execPath,
+      [...NODE_ARGS, BIN, "worker", "--config", configPath, "--log-level", LOG_LEVEL],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+      },
+    );
     stats.starts++;
     let markReady = (): void => undefined;
     const slot: Slot = {
@@ -78,6 +95,7 @@ export function superviseWorkers(configPath: string, count: number, logDir: stri
       child,
       generation,
       up: false,
+      upAt: 0,
       ready: new Promise<void>((resolve) => {
         markReady = resolve;
       }),
@@ -90,6 +108,7 @@ export function superviseWorkers(configPath: string, count: number, logDir: stri
       slot.tail = (slot.tail + chunk.toString()).slice(-2_000);
       if (!slot.up && slot.tail.includes("certrotor worker: listening")) {
         slot.up = true;
+        slot.upAt = Date.now();
         markReady();
       }
     };
@@ -107,7 +126,7 @@ export function superviseWorkers(configPath: string, count: number, logDir: stri
 
   const killTurn = async (): Promise<void> => {
     const slot = slots[turn++ % count]!;
-    if (!slot.up || !alive(slot.child)) {
+    if (!slot.up || !alive(slot.child) || Date.now() - slot.upAt < minUptimeMs) {
       stats.skippedKills++;
       return;
     }

@@ -42,6 +42,8 @@ export interface SoakOptions {
   jobLockDurationMs: number;
   rotationLeaseMs: number;
   attempts: number;
+  /** Also write a PKCS#12 per rotation (the product default; costs most of a P-256 rotation's CPU). */
+  pfx: boolean;
 }
 
 export interface SoakCredential {
@@ -98,6 +100,7 @@ function buildConfig(
       path: `soak/cred-${i}`,
       issuer: "ca",
       keyType: "p256",
+      pfx: options.pfx,
     })),
     renewal: {
       renewBefore: RENEW_BEFORE_MS,
