@@ -152,7 +152,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const server = await listen(options, pki, host);
   const port = (server.address() as AddressInfo).port;
   const url = `https://${urlHost(host)}:${port}`;
-  const tokens = createTokenIssuer({ issuer: url, audience: `${url}/public/gw_banking` });
+  const tokens = await createTokenIssuer({ issuer: url, audience: `${url}/public/gw_banking` });
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
   const routes = [
     ...apiRoutes({ state, tokens, tokenTtlSeconds }),

@@ -4,7 +4,8 @@
  * `cnf.x5t#S256` (RFC 8705 § 3.1). The public key is published as a JWKS, its `kid` the RFC 7638
  * thumbprint of the JWK.
  */
-import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from "node:crypto";
+import { createHash, generateKeyPair, type KeyObject, randomUUID, sign, verify } from "node:crypto";
+import { promisify } from "node:util";
 
 export interface AccessTokenClaims {
   iss: string;
@@ -26,8 +27,10 @@ export interface TokenIssuer {
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
 
-export function createTokenIssuer(options: { issuer: string; audience: string }): TokenIssuer {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const generateEcKeyPair = promisify(generateKeyPair);
+
+export async function createTokenIssuer(options: { issuer: string; audience: string }): Promise<TokenIssuer> {
+  const { privateKey, publicKey } = await generateEcKeyPair("ec", { namedCurve: "P-256" });
   const jwk = publicKey.export({ format: "jwk" }) as { crv: string; kty: string; x: string; y: string };
   // RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
   const kid = createHash("sha256")
