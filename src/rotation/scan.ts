@@ -57,6 +57,8 @@ export interface ScanDeps {
   concurrency?: number;
   /** Skip the bank (slots, drift against the bank): a store-only scan. */
   skipBank?: boolean;
+  /** Scan only these (default: every managed credential, configured and discovered). */
+  credentials?: readonly ResolvedCredential[];
 }
 
 function sha256Hex(cert: X509Certificate): string {
@@ -187,7 +189,7 @@ async function scanOne(
 }
 
 export async function scan(deps: ScanDeps): Promise<ScanReport> {
-  const credentials = await listCredentials(deps.config, deps.stores);
+  const credentials = deps.credentials ?? (await listCredentials(deps.config, deps.stores));
   const active = new Map((await deps.journal.active()).map((r) => [r.credentialId, r] as const));
   const limit = pLimit(deps.concurrency ?? 16);
   const entries = await Promise.all(credentials.map((c) => limit(() => scanOne(deps, c, active))));
