@@ -26,6 +26,8 @@ export interface QueueCounters {
 }
 
 export interface Snapshot {
+  /** "journal": every credential's latest rotation was read; "events": counted from completions (cheap). */
+  source: "journal" | "events";
   succeeded: number;
   rolledBack: number;
   running: number;
@@ -40,8 +42,11 @@ export interface ProgressWatch {
   readonly journal: Journal;
   readonly connection: Redis;
   readonly queues: { rotate: Queue; notify: Queue };
-  /** Latest rotation of every credential, and the rotate queue's counts; null while Redis is away. */
-  snapshot(): Promise<Snapshot | null>;
+  /**
+   * The rotate queue's counts and how many credentials are rotated: from the journal (every credential's
+   * latest rotation) when `full`, else from the completions seen; null while Redis is away.
+   */
+  snapshot(full: boolean): Promise<Snapshot | null>;
   close(): Promise<void>;
 }
 
@@ -78,11 +83,14 @@ export async function watchProgress(
     stalled: 0,
     delayed: 0,
   };
-  events.on("completed", ({ returnvalue }) => {
+  const rotated = new Set<string>();
+  events.on("completed", ({ jobId, returnvalue }) => {
     counters.completed++;
     const status = (returnvalue as unknown as { status?: string } | null)?.status;
-    if (status === "succeeded") counters.succeeded++;
-    else if (status === "not-due") counters.notDue++;
+    if (status === "succeeded") {
+      counters.succeeded++;
+      rotated.add(jobId);
+    } else if (status === "not-due") counters.notDue++;
   });
   // BullMQ emits "failed" only for a job's last attempt; an attempt that will be retried is "delayed"
   events.on("failed", ({ failedReason }) => {
@@ -103,12 +111,12 @@ export async function watchProgress(
     journal,
     connection,
     queues,
-    async snapshot() {
+    async snapshot(full) {
       try {
-        const latest = await Promise.all(credentialIds.map((id) => limit(() => journal.latest(id))));
         const counts = await queues.rotate.getJobCounts("active", "waiting", "delayed");
         const snapshot: Snapshot = {
-          succeeded: 0,
+          source: full ? "journal" : "events",
+          succeeded: full ? 0 : rotated.size,
           rolledBack: 0,
           running: 0,
           otherwise: 0,
@@ -116,6 +124,8 @@ export async function watchProgress(
           waiting: counts.waiting ?? 0,
           delayed: counts.delayed ?? 0,
         };
+        if (!full) return snapshot;
+        const latest = await Promise.all(credentialIds.map((id) => limit(() => journal.latest(id))));
         for (const record of latest) {
           if (record?.status === "succeeded") snapshot.succeeded++;
           else if (record?.status === "rolled-back") snapshot.rolledBack++;

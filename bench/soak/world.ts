@@ -36,7 +36,7 @@ export interface SoakOptions {
   dueSpreadMs: number;
   /** renewal.jitter: deterministic per credential, added to each due time. */
   jitterMs: number;
-  /** Seconds between scheduled scans (cron with seconds). */
+  /** Seconds between scheduled scans: a divisor of 60 (cron with seconds), or 60 and above: every minute. */
   scanEverySeconds: number;
   concurrency: number;
   jobLockDurationMs: number;
@@ -120,7 +120,10 @@ function buildConfig(
       jobLockDuration: options.jobLockDurationMs,
       rotationLease: options.rotationLeaseMs,
     },
-    schedules: { scan: `*/${options.scanEverySeconds} * * * * *` },
+    // cron with seconds; a period of a minute or more is every minute at second 0
+    schedules: {
+      scan: options.scanEverySeconds >= 60 ? "0 * * * * *" : `*/${options.scanEverySeconds} * * * * *`,
+    },
     log: { level: "warn" },
   });
 }
