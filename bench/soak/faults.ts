@@ -15,10 +15,29 @@ export interface FaultRates {
   dropAfterRate: number;
 }
 
+interface ServerCounts {
+  requests: number;
+  errors: number;
+  drops: number;
+  /** Requests by route (ids replaced by ":id"), the busiest first: where the load comes from. */
+  byRoute: Record<string, number>;
+}
+
 export interface InjectedFaults {
-  bank: { requests: number; errors: number; drops: number };
-  vault: { requests: number; errors: number; drops: number };
-  aws: { requests: number; errors: number; drops: number };
+  bank: ServerCounts;
+  vault: ServerCounts;
+  aws: ServerCounts;
+}
+
+/** Credential names, client ids and fingerprints in a path, so requests group by route. */
+const ID_SEGMENT = /(?<=\/)(?:soak\/)?(?:cred-\d+|[0-9a-f]{16,}|[A-Za-z0-9_-]{20,})(?=[/.]|$)/g;
+
+function countRoute(counts: ServerCounts, route: string): void {
+  counts.byRoute[route] = (counts.byRoute[route] ?? 0) + 1;
+}
+
+function sortedRoutes(byRoute: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(byRoute).sort((a, b) => b[1] - a[1]));
 }
 
 export function applyFaults(world: SoakWorld, rates: FaultRates, seed: number): void {
@@ -54,15 +73,13 @@ export function faultCounter(): {
   onBankRequest(entry: SandboxLogEntry): void;
   watch(world: SoakWorld): () => InjectedFaults;
 } {
-  const counts: InjectedFaults = {
-    bank: { requests: 0, errors: 0, drops: 0 },
-    vault: { requests: 0, errors: 0, drops: 0 },
-    aws: { requests: 0, errors: 0, drops: 0 },
-  };
+  const empty = (): ServerCounts => ({ requests: 0, errors: 0, drops: 0, byRoute: {} });
+  const counts: InjectedFaults = { bank: empty(), vault: empty(), aws: empty() };
   return {
     counts,
     onBankRequest(entry) {
       counts.bank.requests++;
+      countRoute(counts.bank, `${entry.method} ${entry.path.replace(ID_SEGMENT, ":id")}`);
       if (entry.reason !== "fault") return;
       if (entry.status === "dropped") counts.bank.drops++;
       else counts.bank.errors++;
@@ -74,17 +91,24 @@ export function faultCounter(): {
       lines.push = (...added: string[]): number => {
         for (const line of added) {
           counts.aws.requests++;
+          countRoute(counts.aws, line.split(" ")[1] ?? "-");
           if (line.includes("(fault)")) counts.aws.drops++;
           else if (/ (500 InternalServiceError|503 ServiceUnavailable)$/.test(line)) counts.aws.errors++;
         }
         return push(...added);
       };
+      world.vault.events.on("request", ({ method, path }: { method: string; path: string }) =>
+        countRoute(counts.vault, `${method} ${path.replace(ID_SEGMENT, ":id")}`),
+      );
       return () => {
         counts.vault = {
           requests: world.vault.counters.requests,
           errors: world.vault.counters.faultsFailed,
           drops: world.vault.counters.faultsDropped,
+          byRoute: counts.vault.byRoute,
         };
+        for (const server of [counts.bank, counts.vault, counts.aws])
+          server.byRoute = sortedRoutes(server.byRoute);
         return counts;
       };
     },

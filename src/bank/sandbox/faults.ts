@@ -4,6 +4,8 @@
  * seeded per endpoint (mulberry32), so a run with the same options fails the same requests.
  */
 
+import { mulberry32 } from "../../util/seeded-random.js";
+
 export type FaultEndpoint = "token" | "balance" | "admin";
 
 export interface EndpointFaults {
@@ -26,17 +28,6 @@ export interface EndpointFaults {
 export type FaultOptions = Partial<Record<FaultEndpoint, EndpointFaults>>;
 
 export type FaultDecision = { kind: "none" } | { kind: "fail"; status: number } | { kind: "drop" };
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Live {
   spec: EndpointFaults;

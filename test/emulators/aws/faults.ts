@@ -4,6 +4,8 @@
  * and the same request order give the same faults, so a failing run can be replayed.
  */
 
+import { mulberry32 } from "../../../src/util/seeded-random.js";
+
 export interface FaultOptions {
   /** PRNG seed (default 1). */
   seed?: number;
@@ -24,18 +26,6 @@ export interface FaultOptions {
 }
 
 export type Fault = "none" | "error500" | "error503" | "throttle" | "drop" | "dropAfter";
-
-/** mulberry32: tiny, fast, good enough to spread faults; not for cryptography. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private options: FaultOptions = {};

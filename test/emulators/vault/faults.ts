@@ -4,6 +4,8 @@
  * Faults: added latency, 5xx answers with Vault's error bodies, connections destroyed without an answer.
  */
 
+import { mulberry32 } from "../../../src/util/seeded-random.js";
+
 export interface FaultOptions {
   /** Milliseconds added before each affected request is handled. */
   latencyMs?: number;
@@ -41,17 +43,6 @@ const BODIES: Record<number, string> = {
   503: "Vault is sealed",
   504: "context deadline exceeded",
 };
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export class FaultInjector {
   private spec: FaultOptions = {};
