@@ -63,11 +63,12 @@ export function createBankingApi(
   const onRetry = (what: string, code: string, attempt: number, delayMs: number): void =>
     options.logger?.warn({ bank: name, call: what, code, attempt, delayMs }, "bank call failed; retrying");
   const common = { timeoutMs: config.requestTimeout, retry, onRetry };
+  const adminSession = plainSession(tls);
   const admin = createAdminClient({
     bankName: name,
     baseUrl: config.adminUrl ?? config.url,
     apiKey: config.adminApiKey,
-    session: plainSession(tls),
+    session: adminSession,
     ...common,
   });
   const tokens = createTokenClient({ baseUrl: config.url, ...common });
@@ -124,7 +125,8 @@ export function createBankingApi(
       return token;
     },
     async close() {
-      // Agents never keep sockets alive, and sessions are weakly held: nothing to release.
+      // only the admin agent keeps sockets; mTLS agents never do, and their sessions are weakly held
+      adminSession.agent.destroy();
     },
   };
   return client;

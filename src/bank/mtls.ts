@@ -1,7 +1,7 @@
 /**
  * Client TLS for the bank: one SecureContext per client material (cert + key + the pinned bank CA), and
- * an https.Agent that never resumes TLS sessions, so every connection is a full handshake in which the
- * private key really signs (a resumed session would not prove the new key during verify).
+ * an https.Agent that never resumes TLS sessions, so every mTLS connection is a full handshake in which
+ * the private key really signs (a resumed session would not prove the new key during verify).
  * Server verification is always on: the bank's certificate must chain to the pinned CA (or, without a
  * caFile, to Node's default roots) and match the host name.
  */
@@ -36,10 +36,20 @@ export interface MtlsSession {
   presentedThumbprint: string | undefined;
 }
 
-/** Agent for the admin API: server-authenticated TLS with the pinned CA, no client certificate. */
+/**
+ * Agent for the admin API: server-authenticated TLS with the pinned CA, no client certificate. Its
+ * connections are kept alive and its TLS sessions resumed: nothing is proven by a fresh handshake here,
+ * and a scan lists the slots of every credential, which would otherwise cost one handshake on each side
+ * per credential. Idle sockets close after the bank's Keep-Alive hint (Node honours it) or `IDLE_MS`;
+ * a socket the bank closed as it was reused fails as a reset, which the adapter retries.
+ */
 export function plainSession(tls: TlsSettings): MtlsSession {
-  return session(tls, createSecureContext(contextOptions(tls)));
+  const agent = new Agent({ keepAlive: true, timeout: IDLE_MS, maxSockets: 16 });
+  return { ...session(tls, createSecureContext(contextOptions(tls))), agent };
 }
+
+/** How long an idle admin connection is kept when the bank sends no Keep-Alive hint. */
+const IDLE_MS = 4_000;
 
 function contextOptions(tls: TlsSettings) {
   return { ...(tls.caPem ? { ca: tls.caPem } : {}), minVersion: tls.minVersion, maxVersion: tls.maxVersion };

@@ -47,28 +47,36 @@ function issuerFlags(extensions: AsnExtension[]): { ca: boolean; mayCertify: boo
   };
 }
 
+/** What a chain check derives from a parsed certificate (parses are shared, so this is too). */
+const derived = new WeakMap<ParsedCertificate, Cert>();
+
+function derive(cert: ParsedCertificate, where: string): Cert {
+  const known = derived.get(cert);
+  if (known) return known;
+  try {
+    const { subject, issuer } = cert.asn.tbsCertificate;
+    const out: Cert = {
+      ...cert,
+      name: formatAsnName(subject),
+      issuerName: formatAsnName(issuer),
+      subjectDer: subjectDerOf(cert),
+      issuerDer: issuerDerOf(cert),
+      ...issuerFlags(extensionsOf(cert)),
+      notBefore: new Date(cert.native.validFrom),
+      notAfter: new Date(cert.native.validTo),
+    };
+    derived.set(cert, out);
+    return out;
+  } catch (error) {
+    throw new CertrotorError("PEM_MALFORMED", `${where}: a certificate cannot be parsed as X.509`, {
+      cause: error,
+      details: { where },
+    });
+  }
+}
+
 function load(pem: string, where: string): Cert[] {
-  return certificatesDer(pem, where).map((der) => {
-    const cert = parseCertificate(der, where);
-    try {
-      const { subject, issuer } = cert.asn.tbsCertificate;
-      return {
-        ...cert,
-        name: formatAsnName(subject),
-        issuerName: formatAsnName(issuer),
-        subjectDer: subjectDerOf(cert),
-        issuerDer: issuerDerOf(cert),
-        ...issuerFlags(extensionsOf(cert)),
-        notBefore: new Date(cert.native.validFrom),
-        notAfter: new Date(cert.native.validTo),
-      };
-    } catch (error) {
-      throw new CertrotorError("PEM_MALFORMED", `${where}: a certificate cannot be parsed as X.509`, {
-        cause: error,
-        details: { where },
-      });
-    }
-  });
+  return certificatesDer(pem, where).map((der) => derive(parseCertificate(der, where), where));
 }
 
 function checkValidity(cert: Cert, now: Date, fail: (why: string) => never): void {

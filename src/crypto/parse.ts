@@ -18,10 +18,29 @@ export interface ParsedCertificate {
   asn: AsnCertificate;
 }
 
+/**
+ * Parsed certificates by DER, most recently used last. The same few certificates are parsed over and over
+ * (the issuing CA at every chain check, a credential's cert in plan, issue, scan and at the bank), and the
+ * ASN.1 parse costs more than the signature checks. Certificates are public and a parse is a pure function
+ * of the bytes, so sharing one is safe; callers only read it.
+ */
+const parsed = new Map<string, ParsedCertificate>();
+const MAX_PARSED = 512;
+
 /** Parses a certificate's DER with both parsers; PEM_MALFORMED naming `where` on failure. */
 export function parseCertificate(der: Buffer, where: string): ParsedCertificate {
+  const key = der.toString("latin1");
+  const known = parsed.get(key);
+  if (known) {
+    parsed.delete(key);
+    parsed.set(key, known);
+    return known;
+  }
   try {
-    return { der, native: new X509Certificate(der), asn: AsnConvert.parse(der, AsnCertificate) };
+    const cert = { der: Buffer.from(der), native: new X509Certificate(der), asn: AsnConvert.parse(der, AsnCertificate) };
+    if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+    parsed.set(key, cert);
+    return cert;
   } catch (error) {
     throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
       cause: error,
