@@ -37,7 +37,11 @@ export function parseCertificate(der: Buffer, where: string): ParsedCertificate 
     return known;
   }
   try {
-    const cert = { der: Buffer.from(der), native: new X509Certificate(der), asn: AsnConvert.parse(der, AsnCertificate) };
+    const cert = {
+      der: Buffer.from(der),
+      native: new X509Certificate(der),
+      asn: AsnConvert.parse(der, AsnCertificate),
+    };
     if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
     parsed.set(key, cert);
     return cert;
