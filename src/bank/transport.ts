@@ -118,12 +118,19 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       req.destroy(Object.assign(new Error(`no answer within ${call.timeoutMs} ms`), { code: "ETIMEDOUT" }));
     });
     req.on("socket", (socket) => {
-      socket.once("connect", () => {
+      const tls = socket as TLSSocket;
+      // a kept-alive socket (admin agent) is already past its handshake and fires neither event again
+      if (!tls.connecting && tls.getProtocol() !== null) {
+        phase = "exchange";
+        protocol = tls.getProtocol();
+        return;
+      }
+      tls.once("connect", () => {
         phase = "handshake";
       });
-      socket.once("secureConnect", () => {
+      tls.once("secureConnect", () => {
         phase = "exchange";
-        protocol = (socket as TLSSocket).getProtocol();
+        protocol = tls.getProtocol();
       });
     });
     req.on("error", (error) => reject(networkError(error, what, phase, protocol)));

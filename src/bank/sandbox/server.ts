@@ -61,6 +61,8 @@ export interface SandboxHandle {
   readonly bankCaPem: string;
   /** One entry per request, oldest first (the last 10,000). Never holds secrets. */
   readonly logs: readonly SandboxLogEntry[];
+  /** TLS connections established so far (kept-alive connections carry several requests). */
+  readonly connections: number;
   stop(): Promise<void>;
   setFaults(faults: FaultOptions): void;
   /** Creates a credential (state access for tests and the CLI; the adapter uses the admin API). */
@@ -160,6 +162,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   ].map(compile);
   const deps = { routes, state, faults, now, adminApiKey, judge: new PeerJudge(anchorsPem), log };
   server.on("request", (req, res) => void dispatch(req, res, deps));
+  let connections = 0;
+  server.on("secureConnection", () => connections++);
   server.on("tlsClientError", (error: NodeJS.ErrnoException, socket: TLSSocket) => {
     const at = now().toISOString();
     const reason = error.code ?? "handshake_failed";
@@ -182,6 +186,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     serverCaPem: pki.serverCaPem,
     bankCaPem: pki.bankCa.certPem,
     logs,
+    get connections() {
+      return connections;
+    },
     async stop() {
       const closed = once(server, "close");
       server.close();
