@@ -31,9 +31,7 @@ describe("bank connections", () => {
 
   it("keeps admin calls in parallel within the agent's socket bound and reuses them after", async () => {
     const from = world.sandbox.connections;
-    const all = await Promise.all(
-      Array.from({ length: 40 }, () => world.bank.listSlots(world.clientId)),
-    );
+    const all = await Promise.all(Array.from({ length: 40 }, () => world.bank.listSlots(world.clientId)));
     assert.ok(all.every((slots) => slots.length === 1));
     const opened = world.sandbox.connections - from;
     assert.ok(opened <= 16, `40 parallel admin calls opened ${opened} connections (bound 16)`);
