@@ -3,7 +3,7 @@
  * whose grace period passed. A rotation still waiting for idle consumers is looked at again later.
  */
 import type { Job } from "bullmq";
-import { raiseAlert } from "../src/alerts/raise.js";
+import { alertConsumersOnOldCert } from "../src/alerts/rotation-alerts.js";
 import type { Producer } from "../src/queue/producer.js";
 import { retireJobData } from "../src/queue/payloads.js";
 import { retireDue, retireOne } from "../src/rotation/retire-due.js";
@@ -14,9 +14,19 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     const credential = await runtime.credential(id);
     return { credential, deps: runtime.depsFor(credential) };
   };
+  const alertDeps = { episodes: runtime.episodes, sink: producer, now: runtime.now, logger: runtime.logger };
   return async (job: Job): Promise<{ status: string; count?: number }> => {
     if (job.name === "retire-sweep") {
       const results = await retireDue(runtime.journal, runtime.now(), depsFor);
+      for (const item of results) {
+        // still "retire-due" (consumers on the old cert): the next sweep looks again; ops hear of it once
+        if ("outcome" in item && item.outcome.status === "consumers-on-old-cert")
+          await alertConsumersOnOldCert(
+            alertDeps,
+            await runtime.credential(item.credentialId),
+            item.outcome.record,
+          );
+      }
       return { status: "swept", count: results.length };
     }
     const data = retireJobData.parse(job.data);
@@ -24,22 +34,8 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     if (record?.status !== "retire-due") return { status: record?.status ?? "unknown" };
     const { credential, deps } = await depsFor(data.credentialId);
     const outcome = await retireOne(deps, credential, record);
-    // still "retire-due" (consumers on the old cert): the retire-sweep scheduler looks again
-    if (outcome.status === "consumers-on-old-cert") {
-      await raiseAlert(
-        { episodes: runtime.episodes, sink: producer, now: runtime.now },
-        data.credentialId,
-        "consumers-on-old-cert",
-        {
-          rotationId: data.rotationId,
-          ...(credential.clientId ? { clientId: credential.clientId } : {}),
-          ...(record.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
-          errorCode: "CONSUMERS_ON_OLD_CERT",
-          message: outcome.record.errorMessage ?? "the old certificate is still in use",
-          ...(outcome.record.hint ? { hint: outcome.record.hint } : {}),
-        },
-      );
-    }
+    if (outcome.status === "consumers-on-old-cert")
+      await alertConsumersOnOldCert(alertDeps, credential, outcome.record);
     return { status: outcome.status };
   };
 }

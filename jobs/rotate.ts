@@ -7,6 +7,7 @@
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import {
+  alertConsumersOnOldCert,
   alertRotationFailed,
   alertRotationSucceeded,
   type RotationAlertDeps,
@@ -110,6 +111,8 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
         rotationId: data.rotationId,
         status: outcome.status,
       });
+      if (outcome.status === "consumers-on-old-cert")
+        await alertConsumersOnOldCert(alertDeps(runtime, producer), credential, outcome.record);
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
           { credentialId: data.credentialId, rotationId: data.rotationId },

@@ -6,7 +6,8 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
-import { createMemoryEpisodes, createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
+import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
+import { createFileEpisodes } from "./alerts/episodes-file.js";
 import { createBankingApi } from "./bank/banking-api.js";
 import type { BankClient } from "./bank/types.js";
 import type { Config } from "./config/schema.js";
@@ -43,7 +44,7 @@ export interface Runtime {
   readonly issuers: ReadonlyMap<string, Issuer>;
   readonly journal: Journal;
   readonly locks: LockManager;
-  /** Open alert episodes (alert once per failure): in Redis beside the journal, else in memory. */
+  /** Open alert episodes (alert once per failure): in Redis beside the journal, else under stateDir. */
   readonly episodes: EpisodeStore;
   credential(id: string): Promise<ResolvedCredential>;
   depsFor(credential: ResolvedCredential): RotationDeps;
@@ -86,7 +87,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     : createFileLockManager(join(config.stateDir, "locks"));
   const episodes = options.redis
     ? createRedisEpisodes(options.redis, { prefix: `${statePrefix(config)}alerts:episodes:` })
-    : createMemoryEpisodes();
+    : createFileEpisodes(join(config.stateDir, "alerts", "episodes"));
 
   const depsFor = (credential: ResolvedCredential): RotationDeps => {
     const store = stores.get(credential.store);

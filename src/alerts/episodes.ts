@@ -4,7 +4,8 @@
  * is stable across attempts and scans, and the resolve reuses it (PagerDuty closes the incident by it).
  *
  * Redis adapter: one hash per credential (field = kind, value = when it opened) under the state prefix,
- * inside the queue prefix's {hash tag}. The memory adapter serves --inline runs and tests.
+ * inside the queue prefix's {hash tag}. The file adapter (episodes-file.ts) serves `--inline` runs, so a
+ * cron job that fails every hour alerts once; the memory adapter serves tests.
  */
 import type { Redis } from "ioredis";
 import { luaScript, redisError } from "../redis/lua.js";
@@ -45,7 +46,8 @@ export function parseEpisodeKey(key: string): { credentialId: string; kind: Aler
   return { credentialId: match[1]!, kind: match[2] as AlertKind };
 }
 
-function episodesOf(flat: readonly string[]): OpenEpisode[] {
+/** Open episodes from a flat [kind, openedAt, kind, openedAt, …] list, oldest first; unknown kinds dropped. */
+export function episodesOf(flat: readonly string[]): OpenEpisode[] {
   const out: OpenEpisode[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const kind = flat[i] as AlertKind;

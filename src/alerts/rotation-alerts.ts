@@ -8,7 +8,9 @@ import { X509Certificate } from "node:crypto";
 import { type CertrotorError, toCertrotorError } from "../errors.js";
 import type { RotationRecord } from "../journal/types.js";
 import type { Logger } from "../observability/logger.js";
+import type { RotationDeps } from "../rotation/context.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
+import type { RunResult } from "../rotation/run.js";
 import type { SecretStore } from "../stores/types.js";
 import type { EpisodeKind } from "./episodes.js";
 import { type AlertFacts, notifySuccess, type RaiseDeps, raiseAlert, resolveAlerts } from "./raise.js";
@@ -45,7 +47,7 @@ export function failureKind(error: CertrotorError, record: RotationRecord | null
 }
 
 async function guarded(
-  deps: RotationAlertDeps,
+  deps: { logger: Logger },
   what: string,
   credentialId: string,
   run: () => Promise<void>,
@@ -107,4 +109,55 @@ export async function alertRotationSucceeded(
       });
     }
   });
+}
+
+/** The old certificate is still used past the idle bound, so it stays bound: ops hear of it once. */
+export async function alertConsumersOnOldCert(
+  deps: RaiseDeps & { logger: Logger },
+  credential: ResolvedCredential,
+  record: RotationRecord,
+): Promise<void> {
+  await guarded(deps, "raising the consumers-on-old-cert alert", credential.id, async () => {
+    await raiseAlert(deps, credential.id, "consumers-on-old-cert", {
+      rotationId: record.rotationId,
+      ...(credential.clientId ? { clientId: credential.clientId } : {}),
+      ...(record.oldFingerprint ? { fingerprint: record.oldFingerprint } : {}),
+      errorCode: "CONSUMERS_ON_OLD_CERT",
+      message: record.errorMessage ?? "the old certificate is still in use",
+      ...(record.hint ? { hint: record.hint } : {}),
+    });
+  });
+}
+
+/**
+ * What a rotation run to its end without the queue (`rotate --inline`) alerts on, as the rotate job does:
+ * a failure opens its episode; a promotion resolves the open ones (and, when the old cert stays bound
+ * because consumers still use it, raises that). `outcome` is the run's result or the error it threw
+ * (a refusal in plan, before anything changed).
+ */
+export async function alertRotationRun(
+  deps: RotationAlertDeps,
+  input: {
+    credential: ResolvedCredential;
+    rotation: Pick<RotationDeps, "store" | "journal">;
+    rotationId: string;
+    outcome: RunResult | CertrotorError;
+  },
+): Promise<void> {
+  const { credential, rotationId, outcome } = input;
+  const { store, journal } = input.rotation;
+  if (!("status" in outcome)) {
+    if (outcome.code === "LOCKED") return; // another rotation of it is running: nothing failed
+    await alertRotationFailed(deps, { credential, store, rotationId, record: null, error: outcome });
+    return;
+  }
+  if (outcome.status === "not-due") return;
+  if (outcome.status === "failed") {
+    const record = await journal.get(rotationId).catch(() => null);
+    await alertRotationFailed(deps, { credential, store, rotationId, record, error: outcome.error });
+    return;
+  }
+  await alertRotationSucceeded(deps, { credential, store, rotationId, status: outcome.status });
+  if (outcome.status === "consumers-on-old-cert")
+    await alertConsumersOnOldCert(deps, credential, outcome.record);
 }

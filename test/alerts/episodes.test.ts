@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import {
@@ -8,6 +11,7 @@ import {
   episodeKey,
   parseEpisodeKey,
 } from "../../src/alerts/episodes.js";
+import { createFileEpisodes } from "../../src/alerts/episodes-file.js";
 import { configSchema } from "../../src/config/schema.js";
 import { statePrefix } from "../../src/runtime.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
@@ -75,6 +79,42 @@ describe("episode keys", () => {
 });
 
 describeEpisodes("memory", async () => createMemoryEpisodes());
+
+describe("the file episode store", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "certrotor-episodes-"));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  describeEpisodes("file", async () => createFileEpisodes(join(dir, `run-${Math.random()}`)));
+
+  it("outlives the store that opened an episode: another process's store sees it and alerts nothing", async () => {
+    const where = join(dir, "shared");
+    assert.equal(await createFileEpisodes(where).open("cred-f", "rotation-failed", t0), true);
+    const next = createFileEpisodes(where);
+    assert.equal(await next.open("cred-f", "rotation-failed", later), false);
+    assert.deepEqual(await next.list("cred-f"), [{ kind: "rotation-failed", openedAt: t0.toISOString() }]);
+  });
+
+  it("lets exactly one of many concurrent opens of an episode win", async () => {
+    const where = join(dir, "race");
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => createFileEpisodes(where).open("cred-r", "slots-full", t0)),
+    );
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+
+  it("keeps a credential id with slashes and dots inside its own folder", async () => {
+    const where = join(dir, "names");
+    const episodes = createFileEpisodes(where);
+    await episodes.open("../evil/../cred", "expired", t0);
+    assert.deepEqual(await episodes.list("../evil/../cred"), [
+      { kind: "expired", openedAt: t0.toISOString() },
+    ]);
+    assert.deepEqual(await episodes.list("cred"), []);
+  });
+});
 
 describe("the Redis episode store", () => {
   let server: RedisServer;

@@ -1,13 +1,16 @@
 import type { Command } from "commander";
+import { alertRotationRun } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
+import { type CertrotorError, toCertrotorError } from "../../errors.js";
 import { assertRedisReachable, producerConnection } from "../../queue/connection.js";
 import { createFollower } from "../../queue/follow.js";
 import { createProducer } from "../../queue/producer.js";
 import type { ResolvedCredential } from "../../rotation/credentials.js";
-import { runRotation } from "../../rotation/run.js";
+import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
 import { createRuntime, type Runtime } from "../../runtime.js";
 import { addConfigOption, makeLogger } from "../context.js";
 import { EXIT } from "../errors.js";
+import { inlineAlerts } from "../inline-alerts.js";
 import { progressHooks } from "../progress.js";
 
 interface RotateOptions {
@@ -27,15 +30,30 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
   const progress = progressHooks(out);
   const deps = { ...runtime.depsFor(credential), hooks: progress };
   out(`rotate ${credential.id} (inline)`);
-  const result = await runRotation(deps, credential, {
-    trigger: "on-demand",
-    force: true,
-    onRetry: ({ attempt, delayMs, error }) =>
-      out(
-        `  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`,
-      ),
-  });
+  const rotationId = await rotationIdFor(deps, credential.id);
+  let outcome: RunResult | CertrotorError;
+  try {
+    outcome = await runRotation(deps, credential, {
+      trigger: "on-demand",
+      force: true,
+      rotationId,
+      onRetry: ({ attempt, delayMs, error }) =>
+        out(
+          `  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`,
+        ),
+    });
+  } catch (thrown) {
+    outcome = toCertrotorError(thrown);
+  }
   progress.flush();
+  const alerts = inlineAlerts(runtime, out);
+  try {
+    await alertRotationRun(alerts.deps, { credential, rotation: deps, rotationId, outcome });
+  } finally {
+    await alerts.close();
+  }
+  if (!("status" in outcome)) throw outcome;
+  const result = outcome;
   switch (result.status) {
     case "not-due":
       out(`not due: ${result.message}`);
