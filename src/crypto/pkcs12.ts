@@ -2,7 +2,7 @@
  * PKCS#12 (RFC 7292) writing with node-forge, one code path for RSA and EC keys. forge.pkcs12's own
  * builder only takes forge's RSA key and certificate objects ("OID is not RSA" otherwise), so the PFX is
  * assembled at forge's ASN.1 level from the PKCS#8 key and the certificates' DER:
- * - the key as a pkcs8ShroudedKeyBag under PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC;
+ * - the key as a pkcs8ShroudedKeyBag under PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC (run by node:crypto);
  * - leaf and chain certificates as certBags in an encryptedData safe under the same scheme (what
  *   OpenSSL 3 writes by default: subjects can carry personal data such as a CPF);
  * - friendlyName and localKeyId (SHA-1 of the leaf DER) on the key and leaf bags;
