@@ -87,7 +87,7 @@ async function keygenRows(cwd: string): Promise<BenchRow[]> {
         theirs,
         "openssl genpkey",
         n,
-        "RSA: median of a wide prime-search spread",
+        keyType.startsWith("rsa") ? "RSA: median of a wide prime-search spread" : "",
       ),
     );
   }

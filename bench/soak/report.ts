@@ -113,7 +113,9 @@ export function buildReport(facts: RunFacts, verdicts: readonly CredentialVerdic
     rotated === verdicts.length &&
     violations.length === 0 &&
     facts.bankViolations.length === 0 &&
-    facts.chaos.unexpectedExits.length === 0;
+    facts.chaos.unexpectedExits.length === 0 &&
+    // the graceful stop at the end: every worker finished or released its jobs and exited 0
+    facts.chaos.finalExits.every((exit) => exit.code === 0);
   return {
     result: passed ? "passed" : "failed",
     at: new Date().toISOString(),
