@@ -8,7 +8,7 @@ import type { Queue } from "bullmq";
 import { percentile } from "../lib.js";
 import type { InjectedFaults } from "./faults.js";
 import type { QueueCounters } from "./progress.js";
-import type { WorkerExit } from "./supervisor.js";
+import type { FinalExit, WorkerExit } from "./supervisor.js";
 import type { CredentialVerdict } from "./verify.js";
 
 export interface RunFacts {
@@ -26,7 +26,7 @@ export interface RunFacts {
     redisRestarts: number;
     redisDowntimeMs: number;
     /** Exit codes of the workers' graceful stop at the end (0 = clean). */
-    finalExits: Array<{ code: number | null; signal: string | null }>;
+    finalExits: readonly FinalExit[];
   };
   queue: QueueCounters;
   faults: InjectedFaults;

@@ -171,6 +171,11 @@ async function main(): Promise<number> {
     const runMs = Date.now() - runStart;
     say(converged ? `converged in ${runMs} ms; stopping workers` : `stopping: ${abort}`);
     const finalExits = await sup.stopAll(30_000);
+    for (const exit of finalExits.filter((e) => e.code !== 0))
+      say(
+        `worker ${exit.slot}-${exit.generation} ended ${exit.signal ?? `with code ${exit.code}`} ` +
+          `${exit.stopMs} ms after SIGTERM (${exit.upWhenStopped ? "it was up" : "it was still starting"})`,
+      );
 
     clearFaults(world);
     const verifyStart = Date.now();

@@ -18,6 +18,20 @@ const LOG_LEVEL = process.env.SOAK_WORKER_LOG ?? "warn";
 /** Extra Node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": SOAK_WORKER_NODE_ARGS. */
 const NODE_ARGS = (process.env.SOAK_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
+/** How a worker ended the graceful stop at the end of the run. */
+export interface FinalExit {
+  slot: number;
+  generation: number;
+  code: number | null;
+  signal: string | null;
+  /** Whether it had printed that it listens (its SIGTERM handler is installed) when SIGTERM was sent. */
+  upWhenStopped: boolean;
+  /** From SIGTERM to exit. */
+  stopMs: number;
+  /** Last lines of its output, when it did not exit 0. */
+  tail?: string;
+}
+
 export interface WorkerExit {
   slot: number;
   generation: number;
@@ -52,7 +66,7 @@ export interface Supervisor {
   startKilling(everyMs: number): void;
   stopKilling(): void;
   /** SIGTERM every worker (graceful: finish or release jobs) and wait; SIGKILL after `boundMs`. */
-  stopAll(boundMs: number): Promise<Array<{ code: number | null; signal: string | null }>>;
+  stopAll(boundMs: number): Promise<FinalExit[]>;
   /** SIGKILL whatever still runs (cleanup on any path; synchronous, so usable in an exit handler). */
   killAll(): void;
 }
@@ -175,18 +189,32 @@ export function superviseWorkers(
       await killing;
       shuttingDown = true;
       return Promise.all(
-        slots.map(async (slot) => {
+        slots.map(async (slot): Promise<FinalExit> => {
           slot.expectedExit = true;
+          let upWhenStopped = slot.up;
+          let stopMs = 0;
           if (alive(slot.child)) {
             const exited = once(slot.child, "exit");
             // a worker still starting has no SIGTERM handler yet: let it come up, then stop it gracefully
             await Promise.race([slot.ready, exited, sleep(boundMs)]);
+            upWhenStopped = slot.up;
+            const sent = Date.now();
             slot.child.kill("SIGTERM");
             const bound = setTimeout(() => slot.child.kill("SIGKILL"), boundMs);
             await exited;
             clearTimeout(bound);
+            stopMs = Date.now() - sent;
           }
-          return { code: slot.child.exitCode, signal: slot.child.signalCode };
+          const { exitCode: code, signalCode: signal } = slot.child;
+          return {
+            slot: slot.index,
+            generation: slot.generation,
+            code,
+            signal,
+            upWhenStopped,
+            stopMs,
+            ...(code === 0 ? {} : { tail: slot.tail }),
+          };
         }),
       );
     },

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { buildReport, type RunFacts } from "../../bench/soak/report.js";
 import type { CredentialVerdict } from "../../bench/soak/verify.js";
 
-const CLEAN = { code: 0, signal: null };
+const CLEAN = { slot: 0, generation: 0, code: 0, signal: null, upWhenStopped: true, stopMs: 40 };
 
 function facts(overrides: Partial<RunFacts> = {}, chaos: Partial<RunFacts["chaos"]> = {}): RunFacts {
   const server = { requests: 10, errors: 1, drops: 0, byRoute: { "GET /x": 10 } };
@@ -77,12 +77,16 @@ describe("the soak's verdict", () => {
       ],
       [
         "a worker whose graceful stop did not exit 0",
-        buildReport(facts({}, { finalExits: [CLEAN, { code: 70, signal: null }, CLEAN] }), both, noAlerts),
+        buildReport(
+          facts({}, { finalExits: [CLEAN, { ...CLEAN, code: 70, tail: "shutdown failed" }, CLEAN] }),
+          both,
+          noAlerts,
+        ),
       ],
       [
         "a worker killed because its graceful stop overran",
         buildReport(
-          facts({}, { finalExits: [CLEAN, CLEAN, { code: null, signal: "SIGKILL" }] }),
+          facts({}, { finalExits: [CLEAN, CLEAN, { ...CLEAN, code: null, signal: "SIGKILL" }] }),
           both,
           noAlerts,
         ),
