@@ -140,6 +140,35 @@ describe("the queue worker", () => {
     });
   });
 
+  it("stops gracefully with exit 0 on a SIGTERM that arrives while it is still starting, or as it comes up", async () => {
+    await withRedis(async (redis) => {
+      const world = await aWorld({ store: "file", issuer: "local-ca" });
+      try {
+        const configPath = await writeConfig(world.dir, queueConfig(world.config, redis.url));
+        for (const marker of ["certrotor worker: starting", "certrotor worker: listening"]) {
+          const worker = spawnWorker(configPath);
+          await new Promise<void>((resolve) => {
+            const onData = (): void => {
+              if (!worker.output().includes(marker)) return;
+              worker.child.stdout!.off("data", onData);
+              worker.child.stderr!.off("data", onData);
+              resolve();
+            };
+            worker.child.stdout!.on("data", onData);
+            worker.child.stderr!.on("data", onData);
+          });
+          const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => {
+            worker.child.once("exit", (c, s) => resolve([c, s]));
+            worker.child.kill("SIGTERM");
+          });
+          assert.deepEqual([code, signal], [0, null], `SIGTERM at "${marker}": ${worker.output()}`);
+        }
+      } finally {
+        await world.stop();
+      }
+    });
+  });
+
   it("shares 30 due credentials among three worker processes: each rotated exactly once, no lock conflict fails a job", async () => {
     await withRedis(async (redis) => {
       const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 30 });

@@ -1,7 +1,30 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
-import { startWorker } from "../../queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../queue/worker.js";
 import { addConfigOption, makeLogger } from "../context.js";
+
+/**
+ * SIGTERM and SIGINT are taken before the worker starts: its queue workers fetch jobs as soon as they
+ * exist, so a signal during start-up (a rolling deploy, a supervisor stopping a worker that just came
+ * up) must also end in a graceful stop rather than in Node's default death mid-job. The first signal
+ * stops the worker; a second one gets the default action (exit at once).
+ */
+function awaitStopSignal(): { signalled: Promise<NodeJS.Signals>; release(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      release();
+      resolve(signal);
+    };
+  });
+  const release = (): void => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return { signalled, release };
+}
 
 export function register(program: Command): void {
   addConfigOption(
@@ -14,26 +37,28 @@ export function register(program: Command): void {
   ).action(async (options: { config: string; port?: string }) => {
     const config = await loadConfig(options.config);
     const logger = makeLogger(program, config);
-    const handle = await startWorker(config, {
-      logger,
-      ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
-    });
+    const stop = awaitStopSignal();
+    process.stderr.write("certrotor worker: starting\n");
+    let handle: WorkerHandle;
+    try {
+      handle = await startWorker(config, {
+        logger,
+        ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
+      });
+    } catch (error) {
+      stop.release();
+      throw error;
+    }
     process.stderr.write(
       `certrotor worker: listening on :${handle.port} (/healthz, /readyz, /metrics); Ctrl-C to stop\n`,
     );
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        logger.info({ signal }, "shutting down");
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-        handle.stop().then(resolve, (error: unknown) => {
-          logger.error({ err: error instanceof Error ? error.message : String(error) }, "shutdown failed");
-          process.exitCode = 70;
-          resolve();
-        });
-      };
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-    });
+    const signal = await stop.signalled;
+    logger.info({ signal }, "shutting down");
+    try {
+      await handle.stop();
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, "shutdown failed");
+      process.exitCode = 70;
+    }
   });
 }
