@@ -5,32 +5,62 @@
  *
  * Credentials are judged, alerted on and enqueued a chunk at a time, in an order shuffled per scan. A scan
  * of thousands of credentials takes tens of seconds: rotations start while it goes on (instead of after it,
- * by when many of its readings are stale), and a scan cut short by its worker's death keeps what it did;
- * the shuffle keeps scans that keep being cut from always missing the same credentials.
+ * by when many of its readings are stale), and the shuffle keeps scans that keep being cut from always
+ * missing the same credentials.
+ *
+ * A scan killed with its worker is resumed, not restarted: the job's progress holds the shuffle's seed and
+ * the next chunk, and BullMQ runs the stalled job again. One scan runs at a time across the workers (a
+ * lease on "scan"): a scheduled scan that finds another one running skips, since that one covers the same
+ * credentials; a resumed scan that finds the lease still held (its dead worker's, until it runs out) waits
+ * and looks again.
  */
 import { randomInt } from "node:crypto";
-import type { Job } from "bullmq";
+import { DelayedError, type Job } from "bullmq";
 import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js";
+import { isCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import type { Producer } from "../src/queue/producer.js";
 import { listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
 import { type ScanEntry, type ScanReport, scan } from "../src/rotation/scan.js";
 import type { Runtime } from "../src/runtime.js";
+import { mulberry32 } from "../src/util/seeded-random.js";
 
 export interface ScanResult {
   scanned: number;
   enqueued: string[];
   alreadyQueued: string[];
   alerts: ScanAlertResult;
+  /** Chunks this run took over from an earlier run of the same job that was cut short. */
+  resumedAt?: number;
+  /** Set when the scan did not run because another one was running. */
+  skipped?: string;
 }
 
 /** Credentials per chunk: each chunk is read with the scan's bounded concurrency, then acted on. */
 export const SCAN_CHUNK = 100;
 
-function shuffled<T>(items: readonly T[]): T[] {
+/** How long a resumed scan waits before it looks at the lease again. */
+export const SCAN_LOCKED_RETRY_MS = 5_000;
+
+/** What a scan job keeps in its progress to be resumed: the order's seed and the next chunk. */
+interface ScanProgress {
+  seed: number;
+  next: number;
+}
+
+function savedProgress(progress: unknown): ScanProgress | undefined {
+  const value = progress as Partial<ScanProgress> | null | undefined;
+  return Number.isInteger(value?.seed) && Number.isInteger(value?.next)
+    ? { seed: value!.seed!, next: value!.next! }
+    : undefined;
+}
+
+/** Fisher-Yates with a seeded PRNG, so a resumed scan walks the same order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = randomInt(i + 1);
+    const j = Math.floor(random() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
@@ -66,30 +96,73 @@ async function enqueueDue(runtime: Runtime, producer: Producer, entries: ScanEnt
   }
 }
 
+/** The lease that keeps scans from overlapping, renewed while the scan runs. */
+async function takeScanLease(runtime: Runtime) {
+  const ttlMs = runtime.config.worker.rotationLease;
+  const lease = await runtime.locks.acquire("scan", { ttlMs, owner: `scan:${process.pid}` });
+  const timer = setInterval(() => void lease.renew().catch(() => undefined), Math.max(250, ttlMs / 3));
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await lease.release().catch(() => undefined);
+  };
+}
+
 export function createScanProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
-  return async (_job: Job): Promise<ScanResult> => {
-    const credentials = shuffled(await listCredentials(runtime.config, runtime.stores));
-    const entries: ScanEntry[] = [];
+  return async (job: Job, token?: string): Promise<ScanResult> => {
+    const resumed = savedProgress(job.progress);
     const result: ScanResult = {
       scanned: 0,
       enqueued: [],
       alreadyQueued: [],
       alerts: { raised: 0, resolved: 0, errors: 0 },
     };
-    for (let start = 0; start < credentials.length; start += SCAN_CHUNK) {
-      const chunk: readonly ResolvedCredential[] = credentials.slice(start, start + SCAN_CHUNK);
-      const report = await scan({ ...runtime, credentials: chunk });
-      entries.push(...report.entries);
-      // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised
-      const alerts = await alertOnChunk(runtime, producer, report);
-      result.alerts.raised += alerts.raised;
-      result.alerts.resolved += alerts.resolved;
-      result.alerts.errors += alerts.errors;
-      await enqueueDue(runtime, producer, report.entries, result);
+    let release: () => Promise<void>;
+    try {
+      release = await takeScanLease(runtime);
+    } catch (error) {
+      if (!isCertrotorError(error, "LOCKED")) throw error;
+      if (resumed && token) {
+        await job.moveToDelayed(Date.now() + SCAN_LOCKED_RETRY_MS, token);
+        throw new DelayedError();
+      }
+      runtime.logger.info("scan skipped: another scan is running");
+      return { ...result, skipped: "another scan is running" };
     }
-    result.scanned = entries.length;
-    metrics?.recordScan(entries);
-    runtime.logger.info({ scanned: result.scanned, enqueued: result.enqueued.length }, "scan finished");
-    return result;
+    try {
+      const seed = resumed?.seed ?? randomInt(2 ** 31);
+      const credentials = shuffled(await listCredentials(runtime.config, runtime.stores), seed);
+      const first = resumed ? Math.min(resumed.next, Math.ceil(credentials.length / SCAN_CHUNK)) : 0;
+      if (resumed) result.resumedAt = first;
+      const entries: ScanEntry[] = [];
+      for (let chunk = first; chunk * SCAN_CHUNK < credentials.length; chunk++) {
+        const part: readonly ResolvedCredential[] = credentials.slice(
+          chunk * SCAN_CHUNK,
+          (chunk + 1) * SCAN_CHUNK,
+        );
+        const report = await scan({ ...runtime, credentials: part });
+        entries.push(...report.entries);
+        // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised
+        const alerts = await alertOnChunk(runtime, producer, report);
+        result.alerts.raised += alerts.raised;
+        result.alerts.resolved += alerts.resolved;
+        result.alerts.errors += alerts.errors;
+        await enqueueDue(runtime, producer, report.entries, result);
+        await job.updateProgress({ seed, next: chunk + 1 } satisfies ScanProgress);
+      }
+      result.scanned = entries.length;
+      metrics?.recordScan(entries);
+      runtime.logger.info(
+        {
+          scanned: result.scanned,
+          enqueued: result.enqueued.length,
+          ...(resumed ? { resumedAt: first } : {}),
+        },
+        "scan finished",
+      );
+      return result;
+    } finally {
+      await release();
+    }
   };
 }

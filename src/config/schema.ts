@@ -293,6 +293,8 @@ const workerSchema = z.strictObject({
   /** Port of /healthz, /readyz and /metrics (0 = a free port). */
   port: z.number().int().min(0).max(65535).default(9464),
   shutdownTimeout: duration.default(30_000),
+  /** How long a starting worker waits for Redis to answer before it gives up (REDIS_UNAVAILABLE). */
+  startupTimeout: duration.default(60_000),
   /** BullMQ job lock: a job whose worker stopped renewing it for this long is stalled and taken over. */
   jobLockDuration: duration.default(30_000),
   /** Lease of the per-credential rotation lock (renewed while a rotation runs). */

@@ -2,6 +2,7 @@
  * Redis connections for BullMQ. Workers need `maxRetriesPerRequest: null` (blocking commands, reconnect
  * forever); producers fail fast while Redis is down instead of queueing commands in memory.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis, type RedisOptions } from "ioredis";
 import { CertrotorError } from "../errors.js";
 
@@ -25,6 +26,8 @@ export async function assertRedisReachable(url: string, timeoutMs = 2_000): Prom
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     connectTimeout: timeoutMs,
+    // a Redis that accepts the connection but never answers (hung, SIGSTOPped) must not hang the probe
+    commandTimeout: timeoutMs,
     retryStrategy: () => null,
   });
   probe.on("error", () => undefined);
@@ -38,6 +41,35 @@ export async function assertRedisReachable(url: string, timeoutMs = 2_000): Prom
     });
   } finally {
     probe.disconnect();
+  }
+}
+
+export interface WaitForRedisOptions {
+  timeoutMs: number;
+  /** Gives up at once when it aborts (a stop signal during start-up). */
+  signal?: AbortSignal;
+  /** Called once, after the first failed try. */
+  onWait?: (error: CertrotorError) => void;
+}
+
+/**
+ * Waits for Redis to answer PING, for at most `timeoutMs`: a worker started while Redis restarts (both
+ * deployed at once, a failover) comes up when Redis does instead of exiting. Tries 250 ms apart, doubling
+ * to 5 s; throws REDIS_UNAVAILABLE once the bound would be passed, or when `signal` aborts.
+ */
+export async function waitForRedis(url: string, options: WaitForRedisOptions): Promise<void> {
+  const until = Date.now() + options.timeoutMs;
+  for (let delay = 250, tries = 0; ; delay = Math.min(delay * 2, 5_000), tries++) {
+    try {
+      await assertRedisReachable(url, Math.max(100, Math.min(2_000, until - Date.now())));
+      return;
+    } catch (error) {
+      const unavailable = error as CertrotorError;
+      if (options.signal?.aborted || Date.now() + delay >= until) throw unavailable;
+      if (tries === 0) options.onWait?.(unavailable);
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
+      if (options.signal?.aborted) throw unavailable;
+    }
   }
 }
 

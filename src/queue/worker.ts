@@ -16,7 +16,7 @@ import { retryDelay } from "../rotation/backoff.js";
 import { findConfigured } from "../rotation/credentials.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { startHealthServer } from "../worker/health.js";
-import { assertRedisReachable, producerConnection, workerConnection } from "./connection.js";
+import { producerConnection, waitForRedis, workerConnection } from "./connection.js";
 import { QUEUES } from "./names.js";
 import type { RotateJobData } from "./payloads.js";
 import { createProducer, type Producer } from "./producer.js";
@@ -29,6 +29,8 @@ export interface WorkerOptions {
   host?: string;
   /** Do not create the cron schedulers (tests that add jobs by hand). */
   schedules?: boolean;
+  /** Aborts the start while it waits for Redis (a stop signal during start-up). */
+  signal?: AbortSignal;
 }
 
 export interface WorkerHandle {
@@ -74,7 +76,15 @@ export const ROTATE_MAX_STALLS = 25;
 
 export async function startWorker(config: Readonly<Config>, options: WorkerOptions): Promise<WorkerHandle> {
   const { logger } = options;
-  await assertRedisReachable(config.worker.redisUrl);
+  await waitForRedis(config.worker.redisUrl, {
+    timeoutMs: config.worker.startupTimeout,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (error) =>
+      logger.warn(
+        { err: error.message, timeoutMs: config.worker.startupTimeout },
+        "Redis is not reachable yet; waiting for it",
+      ),
+  });
   const stateConnection: Redis = workerConnection(config.worker.redisUrl);
   const producerConn = producerConnection(config.worker.redisUrl);
   for (const conn of [stateConnection, producerConn])

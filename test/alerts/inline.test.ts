@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { verifyWebhookSignature } from "../../src/alerts/webhook.js";
 import { generateKeyPair } from "../../src/crypto/index.js";
-import { createFileStore } from "../../src/stores/file.js";
 import type { Config } from "../../src/config/schema.js";
 import { certrotor } from "../fixtures/cli.js";
-import { aWorld, type TestWorld } from "../fixtures/world.js";
+import { aWorld, type TestWorld, withWorldFileStore } from "../fixtures/world.js";
 import { HttpReceiver } from "./receivers.js";
 
 const SECRET = "inline-alerts-webhook-secret-01";
@@ -38,18 +37,12 @@ describe("rotate --inline alerts", () => {
     configPath = join(world.dir, "certrotor.json");
     await writeFile(configPath, JSON.stringify(config));
     // cred-1 holds a key that is not its certificate's: plan refuses it with KEY_MISMATCH
-    const store = await createFileStore(
-      "main",
-      world.config.stores.main as Extract<Config["stores"][string], { kind: "file" }>,
-    );
-    try {
+    await withWorldFileStore(world, async (store) => {
       const ref = { credentialId: "cred-1", path: "certrotor/cred-1" };
       const material = (await store.readCurrent(ref)).material;
       foreignKeyPem = (await generateKeyPair("p256")).keyPem;
       await store.putCurrent(ref, { ...material, keyPem: foreignKeyPem });
-    } finally {
-      await store.close();
-    }
+    });
   });
   after(async () => {
     await world.stop();

@@ -6,10 +6,9 @@ import type { Config } from "../../src/config/schema.js";
 import { generateKeyPair } from "../../src/crypto/index.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRuntime } from "../../src/runtime.js";
-import { createFileStore } from "../../src/stores/file.js";
 import { encodeMaterial } from "../../src/stores/material.js";
 import { certrotor } from "../fixtures/cli.js";
-import { aWorld, type TestWorld } from "../fixtures/world.js";
+import { aWorld, type TestWorld, withWorldFileStore } from "../fixtures/world.js";
 
 /** What the bank and the store hold for a credential: must not change after bad input. */
 async function snapshot(world: TestWorld, id: string): Promise<string> {
@@ -47,11 +46,7 @@ describe("the certrotor CLI against a file-store installation", () => {
     };
     configPath = join(world.dir, "certrotor.json");
     await writeFile(configPath, JSON.stringify(config));
-    const store = await createFileStore(
-      "main",
-      world.config.stores.main as Extract<Config["stores"][string], { kind: "file" }>,
-    );
-    try {
+    await withWorldFileStore(world, async (store) => {
       // cred-1: stored without its key; cred-2: a key that is not the certificate's
       const ref1 = { credentialId: "cred-1", path: "certrotor/cred-1" };
       const doc1 = encodeMaterial((await store.readCurrent(ref1)).material);
@@ -60,9 +55,7 @@ describe("the certrotor CLI against a file-store installation", () => {
       const ref2 = { credentialId: "cred-2", path: "certrotor/cred-2" };
       const material2 = (await store.readCurrent(ref2)).material;
       await store.putCurrent(ref2, { ...material2, keyPem: (await generateKeyPair("p256")).keyPem });
-    } finally {
-      await store.close();
-    }
+    });
   });
   after(() => world.stop());
 

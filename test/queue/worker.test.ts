@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { createLogger } from "../../src/observability/logger.js";
@@ -9,7 +10,14 @@ import { days } from "../fixtures/pki.js";
 import { invariantViolations } from "../fixtures/invariants.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
-import { queueConfig, RotateWatcher, spawnWorker, stopWorker, writeConfig } from "./helpers.js";
+import {
+  queueConfig,
+  RotateWatcher,
+  spawnWorker,
+  stopWorker,
+  type WorkerProcess,
+  writeConfig,
+} from "./helpers.js";
 
 const silent = createLogger({ level: "silent" });
 
@@ -47,6 +55,21 @@ async function storeView(world: TestWorld) {
   } finally {
     await runtime.close();
   }
+}
+
+/** Resolves once the worker's output (stdout and stderr) holds `text`. */
+function outputIncludes(worker: WorkerProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!worker.output().includes(text)) return;
+      worker.child.stdout!.off("data", check);
+      worker.child.stderr!.off("data", check);
+      resolve();
+    };
+    worker.child.stdout!.on("data", check);
+    worker.child.stderr!.on("data", check);
+    check();
+  });
 }
 
 async function withRedis<T>(run: (redis: RedisServer) => Promise<T>, persistent = false): Promise<T> {
@@ -147,22 +170,51 @@ describe("the queue worker", () => {
         const configPath = await writeConfig(world.dir, queueConfig(world.config, redis.url));
         for (const marker of ["certrotor worker: starting", "certrotor worker: listening"]) {
           const worker = spawnWorker(configPath);
-          await new Promise<void>((resolve) => {
-            const onData = (): void => {
-              if (!worker.output().includes(marker)) return;
-              worker.child.stdout!.off("data", onData);
-              worker.child.stderr!.off("data", onData);
-              resolve();
-            };
-            worker.child.stdout!.on("data", onData);
-            worker.child.stderr!.on("data", onData);
-          });
+          await outputIncludes(worker, marker);
           const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => {
             worker.child.once("exit", (c, s) => resolve([c, s]));
             worker.child.kill("SIGTERM");
           });
           assert.deepEqual([code, signal], [0, null], `SIGTERM at "${marker}": ${worker.output()}`);
         }
+      } finally {
+        await world.stop();
+      }
+    });
+  });
+
+  it("waits for a Redis that is down when it starts, comes up with it, and stops cleanly", async () => {
+    await withRedis(async (redis) => {
+      const world = await aWorld({ store: "file", issuer: "local-ca" });
+      try {
+        const configPath = await writeConfig(world.dir, queueConfig(world.config, redis.url));
+        await redis.down();
+        const worker = spawnWorker(configPath);
+        await outputIncludes(worker, "Redis is not reachable yet; waiting for it");
+        await redis.up();
+        await worker.ready;
+        assert.equal(await stopWorker(worker), 0, worker.output());
+
+        // a stop signal while it waits ends it at once, cleanly
+        await redis.down();
+        const waiting = spawnWorker(configPath);
+        await outputIncludes(waiting, "waiting for it");
+        assert.equal(await stopWorker(waiting), 0, waiting.output());
+        assert.match(waiting.output(), /stopped before it started/);
+
+        // past worker.startupTimeout it gives up with the one-line REDIS_UNAVAILABLE error
+        const impatient = await writeConfig(
+          world.dir,
+          queueConfig(world.config, redis.url, { startupTimeout: 1_000 }),
+          "impatient.json",
+        );
+        const givingUp = spawnWorker(impatient);
+        const [code] = (await once(givingUp.child, "exit")) as [number | null];
+        assert.equal(code, 69, givingUp.output());
+        assert.match(
+          givingUp.output(),
+          /REDIS_UNAVAILABLE: Redis at redis:\/\/127\.0\.0\.1:\d+\/? is not reachable/,
+        );
       } finally {
         await world.stop();
       }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
+import { isCertrotorError } from "../../errors.js";
 import { startWorker, type WorkerHandle } from "../../queue/worker.js";
 import { addConfigOption, makeLogger } from "../context.js";
 
@@ -9,11 +10,13 @@ import { addConfigOption, makeLogger } from "../context.js";
  * up) must also end in a graceful stop rather than in Node's default death mid-job. The first signal
  * stops the worker; a second one gets the default action (exit at once).
  */
-function awaitStopSignal(): { signalled: Promise<NodeJS.Signals>; release(): void } {
+function awaitStopSignal(): { signalled: Promise<NodeJS.Signals>; aborted: AbortSignal; release(): void } {
+  const abort = new AbortController();
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     onSignal = (signal) => {
       release();
+      abort.abort();
       resolve(signal);
     };
   });
@@ -23,7 +26,7 @@ function awaitStopSignal(): { signalled: Promise<NodeJS.Signals>; release(): voi
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  return { signalled, release };
+  return { signalled, aborted: abort.signal, release };
 }
 
 export function register(program: Command): void {
@@ -43,10 +46,16 @@ export function register(program: Command): void {
     try {
       handle = await startWorker(config, {
         logger,
+        signal: stop.aborted,
         ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
       });
     } catch (error) {
       stop.release();
+      // stopped while it waited for Redis: nothing had started, so this is a clean stop
+      if (stop.aborted.aborted && isCertrotorError(error, "REDIS_UNAVAILABLE")) {
+        process.stderr.write("certrotor worker: stopped before it started\n");
+        return;
+      }
       throw error;
     }
     process.stderr.write(
