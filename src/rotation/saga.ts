@@ -5,6 +5,7 @@
  * The journal records progress for status and audit; it is never the source of truth.
  */
 import { randomUUID } from "node:crypto";
+import { fingerprintOf } from "../crypto/index.js";
 import { CertrotorError, toCertrotorError } from "../errors.js";
 import type { AuditAction, RotationRecord, StepName } from "../journal/types.js";
 import type { RotationDeps, RotationOutcome, RotationState, Trigger } from "./context.js";
@@ -84,6 +85,34 @@ async function auditPromoteOnce(deps: RotationDeps, state: RotationState): Promi
   if (trail.some((e) => e.rotationId === state.rotationId && e.action === "promoted")) return;
   const fingerprint = state.current?.material.fingerprint ?? "";
   await audit(deps, state, "promoted", { fingerprint, previous: state.oldFingerprint ?? "" });
+}
+
+/**
+ * The middle steps' audit events a rotation already has, from its earlier attempts. A retried or resumed
+ * attempt redoes the steps before the one that failed (each is idempotent: it finds its work done), and
+ * an event is recorded again only when the step did something new: another certificate (its
+ * fingerprint differs), or an action not recorded yet.
+ */
+async function recordedSteps(deps: RotationDeps, state: RotationState): Promise<Map<string, Set<string>>> {
+  const byAction = new Map<string, Set<string>>();
+  const trail = await deps.journal.auditTrail(state.credential.id, 500);
+  for (const event of trail) {
+    if (event.rotationId !== state.rotationId) continue;
+    const fingerprints = byAction.get(event.action) ?? new Set<string>();
+    fingerprints.add(String(event.details?.fingerprint ?? ""));
+    byAction.set(event.action, fingerprints);
+  }
+  return byAction;
+}
+
+function alreadyRecorded(
+  recorded: Map<string, Set<string>>,
+  action: AuditAction,
+  details: Record<string, string> | undefined,
+): boolean {
+  const fingerprints = recorded.get(action);
+  if (!fingerprints) return false;
+  return details?.fingerprint === undefined || fingerprints.has(details.fingerprint);
 }
 
 /** A step's own deps: every line it logs carries the step name. */
@@ -196,11 +225,13 @@ export async function runRotationAttempt(
     await beginRecord(deps, state, existing);
     if (state.promoted) await auditPromoteOnce(deps, state);
     else {
+      const recorded = existing ? await recordedSteps(deps, state) : new Map<string, Set<string>>();
       for (const [name, step, action] of MIDDLE) {
         await enterStep(deps, state, name);
         await step(inStep(deps, name), state);
         await deps.hooks?.at(`${name}:effect`, state);
-        if (action) await audit(deps, state, action, stepDetails(name, state));
+        const details = action ? stepDetails(name, state) : undefined;
+        if (action && !alreadyRecorded(recorded, action, details)) await audit(deps, state, action, details);
         if (name === "stage" && state.staged) {
           state.record = await deps.journal.update(rotationId, { newFingerprint: state.staged.fingerprint });
         }
@@ -230,7 +261,10 @@ export async function runRotationAttempt(
 
 function stepDetails(step: StepName, state: RotationState): Record<string, string> | undefined {
   const fingerprint = state.staged?.fingerprint ?? "";
-  if (step === "issue") return state.fresh?.certPem ? { issuer: state.credential.issuer } : undefined;
+  if (step === "issue")
+    return state.fresh?.certPem
+      ? { issuer: state.credential.issuer, fingerprint: fingerprintOf(state.fresh.certPem) }
+      : undefined;
   if (step === "promote") return { fingerprint, previous: state.oldFingerprint ?? "" };
   return fingerprint ? { fingerprint } : undefined;
 }

@@ -130,3 +130,40 @@ describe("the audit trail of a rotation interrupted right after promote", () => 
     }
   });
 });
+
+describe("the audit trail of a rotation retried after a crash", () => {
+  it("records each step once: the redone steps found their work done and add nothing", async () => {
+    const world = await aWorld({ store: "file", issuer: "local-ca" });
+    const runtime = await createRuntime(world.config, { logger: createLogger({ level: "silent" }) });
+    try {
+      const credential = await runtime.credential("cred-0");
+      const deps = runtime.depsFor(credential);
+      const options = { rotationId: "rot_retried", trigger: "on-demand" as const };
+      // the process dies right after the new cert was bound at the bank, before its audit event
+      const crash = {
+        at(point: string) {
+          if (point === "register:effect") throw new Error("killed");
+        },
+      };
+      await assert.rejects(runRotationAttempt({ ...deps, hooks: crash }, credential, options));
+      assert.equal((await runRotationAttempt(deps, credential, options)).status, "succeeded");
+      const events = (await deps.journal.auditTrail("cred-0"))
+        .reverse()
+        .filter((e) => e.rotationId === "rot_retried");
+      assert.deepEqual(
+        events.map((e) => e.action),
+        ["issued", "staged", "bound", "verified", "promoted", "retire-scheduled", "unbound"],
+      );
+      const current = (await deps.store.readCurrent(credential.ref)).material;
+      for (const action of ["issued", "staged", "bound", "verified"])
+        assert.equal(
+          events.find((e) => e.action === action)!.details?.fingerprint,
+          current.fingerprint,
+          action,
+        );
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+});
