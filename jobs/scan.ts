@@ -18,6 +18,7 @@ import { randomInt } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
 import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js";
 import { isCertrotorError } from "../src/errors.js";
+import { holdLock } from "../src/locks/hold.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import type { Producer } from "../src/queue/producer.js";
 import { listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
@@ -96,18 +97,6 @@ async function enqueueDue(runtime: Runtime, producer: Producer, entries: ScanEnt
   }
 }
 
-/** The lease that keeps scans from overlapping, renewed while the scan runs. */
-async function takeScanLease(runtime: Runtime) {
-  const ttlMs = runtime.config.worker.rotationLease;
-  const lease = await runtime.locks.acquire("scan", { ttlMs, owner: `scan:${process.pid}` });
-  const timer = setInterval(() => void lease.renew().catch(() => undefined), Math.max(250, ttlMs / 3));
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await lease.release().catch(() => undefined);
-  };
-}
-
 export function createScanProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
   return async (job: Job, token?: string): Promise<ScanResult> => {
     const resumed = savedProgress(job.progress);
@@ -119,7 +108,11 @@ export function createScanProcessor(runtime: Runtime, producer: Producer, metric
     };
     let release: () => Promise<void>;
     try {
-      release = await takeScanLease(runtime);
+      // renewed while the scan runs; another worker's scan, or a dead one's until its lease runs out, holds it
+      ({ release } = await holdLock(runtime.locks, "scan", {
+        ttlMs: runtime.config.worker.rotationLease,
+        owner: `scan:${process.pid}`,
+      }));
     } catch (error) {
       if (!isCertrotorError(error, "LOCKED")) throw error;
       if (resumed && token) {

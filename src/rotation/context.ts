@@ -6,7 +6,8 @@ import type { BankClient } from "../bank/types.js";
 import type { CertificateInfo } from "../crypto/index.js";
 import type { Issuer } from "../issuers/types.js";
 import type { Journal, RotationRecord, StepName } from "../journal/types.js";
-import type { Lease, LockManager } from "../locks/types.js";
+import type { KeptLock } from "../locks/hold.js";
+import type { LockManager } from "../locks/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Material, PendingMaterial, SecretStore, StoredMaterial } from "../stores/types.js";
 import type { ResolvedCredential } from "./credentials.js";
@@ -21,11 +22,7 @@ export interface RotationHooks {
 }
 
 /** The per-credential rotation lock while held (see lock.ts): renewed in the background until released. */
-export interface HeldLock {
-  lease: Lease;
-  /** Stops renewing and releases the lock if it is still ours. */
-  release(): Promise<void>;
-}
+export type HeldLock = KeptLock;
 
 export interface RotationDeps {
   store: SecretStore;
