@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { pathToFileURL } from "node:url";
 import { createBankingApi } from "../src/bank/banking-api.js";
-import { startSandbox, TOKEN_PATH } from "../src/bank/sandbox/index.js";
+import { startSandbox, TOKEN_PATH } from "../src/sandbox/index.js";
 import type { KeyType } from "../src/config/schema.js";
 import { createCa, createCsr, generateKeyPair, signClientCsr } from "../src/crypto/index.js";
 import { type BenchRow, median, quick, row } from "./lib.js";

@@ -16,7 +16,7 @@ import type { Config } from "../src/config/schema.js";
 import { createLogger } from "../src/observability/logger.js";
 import { producerConnection } from "../src/queue/connection.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
-import { startWorker } from "../src/queue/worker.js";
+import { startWorker } from "../jobs/worker.js";
 import type { ResolvedCredential } from "../src/rotation/credentials.js";
 import { runRotation } from "../src/rotation/run.js";
 import { createRuntime } from "../src/runtime.js";

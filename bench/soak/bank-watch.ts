@@ -4,7 +4,7 @@
  * bound after it). The final check compares the unbinds with the promotions (invariant 4) and flags any
  * instant a credential was left with no bound certificate (invariant 1) or more than two (invariant 2).
  */
-import type { SandboxHandle, SandboxLogEntry } from "../../src/bank/sandbox/server.js";
+import type { SandboxHandle, SandboxLogEntry } from "../../src/sandbox/server.js";
 
 export interface BankUnbind {
   atMs: number;

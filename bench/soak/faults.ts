@@ -3,7 +3,7 @@
  * admin endpoints) and on both store emulators (Vault: before and after the write is carried out; AWS
  * the same), and counters of what was injected, read from each server's own reports.
  */
-import type { SandboxLogEntry } from "../../src/bank/sandbox/server.js";
+import type { SandboxLogEntry } from "../../src/sandbox/server.js";
 import type { SoakWorld } from "./world.js";
 
 export interface FaultRates {

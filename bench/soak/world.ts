@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import pLimit from "p-limit";
-import { type SandboxHandle, type SandboxLogEntry, startSandbox } from "../../src/bank/sandbox/server.js";
+import { type SandboxHandle, type SandboxLogEntry, startSandbox } from "../../src/sandbox/server.js";
 import { type Config, configSchema } from "../../src/config/schema.js";
 import {
   createCsr,

@@ -8,13 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BankClient, ClientMaterial } from "../bank/types.js";
-import type { KeyType } from "../config/schema.js";
+import type { Config, KeyType } from "../config/schema.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { Redis } from "ioredis";
 import { assertRedisReachable } from "../queue/connection.js";
 import { createFollower } from "../queue/follow.js";
-import { startWorker } from "../queue/worker.js";
+import type { Producer } from "../queue/producer.js";
 import { runRotation } from "../rotation/run.js";
 import { scan } from "../rotation/scan.js";
 import { createRuntime, type Runtime } from "../runtime.js";
@@ -48,7 +48,18 @@ export interface DemoOptions {
   redisUrl?: string;
   /** Keep the world (sandbox) running after the report, for --serve. */
   keep?: boolean;
+  /**
+   * Starts the queue worker (jobs/worker.ts). Handed in by the CLI, the one layer that may import jobs/,
+   * so the library below it never depends on the queue processors.
+   */
+  startWorker: StartWorker;
 }
+
+/** The part of jobs/worker.ts's startWorker the demo uses. */
+export type StartWorker = (
+  config: Readonly<Config>,
+  options: { logger: Logger; port: number; host: string; schedules: boolean },
+) => Promise<{ runtime: Runtime; producer: Producer; stop(): Promise<void> }>;
 
 export interface DemoResult {
   report: DemoReport;
@@ -169,7 +180,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       | undefined;
     if (redis.url) {
       const config = { ...world.config, worker: { ...world.config.worker, redisUrl: redis.url, port: 0 } };
-      const worker = await startWorker(config, {
+      const worker = await options.startWorker(config, {
         logger: options.logger,
         port: 0,
         host: "127.0.0.1",

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type SandboxHandle, startSandbox } from "../bank/sandbox/server.js";
+import { type SandboxHandle, startSandbox } from "../sandbox/server.js";
 import { type Config, configSchema, type KeyType } from "../config/schema.js";
 import { createCa, fingerprintOf, inspectCertificate } from "../crypto/index.js";
 import { createFileStore } from "../stores/file.js";

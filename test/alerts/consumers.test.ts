@@ -10,7 +10,7 @@ import { type Config, configSchema } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { rotateJobId } from "../../src/queue/names.js";
 import type { NotifyJobData } from "../../src/queue/payloads.js";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
 import { QueueWatch } from "./queue-watch.js";

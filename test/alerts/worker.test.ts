@@ -7,7 +7,7 @@ import { verifyWebhookSignature } from "../../src/alerts/webhook.js";
 import { type Config, configSchema } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { rotateJobId } from "../../src/queue/names.js";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import { aCa, aClientCert, days } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { startRedis } from "../harness/redis.js";

@@ -8,7 +8,7 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createBankingApi } from "../../src/bank/banking-api.js";
-import { createSandboxPki } from "../../src/bank/sandbox/server-cert.js";
+import { createSandboxPki } from "../../src/sandbox/server-cert.js";
 import { CertrotorError } from "../../src/errors.js";
 import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
 import { type BankWorld, bankConfig, bankWorld, rejection } from "./helpers.js";

@@ -4,7 +4,7 @@
  */
 import { Writable } from "node:stream";
 import { createBankingApi } from "../../src/bank/banking-api.js";
-import { type SandboxHandle, type SandboxOptions, startSandbox } from "../../src/bank/sandbox/index.js";
+import { type SandboxHandle, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 import type { BankClient } from "../../src/bank/types.js";
 import type { BankConfig } from "../../src/config/schema.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";

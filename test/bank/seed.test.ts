@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createBankingApi } from "../../src/bank/banking-api.js";
-import { loadSeedFile, startSandbox } from "../../src/bank/sandbox/index.js";
+import { loadSeedFile, startSandbox } from "../../src/sandbox/index.js";
 import { CertrotorError } from "../../src/errors.js";
 import { aCa, aClientCert, type ClientCert, type PkiMaterial } from "../fixtures/pki.js";
 import { bankConfig, rejection } from "./helpers.js";

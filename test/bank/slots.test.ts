@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { request } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { createBankingApi } from "../../src/bank/banking-api.js";
-import { ADMIN_PREFIX } from "../../src/bank/sandbox/index.js";
+import { ADMIN_PREFIX } from "../../src/sandbox/index.js";
 import { createCsr, generateKeyPair, inspectCertificate, verifyChain } from "../../src/crypto/index.js";
 import { CertrotorError } from "../../src/errors.js";
 import { aClientCert } from "../fixtures/pki.js";

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { inspectCertificate } from "../../src/crypto/index.js";
 import { STEPS } from "../../src/journal/types.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { startWorker } from "../../src/queue/worker.js";
+import { startWorker } from "../../jobs/worker.js";
 import { scan } from "../../src/rotation/scan.js";
 import { aWorld } from "../fixtures/world.js";
 import { startRedis } from "../harness/redis.js";

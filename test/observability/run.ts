@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { type Job, QueueEvents } from "bullmq";
 import { createLogger } from "../../src/observability/logger.js";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import type { FileStoreConfig } from "../../src/config/schema.js";
 import { aCa, aClientCert } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";

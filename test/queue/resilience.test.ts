@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { createLogger } from "../../src/observability/logger.js";
 import { createProducer } from "../../src/queue/producer.js";
-import { startWorker } from "../../src/queue/worker.js";
+import { startWorker } from "../../jobs/worker.js";
 import { createRuntime } from "../../src/runtime.js";
 import { invariantViolations } from "../fixtures/invariants.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";

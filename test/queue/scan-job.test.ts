@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SCAN_LOCKED_RETRY_MS, type ScanResult } from "../../jobs/scan.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import { days } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { createLogger } from "../../src/observability/logger.js";
 import { createProducer } from "../../src/queue/producer.js";
-import { startWorker, type WorkerHandle } from "../../src/queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import { createRuntime } from "../../src/runtime.js";
 import { days } from "../fixtures/pki.js";
 import { invariantViolations } from "../fixtures/invariants.js";

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { writeKit } from "../../bank/sandbox/kit.js";
+import { writeKit } from "../../sandbox/kit.js";
 import { KEY_TYPES, type KeyType } from "../../config/schema.js";
 import { type DemoReport, runDemo } from "../../demo/run.js";
 import { CertrotorError } from "../../errors.js";
+import { startWorker } from "../../../jobs/worker.js";
 import { makeLogger } from "../context.js";
 
 interface DemoFlags {
@@ -70,6 +71,7 @@ export function register(program: Command): void {
         keyType,
         logger: makeLogger(program, undefined, "warn"),
         say,
+        startWorker,
         ...(redisUrl ? { redisUrl } : {}),
       });
       try {

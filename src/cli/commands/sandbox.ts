@@ -8,14 +8,14 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { KEY_TYPES, type KeyType } from "../../config/schema.js";
 import { CertrotorError } from "../../errors.js";
-import { createSandboxKit, writeKit } from "../../bank/sandbox/kit.js";
+import { createSandboxKit, writeKit } from "../../sandbox/kit.js";
 import {
   loadSeedFile,
   type SandboxHandle,
   type SandboxOptions,
   startSandbox,
   TOKEN_PATH,
-} from "../../bank/sandbox/index.js";
+} from "../../sandbox/index.js";
 
 interface SandboxFlags {
   out?: string;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { isCertrotorError } from "../../errors.js";
-import { startWorker, type WorkerHandle } from "../../queue/worker.js";
+import { startWorker, type WorkerHandle } from "../../../jobs/worker.js";
 import { addConfigOption, makeLogger } from "../context.js";
 
 /**

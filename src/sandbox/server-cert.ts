@@ -6,7 +6,7 @@
  */
 import { isIP } from "node:net";
 import { hostname } from "node:os";
-import { createCa, createCsr, generateKeyPair, signServerCsr } from "../../crypto/index.js";
+import { createCa, createCsr, generateKeyPair, signServerCsr } from "../crypto/index.js";
 
 const DAY = 86_400_000;
 

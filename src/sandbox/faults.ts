@@ -4,7 +4,7 @@
  * seeded per endpoint (mulberry32), so a run with the same options fails the same requests.
  */
 
-import { mulberry32 } from "../../util/seeded-random.js";
+import { mulberry32 } from "../util/seeded-random.js";
 
 export type FaultEndpoint = "token" | "balance" | "admin";
 

@@ -13,8 +13,8 @@ import {
   inspectCertificate,
   toPem,
   verifyChain,
-} from "../../crypto/index.js";
-import { isCertrotorError } from "../../errors.js";
+} from "../crypto/index.js";
+import { isCertrotorError } from "../errors.js";
 
 const MAX_DEPTH = 8;
 

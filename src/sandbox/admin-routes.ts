@@ -4,7 +4,7 @@
  * 001: at most 2 active per credential). Documented route by route in README § Bank sandbox.
  */
 import { createHash } from "node:crypto";
-import { isCertrotorError } from "../../errors.js";
+import { isCertrotorError } from "../errors.js";
 import { badRequest, HttpError, notFound, optionalStringField, readJsonObject, stringField } from "./http.js";
 import type { Route, RouteContext } from "./router.js";
 import type {

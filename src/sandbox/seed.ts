@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { CertrotorError } from "../../errors.js";
+import { CertrotorError } from "../errors.js";
 import { HttpError } from "./http.js";
 import type { CredentialStatus, SandboxState } from "./state.js";
 

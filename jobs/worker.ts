@@ -4,22 +4,22 @@
  */
 import { type MinimalJob, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { createNotifyProcessor } from "../../jobs/notify.js";
-import { createRetireProcessor } from "../../jobs/retire.js";
-import { createRotateProcessor } from "../../jobs/rotate.js";
-import { createScanProcessor } from "../../jobs/scan.js";
-import type { DeliveryRecorder } from "../alerts/deliver.js";
-import type { Config } from "../config/schema.js";
-import type { Logger } from "../observability/logger.js";
-import { createMetrics, type WorkerMetrics } from "../observability/metrics.js";
-import { retryDelay } from "../rotation/backoff.js";
-import { findConfigured } from "../rotation/credentials.js";
-import { createRuntime, type Runtime } from "../runtime.js";
-import { startHealthServer } from "../worker/health.js";
-import { producerConnection, waitForRedis, workerConnection } from "./connection.js";
-import { QUEUES } from "./names.js";
-import type { RotateJobData } from "./payloads.js";
-import { createProducer, type Producer } from "./producer.js";
+import { createNotifyProcessor } from "./notify.js";
+import { createRetireProcessor } from "./retire.js";
+import { createRotateProcessor } from "./rotate.js";
+import { createScanProcessor } from "./scan.js";
+import type { DeliveryRecorder } from "../src/alerts/deliver.js";
+import type { Config } from "../src/config/schema.js";
+import type { Logger } from "../src/observability/logger.js";
+import { createMetrics, type WorkerMetrics } from "../src/observability/metrics.js";
+import { retryDelay } from "../src/rotation/backoff.js";
+import { findConfigured } from "../src/rotation/credentials.js";
+import { createRuntime, type Runtime } from "../src/runtime.js";
+import { startHealthServer } from "../src/worker/health.js";
+import { producerConnection, waitForRedis, workerConnection } from "../src/queue/connection.js";
+import { QUEUES } from "../src/queue/names.js";
+import type { RotateJobData } from "../src/queue/payloads.js";
+import { createProducer, type Producer } from "../src/queue/producer.js";
 
 export interface WorkerOptions {
   logger: Logger;

@@ -15,7 +15,7 @@ import {
   type KeyType,
   randomPassphrase,
   signClientCsr,
-} from "../../crypto/index.js";
+} from "../crypto/index.js";
 import type { SeedCredential } from "./seed.js";
 import type { SandboxHandle } from "./server.js";
 

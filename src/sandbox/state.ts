@@ -8,8 +8,8 @@
  * The client_secret is kept only as a SHA-256 digest and compared in constant time.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { type CertificateInfo, certificatesDer, inspectCertificate, toPem } from "../../crypto/index.js";
-import { isCertrotorError } from "../../errors.js";
+import { type CertificateInfo, certificatesDer, inspectCertificate, toPem } from "../crypto/index.js";
+import { isCertrotorError } from "../errors.js";
 import { badRequest, HttpError, notFound } from "./http.js";
 import { parseAllowEntry } from "./ip.js";
 
