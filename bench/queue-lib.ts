@@ -16,7 +16,8 @@ export const IDLE_GAP_MS = 20;
 export function armConfig(base: Config, redisUrl: string, prefix: string, concurrency: number): Config {
   return {
     ...base,
-    worker: { ...base.worker, redisUrl, port: 0, queuePrefix: prefix, concurrency },
+    redis: { url: redisUrl, prefix, connectTimeout: 5_000 },
+    worker: { ...base.worker, port: 0, concurrency },
     schedules: { ...base.schedules, scan: NEVER, retire: NEVER },
   };
 }

@@ -14,7 +14,7 @@ import { pathToFileURL } from "node:url";
 import pLimit from "p-limit";
 import type { Config } from "../src/config/schema.js";
 import { createLogger } from "../src/observability/logger.js";
-import { producerConnection } from "../src/queue/connection.js";
+import { redisConnection } from "../src/redis/connection.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
 import { startWorker } from "../jobs/worker.js";
 import type { ResolvedCredential } from "../src/rotation/credentials.js";
@@ -40,10 +40,10 @@ interface Arm {
 
 /** A producer and an outcome counter on the arm's own queue prefix; `workers` starts what consumes it. */
 async function openArm(redis: RedisServer, config: Config, workers: () => Promise<() => Promise<void>>) {
-  const connection = producerConnection(redis.url);
+  const connection = redisConnection(config.redis!, "command");
   connection.on("error", () => undefined);
-  const producer = createProducer(connection, config.worker.queuePrefix);
-  const outcomes = await Outcomes.start(redis.url, "rotate", config.worker.queuePrefix);
+  const producer = createProducer(connection, config.redis!.prefix);
+  const outcomes = await Outcomes.start(redis.url, "rotate", config.redis!.prefix);
   const closeClients = async (): Promise<void> => {
     await producer.close();
     await outcomes.close();

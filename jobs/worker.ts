@@ -3,20 +3,20 @@
  * health server, and a graceful shutdown that finishes (or releases) the current steps within a bound.
  */
 import { type MinimalJob, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { createNotifyProcessor } from "./notify.js";
 import { createRetireProcessor } from "./retire.js";
 import { createRotateProcessor } from "./rotate.js";
 import { createScanProcessor } from "./scan.js";
 import type { DeliveryRecorder } from "../src/alerts/deliver.js";
-import type { Config } from "../src/config/schema.js";
+import type { Config, RedisConfig } from "../src/config/schema.js";
+import { CertrotorError } from "../src/errors.js";
 import type { Logger } from "../src/observability/logger.js";
 import { createMetrics, type WorkerMetrics } from "../src/observability/metrics.js";
 import { retryDelay } from "../src/rotation/backoff.js";
 import { findConfigured } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
-import { producerConnection, waitForRedis, workerConnection } from "../src/queue/connection.js";
+import { redisConnection, waitForRedis } from "../src/redis/connection.js";
 import { QUEUES } from "../src/queue/names.js";
 import type { RotateJobData } from "../src/queue/payloads.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
@@ -74,9 +74,36 @@ function alertRecorder(metrics: WorkerMetrics): DeliveryRecorder {
  */
 export const ROTATE_MAX_STALLS = 25;
 
+/** What start-up opened so far, closed in reverse order when a later part fails. */
+class Openings {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+  add(close: () => Promise<unknown>): void {
+    this.closers.unshift(close);
+  }
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0)) await close().catch(() => undefined);
+  }
+}
+
+/**
+ * Starts the worker. Any failure on the way (Redis unreachable or refusing the credentials, the health
+ * port taken, a store that cannot be built) closes what was opened and throws its coded error, so the
+ * process exits instead of running half-started. The health server listens before any queue worker
+ * exists: no job is taken by a worker without /healthz.
+ */
 export async function startWorker(config: Readonly<Config>, options: WorkerOptions): Promise<WorkerHandle> {
   const { logger } = options;
-  await waitForRedis(config.worker.redisUrl, {
+  const settings = config.redis;
+  if (!settings) {
+    throw new CertrotorError(
+      "CONFIG_INVALID",
+      "the worker needs a redis: section (its queues live in Redis)",
+      {
+        hint: "add redis: { url: redis://127.0.0.1:6379 } (or the URL from an environment variable)",
+      },
+    );
+  }
+  await waitForRedis(settings, {
     timeoutMs: config.worker.startupTimeout,
     ...(options.signal ? { signal: options.signal } : {}),
     onWait: (error) =>
@@ -85,32 +112,76 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
         "Redis is not reachable yet; waiting for it",
       ),
   });
-  const stateConnection: Redis = workerConnection(config.worker.redisUrl);
-  const producerConn = producerConnection(config.worker.redisUrl);
-  for (const conn of [stateConnection, producerConn])
-    conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
+  const opened = new Openings();
+  try {
+    return await startOn(config, settings, options, opened);
+  } catch (error) {
+    await opened.closeAll();
+    throw error;
+  }
+}
+
+async function startOn(
+  config: Readonly<Config>,
+  settings: RedisConfig,
+  options: WorkerOptions,
+  opened: Openings,
+): Promise<WorkerHandle> {
+  const { logger } = options;
   const runtime = await createRuntime(config, {
     logger,
-    redis: stateConnection,
+    role: "worker",
     ...(options.now ? { now: options.now } : {}),
   });
-  const prefix = config.worker.queuePrefix;
+  opened.add(() => runtime.close());
+  const producerConn = redisConnection(settings, "command");
+  const blocking = redisConnection(settings, "blocking");
+  for (const conn of [producerConn, blocking]) {
+    conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
+    opened.add(() => conn.quit().catch(() => conn.disconnect()));
+  }
+  const { prefix } = settings;
   const producer = createProducer(producerConn, prefix, {
     notifyAttempts: config.alerts.deliveryAttempts,
     notifyBackoffMs: config.alerts.deliveryBackoff,
   });
-  if (options.schedules !== false) await producer.upsertSchedules(config);
+  opened.add(() => producer.close());
   const metrics = createMetrics();
+
+  let workers: Worker[] = [];
+  const health = await startHealthServer(
+    options.port ?? config.worker.port,
+    options.host ?? config.worker.host,
+    {
+      metrics,
+      async ready() {
+        const checks: Record<string, string> = {};
+        const pong = await producerConn
+          .ping()
+          .catch((e: unknown) => (e instanceof Error ? e.message : "error"));
+        checks.redis = pong === "PONG" ? "ok" : `unreachable: ${pong}`;
+        checks.workers = workers.length > 0 ? "running" : "starting";
+        checks.stores = runtime.stores.size > 0 ? `${runtime.stores.size} configured` : "none configured";
+        checks.banks = runtime.banks.size > 0 ? `${runtime.banks.size} configured` : "none configured";
+        return {
+          ok: pong === "PONG" && workers.length > 0 && runtime.stores.size > 0 && runtime.banks.size > 0,
+          checks,
+        };
+      },
+    },
+  );
+  opened.add(() => health.app.close());
+  if (options.schedules !== false) await producer.upsertSchedules(config);
   metrics.watchQueues(Object.values(producer.queues));
 
   const common = {
-    connection: workerConnection(config.worker.redisUrl),
+    connection: blocking,
     prefix,
     lockDuration: config.worker.jobLockDuration,
     stalledInterval: Math.max(1_000, Math.floor(config.worker.jobLockDuration / 2)),
     maxStalledCount: 3,
   };
-  const workers = [
+  workers = [
     new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer, metrics), {
       ...common,
       maxStalledCount: ROTATE_MAX_STALLS,
@@ -133,20 +204,6 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
       ),
     );
   }
-
-  const health = await startHealthServer(options.port ?? config.worker.port, options.host ?? "0.0.0.0", {
-    metrics,
-    async ready() {
-      const checks: Record<string, string> = {};
-      const pong = await producerConn
-        .ping()
-        .catch((e: unknown) => (e instanceof Error ? e.message : "error"));
-      checks.redis = pong === "PONG" ? "ok" : `unreachable: ${pong}`;
-      checks.stores = runtime.stores.size > 0 ? `${runtime.stores.size} configured` : "none configured";
-      checks.banks = runtime.banks.size > 0 ? `${runtime.banks.size} configured` : "none configured";
-      return { ok: pong === "PONG" && runtime.stores.size > 0 && runtime.banks.size > 0, checks };
-    },
-  });
   logger.info({ port: health.port, concurrency: config.worker.concurrency, prefix }, "worker started");
 
   let stopping: Promise<void> | undefined;
@@ -160,14 +217,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
         logger.warn("shutdown bound reached: releasing running jobs to other workers");
         await Promise.all(workers.map((w) => w.close(true)));
       }
-      await health.app.close();
-      await producer.close();
-      await runtime.close();
-      await Promise.all(
-        [stateConnection.quit(), producerConn.quit(), common.connection.quit()].map((p) =>
-          p.catch(() => undefined),
-        ),
-      );
+      await opened.closeAll();
       logger.info("worker stopped");
     })();
     return stopping;

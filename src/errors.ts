@@ -122,6 +122,14 @@ export const ERROR_CODES = {
 
   // infrastructure
   REDIS_UNAVAILABLE: { retryable: true, summary: "Redis cannot be reached." },
+  REDIS_ACCESS_DENIED: {
+    retryable: false,
+    summary: "Redis refused the configured user or password, or a command the ACL user may not run.",
+  },
+  LISTEN_FAILED: {
+    retryable: false,
+    summary: "The health/metrics server cannot listen on its address (port in use, not permitted).",
+  },
   STATE_UNAVAILABLE: {
     retryable: true,
     summary: "The local state directory (file journal, file locks) cannot be read or written.",

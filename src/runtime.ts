@@ -1,7 +1,8 @@
 /**
  * Builds every adapter the config names, once, and hands each rotation the ports of its credential.
- * Two backends for the journal and the locks: Redis (worker processes sharing one Redis) or files under
- * `stateDir` (`--inline`, the demo, small installations without Redis).
+ * The state (journal, locks, alert episodes) is the config's, the same for every entry point: in Redis
+ * whenever `redis:` is configured (worker processes and every command share it), else files under
+ * `stateDir` (single-host use without Redis: the demo, `rotate --inline` from cron).
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
 import { createFileEpisodes } from "./alerts/episodes-file.js";
 import { createBankingApi } from "./bank/banking-api.js";
 import type { BankClient } from "./bank/types.js";
-import type { Config } from "./config/schema.js";
+import { type Config, type RedisConfig, stateKind } from "./config/schema.js";
 import { CertrotorError } from "./errors.js";
 import { createIssuer } from "./issuers/index.js";
 import type { Issuer } from "./issuers/types.js";
@@ -20,6 +21,7 @@ import type { Journal } from "./journal/types.js";
 import { createFileLockManager } from "./locks/file.js";
 import { createRedisLockManager } from "./locks/redis.js";
 import type { LockManager } from "./locks/types.js";
+import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks } from "./rotation/context.js";
 import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
@@ -29,15 +31,31 @@ import type { SecretStore } from "./stores/types.js";
 export interface RuntimeOptions {
   logger: Logger;
   now?: () => Date;
-  /** Journal and locks in Redis (shared by workers); files under stateDir when absent. */
-  redis?: Redis;
+  /**
+   * `worker`: the state connection waits out a Redis restart (the worker has already waited for Redis at
+   * start-up); `command` (default): Redis must answer now, and a command fails fast when it goes away.
+   */
+  role?: "worker" | "command";
   hooks?: RotationHooks;
   owner?: string;
+}
+
+/** The shared Redis of a runtime whose state is in Redis. */
+export interface RuntimeRedis {
+  readonly settings: RedisConfig;
+  /** The connection of the journal, locks and episodes (owned by the runtime). */
+  readonly connection: Redis;
+  /** A new connection with the same settings (the caller closes it). */
+  connect(role: ConnectionRole): Redis;
 }
 
 export interface Runtime {
   readonly config: Readonly<Config>;
   readonly logger: Logger;
+  /** Where the journal, locks and episodes live: see Config.state. */
+  readonly state: "redis" | "file";
+  /** Present when the state is in Redis. */
+  readonly redis?: RuntimeRedis;
   readonly now: () => Date;
   readonly stores: ReadonlyMap<string, SecretStore>;
   readonly banks: ReadonlyMap<string, BankClient>;
@@ -51,9 +69,42 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Redis key prefix of the journal and locks: inside the queue prefix's hash tag (Redis Cluster). */
-export function statePrefix(config: Config): string {
-  return `${config.worker.queuePrefix}:state:`;
+/** Redis key prefix of the journal, locks and episodes: inside the prefix's hash tag (Redis Cluster). */
+export function statePrefix(settings: Pick<RedisConfig, "prefix">): string {
+  return `${settings.prefix}:state:`;
+}
+
+interface SharedState {
+  journal: Journal;
+  locks: LockManager;
+  episodes: EpisodeStore;
+  redis?: RuntimeRedis;
+  close(): Promise<void>;
+}
+
+async function openState(config: Readonly<Config>, role: "worker" | "command"): Promise<SharedState> {
+  const settings = config.redis;
+  if (stateKind(config) === "file" || !settings) {
+    return {
+      journal: await createFileJournal(join(config.stateDir, "journal")),
+      locks: createFileLockManager(join(config.stateDir, "locks")),
+      episodes: createFileEpisodes(join(config.stateDir, "alerts", "episodes")),
+      close: async () => undefined,
+    };
+  }
+  if (role === "command") await assertRedisReachable(settings);
+  const connection = redisConnection(settings, role === "worker" ? "state" : "command");
+  connection.on("error", () => undefined); // failures surface on the calls that fail (REDIS_UNAVAILABLE)
+  const prefix = statePrefix(settings);
+  return {
+    journal: createRedisJournal(connection, { prefix: `${prefix}journal:` }),
+    locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
+    episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
+    redis: { settings, connection, connect: (connectionRole) => redisConnection(settings, connectionRole) },
+    close: async () => {
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
 }
 
 export async function createRuntime(config: Readonly<Config>, options: RuntimeOptions): Promise<Runtime> {
@@ -79,15 +130,14 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     await closeAll();
     throw error;
   }
-  const journal = options.redis
-    ? createRedisJournal(options.redis, { prefix: `${statePrefix(config)}journal:` })
-    : await createFileJournal(join(config.stateDir, "journal"));
-  const locks = options.redis
-    ? createRedisLockManager(options.redis, { prefix: `${statePrefix(config)}lock:` })
-    : createFileLockManager(join(config.stateDir, "locks"));
-  const episodes = options.redis
-    ? createRedisEpisodes(options.redis, { prefix: `${statePrefix(config)}alerts:episodes:` })
-    : createFileEpisodes(join(config.stateDir, "alerts", "episodes"));
+  let state: SharedState;
+  try {
+    state = await openState(config, options.role ?? "command");
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+  const { journal, locks, episodes } = state;
 
   const depsFor = (credential: ResolvedCredential): RotationDeps => {
     const store = stores.get(credential.store);
@@ -118,6 +168,8 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
   return {
     config,
     logger: options.logger,
+    state: state.redis ? "redis" : "file",
+    ...(state.redis ? { redis: state.redis } : {}),
     now,
     stores,
     banks,
@@ -131,6 +183,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
       await closeAll();
       await journal.close().catch(() => undefined);
       await locks.close().catch(() => undefined);
+      await state.close();
     },
   };
 }

@@ -58,17 +58,18 @@ export async function watchProgress(
   config: Config,
   credentialIds: readonly string[],
 ): Promise<ProgressWatch> {
-  const connection = new Redis(config.worker.redisUrl, { maxRetriesPerRequest: null });
+  const settings = config.redis!;
+  const connection = new Redis(settings.url, { maxRetriesPerRequest: null });
   connection.on("error", () => undefined);
-  const prefix = config.worker.queuePrefix;
-  const journal = createRedisJournal(connection, { prefix: `${statePrefix(config)}journal:` });
+  const prefix = settings.prefix;
+  const journal = createRedisJournal(connection, { prefix: `${statePrefix(settings)}journal:` });
   const make = (name: string): Queue => {
     const queue = new Queue(name, { connection, prefix });
     queue.on("error", () => undefined);
     return queue;
   };
   const queues = { rotate: make("rotate"), notify: make("notify") };
-  const eventsConnection = new Redis(config.worker.redisUrl, { maxRetriesPerRequest: null });
+  const eventsConnection = new Redis(settings.url, { maxRetriesPerRequest: null });
   eventsConnection.on("error", () => undefined);
   const events = new QueueEvents("rotate", { connection: eventsConnection, prefix });
   events.on("error", () => undefined);

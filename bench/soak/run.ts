@@ -179,10 +179,7 @@ async function main(): Promise<number> {
 
     clearFaults(world);
     const verifyStart = Date.now();
-    const runtime = await createRuntime(world.config, {
-      logger: createLogger({ level: "silent" }),
-      redis: watch.connection,
-    });
+    const runtime = await createRuntime(world.config, { logger: createLogger({ level: "silent" }) });
     const verdicts = await verifyAll(runtime, world.credentials, bank.unbinds).finally(() => runtime.close());
     const verifyMs = Date.now() - verifyStart;
     const facts: RunFacts = {

@@ -111,9 +111,8 @@ function buildConfig(
       backoff: 500,
       backoffMax: 4_000,
     },
+    redis: { url: redis.url, prefix: "{soak}" },
     worker: {
-      redisUrl: redis.url,
-      queuePrefix: "{soak}",
       concurrency: options.concurrency,
       port: 0,
       shutdownTimeout: 10_000,

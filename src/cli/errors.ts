@@ -33,6 +33,7 @@ const BAD_INPUT = new Set<string>([
   "MATERIAL_INVALID",
   "CA_KEY_MISSING",
   "STORE_KEY_INVALID",
+  "REDIS_ACCESS_DENIED",
 ]);
 
 export function exitCodeFor(error: unknown): number {
@@ -40,6 +41,7 @@ export function exitCodeFor(error: unknown): number {
   if (BAD_INPUT.has(error.code)) return EXIT.badInput;
   if (
     error.code === "REDIS_UNAVAILABLE" ||
+    error.code === "LISTEN_FAILED" ||
     error.code === "STORE_UNAVAILABLE" ||
     error.code === "BANK_UNAVAILABLE"
   )

@@ -6,11 +6,23 @@ import { Command, CommanderError } from "commander";
 import { exitCodeFor, formatCliError } from "./errors.js";
 import { commands } from "./commands/index.js";
 
+/**
+ * Commander's own usage errors (unknown option, missing argument, a value an argParser refused) in the
+ * one-line form of every other error. Set before the commands are added, so each inherits it.
+ */
+function usageErrorLine(text: string): string {
+  const what = text
+    .trim()
+    .replace(/^error:\s*/i, "")
+    .split("\n")[0];
+  return `certrotor: BAD_ARGUMENT: ${what} (hint: certrotor --help, or certrotor <command> --help)\n`;
+}
+
 export function buildProgram(): Command {
   const program = new Command("certrotor")
     .description("Keeps the mTLS client certificates of bank API credentials valid, with zero downtime.")
     .option("--log-level <level>", "trace|debug|info|warn|error|silent (default from config, else info)")
-    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(usageErrorLine(text)) })
     .exitOverride();
   for (const register of commands) register(program);
   return program;

@@ -108,6 +108,35 @@ function crossReferenceProblems(config: Config): string[] {
   return problems;
 }
 
+/** Keys that moved: a config still using one is refused with a line naming the new key. */
+const MOVED: ReadonlyArray<{ from: [string, string]; to: string }> = [
+  { from: ["worker", "redisUrl"], to: "redis.url" },
+  { from: ["worker", "queuePrefix"], to: "redis.prefix" },
+];
+
+function movedKeyProblems(raw: unknown): string[] {
+  const problems: string[] = [];
+  for (const { from, to } of MOVED) {
+    const section = (raw as Record<string, unknown> | null)?.[from[0]];
+    if (section !== null && typeof section === "object" && from[1] in section) {
+      problems.push(
+        `${from.join(".")}: moved to ${to} (one redis: section serves the worker and every command; write redis: { ${to.split(".")[1]}: ... })`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** `state` must agree with `redis`: every entry point uses Redis whenever it is configured. */
+function stateProblems(config: Config): string[] {
+  if (config.state === "file" && config.redis)
+    return [
+      "state: file cannot be combined with a redis: section (the workers keep their journal, locks and alert episodes in Redis, so every command must too); remove state, or remove redis for a single-host setup",
+    ];
+  if (config.state === "redis" && !config.redis) return ["state: redis needs a redis: section with a url"];
+  return [];
+}
+
 /** Every cron pattern and time zone is checked at load time: a bad one never silently schedules nothing. */
 function cronProblems(config: Config): string[] {
   const problems: string[] = [];
@@ -164,12 +193,20 @@ export function parseConfig(
   if (missing.length > 0) {
     throw new CertrotorError("ENV_MISSING", `${source}: ${missing.join("; ")}`, { details: { source } });
   }
+  const moved = movedKeyProblems(interpolated);
+  if (moved.length > 0) {
+    throw new CertrotorError("CONFIG_INVALID", `${source}: ${moved.join("; ")}`, { details: { source } });
+  }
   const parsed = configSchema.safeParse(interpolated);
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
     throw new CertrotorError("CONFIG_INVALID", `${source}: ${lines.join("; ")}`, { details: { source } });
   }
-  const problems = [...crossReferenceProblems(parsed.data), ...cronProblems(parsed.data)];
+  const problems = [
+    ...stateProblems(parsed.data),
+    ...crossReferenceProblems(parsed.data),
+    ...cronProblems(parsed.data),
+  ];
   if (problems.length > 0) {
     throw new CertrotorError("CONFIG_INVALID", `${source}: ${problems.join("; ")}`, { details: { source } });
   }

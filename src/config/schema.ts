@@ -285,13 +285,11 @@ const alertsSchema = z.strictObject({
 // ---------------------------------------------------------------- worker
 
 const workerSchema = z.strictObject({
-  /** Redis URL; ${REDIS_URL} by convention. */
-  redisUrl: z.string().default("redis://127.0.0.1:6379"),
-  /** Queue name prefix; the {braces} are a Redis Cluster hash tag keeping every queue key in one slot. */
-  queuePrefix: z.string().default("{certrotor}"),
   concurrency: z.number().int().min(1).max(256).default(4),
   /** Port of /healthz, /readyz and /metrics (0 = a free port). */
   port: z.number().int().min(0).max(65535).default(9464),
+  /** Address the health/metrics server binds to (0.0.0.0: reachable by the kubelet and Prometheus). */
+  host: z.string().min(1).default("0.0.0.0"),
   shutdownTimeout: duration.default(30_000),
   /** How long a starting worker waits for Redis to answer before it gives up (REDIS_UNAVAILABLE). */
   startupTimeout: duration.default(60_000),
@@ -300,6 +298,26 @@ const workerSchema = z.strictObject({
   /** Lease of the per-credential rotation lock (renewed while a rotation runs). */
   rotationLease: duration.default(60_000),
 });
+
+// ---------------------------------------------------------------- redis: the one shared state
+
+/** A Redis URL, checked here so a wrong scheme names the field instead of failing at connect time. */
+const redisUrl = z.string().refine((value) => /^rediss?:\/\/[^\s]*$/.test(value), {
+  message: 'expected a redis:// or rediss:// URL (e.g. "redis://127.0.0.1:6379")',
+});
+
+export const redisSchema = z.strictObject({
+  /** Standalone Redis: redis://[user:password@]host:port[/db], or rediss:// for TLS. ${REDIS_URL} by convention. */
+  url: redisUrl,
+  /**
+   * Prefix of every key certrotor writes (queues, journal, locks, alert episodes). The {braces} are a Redis
+   * Cluster hash tag keeping every key in one slot, which BullMQ's multi-key scripts need.
+   */
+  prefix: z.string().min(1).default("{certrotor}"),
+  /** TCP connect timeout of each connection attempt. */
+  connectTimeout: duration.default(5_000),
+});
+export type RedisConfig = z.infer<typeof redisSchema>;
 
 const schedulesSchema = z.strictObject({
   /** cron (6 fields with seconds allowed) of the scan that enqueues due rotations. */
@@ -310,7 +328,18 @@ const schedulesSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  /** Where the journal and locks live when running without Redis (`--inline`, `demo`). */
+  /**
+   * Redis, shared by every entry point: the queues, the journal, the locks, the alert episodes. When it is
+   * set, every command (worker, rotate, scan, status, retire-due, ...) reads and writes the same state.
+   */
+  redis: redisSchema.optional(),
+  /**
+   * Where the journal, locks and alert episodes live: `redis` whenever `redis` is configured, `file`
+   * (under `stateDir`) only for single-host use without Redis (`demo`, `rotate --inline` from cron).
+   * Derived when absent; a value that contradicts `redis` is refused at load.
+   */
+  state: z.enum(["redis", "file"]).optional(),
+  /** Where the journal, locks and alert episodes live with `state: file`. */
   stateDir: z.string().default(".certrotor/state"),
   stores: z.record(name, storeSchema).default({}),
   banks: z.record(name, bankSchema).default({}),
@@ -337,3 +366,8 @@ export type AlertsConfig = z.infer<typeof alertsSchema>;
 export type VaultStoreConfig = z.infer<typeof vaultStore>;
 export type AwsStoreConfig = z.infer<typeof awsStore>;
 export type FileStoreConfig = z.infer<typeof fileStore>;
+
+/** Where the journal, locks and alert episodes live for this config (load.ts refuses contradictions). */
+export function stateKind(config: Pick<Config, "redis" | "state">): "redis" | "file" {
+  return config.redis ? "redis" : "file";
+}

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BankClient, ClientMaterial } from "../bank/types.js";
-import type { Config, KeyType } from "../config/schema.js";
+import type { Config, KeyType, RedisConfig } from "../config/schema.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { Redis } from "ioredis";
-import { assertRedisReachable } from "../queue/connection.js";
+import { assertRedisReachable, redactUrl } from "../redis/connection.js";
 import { createFollower } from "../queue/follow.js";
 import type { Producer } from "../queue/producer.js";
 import { runRotation } from "../rotation/run.js";
@@ -70,13 +70,18 @@ export interface DemoResult {
   stop(): Promise<void>;
 }
 
+/** The demo's redis: section for a URL (its own prefix, so it never meets a real deployment's keys). */
+function redisSettings(url: string): RedisConfig {
+  return { url, prefix: "{certrotor-demo}", connectTimeout: 5_000 };
+}
+
 async function pickRedis(options: DemoOptions): Promise<{ url?: string; server?: RedisServer; why: string }> {
   if (options.redisUrl) {
     try {
-      await assertRedisReachable(options.redisUrl);
-      return { url: options.redisUrl, why: `Redis at ${options.redisUrl}` };
+      await assertRedisReachable(redisSettings(options.redisUrl));
+      return { url: options.redisUrl, why: `Redis at ${redactUrl(options.redisUrl)}` };
     } catch {
-      return { why: `Redis at ${options.redisUrl} is not reachable` };
+      return { why: `Redis at ${redactUrl(options.redisUrl)} is not reachable` };
     }
   }
   try {
@@ -125,14 +130,13 @@ function stepTimer(steps: DemoReport["steps"], say: (line: string) => void) {
 }
 
 async function rotateThroughQueue(
-  runtime: Runtime,
   redisUrl: string,
   credentialId: string,
   timer: ReturnType<typeof stepTimer>,
   enqueue: () => Promise<{ jobId: string }>,
 ): Promise<void> {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const follower = await createFollower(connection, runtime.config.worker.queuePrefix);
+  const follower = await createFollower(connection, redisSettings(redisUrl).prefix);
   try {
     const started = Date.now();
     const { jobId } = await enqueue();
@@ -179,7 +183,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       | ((credentialId: string, attempts: number, notAfter?: string) => Promise<{ jobId: string }>)
       | undefined;
     if (redis.url) {
-      const config = { ...world.config, worker: { ...world.config.worker, redisUrl: redis.url, port: 0 } };
+      const config = {
+        ...world.config,
+        redis: redisSettings(redis.url),
+        worker: { ...world.config.worker, port: 0 },
+      };
       const worker = await options.startWorker(config, {
         logger: options.logger,
         port: 0,
@@ -213,7 +221,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say("rotating:");
     if (enqueue) {
       const run = enqueue;
-      await rotateThroughQueue(runtime, redis.url!, world.credentialId, timer, () =>
+      await rotateThroughQueue(redis.url!, world.credentialId, timer, () =>
         run(world.credentialId, before.credential.policy.attempts, before.material.notAfter),
       );
     } else {

@@ -3,6 +3,7 @@
  * banks are configured), /metrics (Prometheus text format, from src/observability/metrics.ts).
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import { CertrotorError } from "../errors.js";
 import { within } from "../util/within.js";
 
 /** Readiness must answer quickly: a dependency that accepts connections but never replies is not ready. */
@@ -44,7 +45,25 @@ export async function startHealthServer(
       .code(result.ok ? 200 : 503)
       .send({ status: result.ok ? "ready" : "not ready", checks: result.checks });
   });
-  await app.listen({ port, host });
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    const errno = (error as NodeJS.ErrnoException).code ?? "error";
+    const why =
+      errno === "EADDRINUSE"
+        ? "the port is already in use"
+        : errno === "EACCES"
+          ? "permission denied"
+          : errno === "EADDRNOTAVAIL" || errno === "ENOTFOUND"
+            ? "the address is not one of this host's"
+            : errno;
+    throw new CertrotorError("LISTEN_FAILED", `health server cannot listen on ${host}:${port}: ${why}`, {
+      cause: error,
+      hint: "free the port, or set worker.port / --port (0 picks a free port) and worker.host",
+      details: { host, port, errno },
+    });
+  }
   const address = app.server.address();
   return { app, port: typeof address === "object" && address ? address.port : port };
 }

@@ -35,7 +35,8 @@ describe("consumers still on the old certificate (retire sweep)", () => {
     });
     const config: Config = configSchema.parse({
       ...world.config,
-      worker: { ...world.config.worker, redisUrl: redis.url, queuePrefix: "{consumers}", port: 0 },
+      redis: { url: redis.url, prefix: "{consumers}", connectTimeout: 5_000 },
+      worker: { ...world.config.worker, port: 0 },
     });
     rotations = await QueueWatch.start(redis.url, "rotate", "{consumers}");
     retires = await QueueWatch.start(redis.url, "retire", "{consumers}");

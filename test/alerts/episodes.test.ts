@@ -119,8 +119,8 @@ describe("the file episode store", () => {
 describe("the Redis episode store", () => {
   let server: RedisServer;
   let redis: Redis;
-  const config = configSchema.parse({ worker: { queuePrefix: "{episodes-test}" } });
-  const prefix = `${statePrefix(config)}alerts:episodes:`;
+  const config = configSchema.parse({ redis: { url: "redis://127.0.0.1:6379", prefix: "{episodes-test}" } });
+  const prefix = `${statePrefix(config.redis!)}alerts:episodes:`;
   before(async () => {
     server = await startRedis();
     redis = new Redis(server.url);

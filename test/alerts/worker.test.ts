@@ -49,7 +49,8 @@ async function withRig(options: { expiresInMs: number }, run: (rig: Rig) => Prom
   await writeFile(caFile, smtp.caPem);
   const config: Config = configSchema.parse({
     ...world.config,
-    worker: { ...world.config.worker, redisUrl: redis.url, queuePrefix: "{alerts-e2e}", port: 0 },
+    redis: { url: redis.url, prefix: "{alerts-e2e}", connectTimeout: 5_000 },
+    worker: { ...world.config.worker, port: 0 },
     alerts: {
       channels: {
         hook: { kind: "webhook", url: hook.url("/certrotor"), secret: WEBHOOK_SECRET },
@@ -72,7 +73,7 @@ async function withRig(options: { expiresInMs: number }, run: (rig: Rig) => Prom
       deliveryBackoff: 10,
     },
   });
-  const prefix = config.worker.queuePrefix;
+  const prefix = config.redis!.prefix;
   const [rotations, notifications, scans] = await Promise.all([
     QueueWatch.start(redis.url, "rotate", prefix),
     QueueWatch.start(redis.url, "notify", prefix),

@@ -72,7 +72,7 @@ export async function aWorkerRun(): Promise<Run> {
     rotationLease: 60_000,
   });
   const connection = { url: redis.url };
-  const prefix = config.worker.queuePrefix;
+  const prefix = config.redis!.prefix;
   const scanEvents = new QueueEvents("scan", { connection, prefix });
   const rotateEvents = new QueueEvents("rotate", { connection, prefix });
   const notifyEvents = new QueueEvents("notify", { connection, prefix });

@@ -161,7 +161,7 @@ describe("infra/compose/certrotor.yaml", () => {
     assert.equal(vault.auth.method, "approle", "the worker logs in with the AppRole the seed created");
     assert.equal(host(aws.endpoint), "localstack");
     assert.equal(host(config.banks.sandbox?.url), "sandbox");
-    assert.equal(host(config.worker.redisUrl), "redis");
-    assert.equal(config.worker.queuePrefix, "{certrotor}");
+    assert.equal(host(config.redis?.url), "redis");
+    assert.equal(config.redis?.prefix, "{certrotor}");
   });
 });

@@ -52,7 +52,12 @@ function configAndEnv(): { text: string; env: NodeJS.ProcessEnv; secretKeys: str
       assert.equal(ref.name, "certrotor", `${String(entry.name)} comes from the Secret certrotor`);
       secretKeys.push(ref.key);
     }
-    env[entry.name as string] = (entry.value as string | undefined) ?? `secret-${String(entry.name)}`;
+    // a Secret's value stands in as a placeholder of the shape the config checks (a URL must be a URL)
+    const placeholder =
+      entry.name === "REDIS_URL"
+        ? "rediss://:placeholder@redis.certrotor.svc:6379"
+        : `secret-${String(entry.name)}`;
+    env[entry.name as string] = (entry.value as string | undefined) ?? placeholder;
   }
   return { text, env, secretKeys };
 }

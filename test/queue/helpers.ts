@@ -17,12 +17,13 @@ export function queueConfig(
   config: Config,
   redisUrl: string,
   worker: Partial<Config["worker"]> = {},
+  prefix = "{certrotor}",
 ): Config {
   return {
     ...config,
+    redis: { url: redisUrl, prefix, connectTimeout: 5_000 },
     worker: {
       ...config.worker,
-      redisUrl,
       port: 0,
       jobLockDuration: 2_000,
       rotationLease: 3_000,

@@ -59,9 +59,9 @@ describe("worker resilience", () => {
     const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 6 });
     const config = queueConfig(world.config, redis.url, { concurrency: 2 });
     const configPath = await writeConfig(world.dir, config);
-    const watcher = await RotateWatcher.start(redis.url, config.worker.queuePrefix);
+    const watcher = await RotateWatcher.start(redis.url, config.redis!.prefix);
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const producer = createProducer(connection, config.worker.queuePrefix);
+    const producer = createProducer(connection, config.redis!.prefix);
     const victim = spawnWorker(configPath);
     let survivor: ReturnType<typeof spawnWorker> | undefined;
     try {
@@ -92,7 +92,7 @@ describe("worker resilience", () => {
     const redis = await startRedis({ persistent: true });
     const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 6 });
     const config = queueConfig(world.config, redis.url, { concurrency: 2 });
-    const watcher = await RotateWatcher.start(redis.url, config.worker.queuePrefix);
+    const watcher = await RotateWatcher.start(redis.url, config.redis!.prefix);
     const worker = await startWorker(config, {
       logger: silent,
       port: 0,
@@ -123,14 +123,14 @@ describe("worker resilience", () => {
       { ...world.config, banks: { sandbox: { ...world.config.banks.sandbox!, retries: 0 } } },
       redis.url,
     );
-    const watcher = await RotateWatcher.start(redis.url, config.worker.queuePrefix);
+    const watcher = await RotateWatcher.start(redis.url, config.redis!.prefix);
     const worker = await startWorker(config, {
       logger: silent,
       port: 0,
       host: "127.0.0.1",
       schedules: false,
     });
-    const notify = new Queue("notify", { connection: { url: redis.url }, prefix: config.worker.queuePrefix });
+    const notify = new Queue("notify", { connection: { url: redis.url }, prefix: config.redis!.prefix });
     try {
       // cred-1 succeeds; cred-0's token calls all answer 503 while it rotates
       await worker.producer.enqueueRotate({ credentialId: "cred-1", trigger: "schedule", attempts: 3 });

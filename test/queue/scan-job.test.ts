@@ -30,7 +30,7 @@ describe("the scan job", () => {
       credentials: 150,
       expiresInMs: () => days(80),
     });
-    const config = queueConfig(world.config, redis.url, { queuePrefix: "{scan-job}", rotationLease: 60_000 });
+    const config = queueConfig(world.config, redis.url, { rotationLease: 60_000 }, "{scan-job}");
     scans = await QueueWatch.start(redis.url, "scan", "{scan-job}");
     worker = await startWorker(config, { logger: createLogger({ level: "silent" }), schedules: false });
   });

@@ -24,13 +24,13 @@ describe("a rotate job whose workers keep dying", () => {
     const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 1 });
     const config = queueConfig(world.config, redis.url, { concurrency: 1 });
     const configPath = await writeConfig(world.dir, config);
-    const watcher = await RotateWatcher.start(redis.url, config.worker.queuePrefix);
+    const watcher = await RotateWatcher.start(redis.url, config.redis!.prefix);
     let stalls = 0;
     watcher.events.on("stalled", () => {
       stalls++;
     });
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-    const producer = createProducer(connection, config.worker.queuePrefix);
+    const producer = createProducer(connection, config.redis!.prefix);
     const workers: WorkerProcess[] = [];
     try {
       for (let kill = 0; kill < KILLS; kill++) {

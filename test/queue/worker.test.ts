@@ -91,7 +91,7 @@ describe("the queue worker", () => {
         expiresInMs: (i) => (i % 5 === 0 ? days(3) : days(80)),
       });
       let worker: WorkerHandle | undefined;
-      const watcher = await RotateWatcher.start(redis.url, world.config.worker.queuePrefix);
+      const watcher = await RotateWatcher.start(redis.url, "{certrotor}");
       try {
         const before = await storeView(world);
         const config = {
@@ -127,7 +127,7 @@ describe("the queue worker", () => {
   it("rotates a credential that is not due on demand, and repeated enqueues while it runs add nothing", async () => {
     await withRedis(async (redis) => {
       const world = await aWorld({ store: "file", issuer: "local-ca", expiresInMs: () => days(80) });
-      const watcher = await RotateWatcher.start(redis.url, world.config.worker.queuePrefix);
+      const watcher = await RotateWatcher.start(redis.url, "{certrotor}");
       const worker = await startWorker(queueConfig(world.config, redis.url), {
         logger: silent,
         port: 0,
@@ -226,10 +226,10 @@ describe("the queue worker", () => {
       const world = await aWorld({ store: "file", issuer: "local-ca", credentials: 30 });
       const config = queueConfig(world.config, redis.url, { concurrency: 3 });
       const configPath = await writeConfig(world.dir, config);
-      const watcher = await RotateWatcher.start(redis.url, config.worker.queuePrefix);
+      const watcher = await RotateWatcher.start(redis.url, config.redis!.prefix);
       const workers = [spawnWorker(configPath), spawnWorker(configPath), spawnWorker(configPath)];
       const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-      const producer = createProducer(connection, config.worker.queuePrefix);
+      const producer = createProducer(connection, config.redis!.prefix);
       try {
         await Promise.all(workers.map((w) => w.ready));
         for (const c of world.credentials) {
@@ -243,7 +243,7 @@ describe("the queue worker", () => {
         await watcher.until(30);
         assert.equal(watcher.failed.size, 0, [...watcher.failed.values()].join("; "));
         const view = await storeView(world);
-        const runtime = await createRuntime(config, { logger: silent, redis: connection });
+        const runtime = await createRuntime(config, { logger: silent });
         try {
           for (const c of world.credentials) {
             const now = view.get(c.id)!;

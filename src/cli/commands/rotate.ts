@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { alertRotationRun } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
-import { type CertrotorError, toCertrotorError } from "../../errors.js";
-import { assertRedisReachable, producerConnection } from "../../queue/connection.js";
+import { CertrotorError, toCertrotorError } from "../../errors.js";
 import { createFollower } from "../../queue/follow.js";
 import { createProducer } from "../../queue/producer.js";
 import type { ResolvedCredential } from "../../rotation/credentials.js";
@@ -84,12 +83,12 @@ async function rotateQueued(
   credential: ResolvedCredential,
   options: RotateOptions,
 ): Promise<number> {
-  const { config } = runtime;
-  await assertRedisReachable(config.worker.redisUrl);
-  const connection = producerConnection(config.worker.redisUrl);
+  const redis = runtime.redis;
+  if (!redis) throw new CertrotorError("INTERNAL", "rotate: a queued rotation without Redis state");
+  const connection = redis.connect("command");
   connection.on("error", () => undefined);
-  const producer = createProducer(connection, config.worker.queuePrefix);
-  const follower = options.wait ? await createFollower(connection, config.worker.queuePrefix) : undefined;
+  const producer = createProducer(connection, redis.settings.prefix);
+  const follower = options.wait ? await createFollower(connection, redis.settings.prefix) : undefined;
   try {
     const queued = await producer.enqueueRotate({
       credentialId: credential.id,
@@ -137,9 +136,19 @@ export function register(program: Command): void {
       )
       .option("--wait", "follow the rotation step by step and exit with its outcome")
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
-      .option("--inline", "run the saga in this process, without Redis (always waits)"),
+      .option(
+        "--inline",
+        "run the saga in this process (always waits); it takes the same lease as the workers when redis: is configured",
+      ),
   ).action(async (credentialId: string, options: RotateOptions) => {
     const config = await loadConfig(options.config);
+    if (!options.inline && !config.redis) {
+      throw new CertrotorError(
+        "CONFIG_INVALID",
+        `rotate ${credentialId}: a queued rotation needs a redis: section (the workers' queues live in Redis)`,
+        { hint: "add redis: { url: ... } to the config, or run the rotation here with rotate --inline" },
+      );
+    }
     const logger = makeLogger(program, config);
     const runtime = await createRuntime(config, { logger });
     try {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { isCertrotorError } from "../../errors.js";
 import { startWorker, type WorkerHandle } from "../../../jobs/worker.js";
+import { portArg } from "../args.js";
 import { addConfigOption, makeLogger } from "../context.js";
 
 /**
@@ -36,8 +37,13 @@ export function register(program: Command): void {
       .description(
         "Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz /metrics",
       )
-      .option("--port <n>", "health/metrics port (default: worker.port from config)"),
-  ).action(async (options: { config: string; port?: string }) => {
+      .option(
+        "--port <n>",
+        "health/metrics port, 0 for a free one (default: worker.port from config)",
+        portArg,
+      )
+      .option("--host <address>", "address of the health/metrics server (default: worker.host from config)"),
+  ).action(async (options: { config: string; port?: number; host?: string }) => {
     const config = await loadConfig(options.config);
     const logger = makeLogger(program, config);
     const stop = awaitStopSignal();
@@ -47,7 +53,8 @@ export function register(program: Command): void {
       handle = await startWorker(config, {
         logger,
         signal: stop.aborted,
-        ...(options.port !== undefined ? { port: Number.parseInt(options.port, 10) } : {}),
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
       });
     } catch (error) {
       stop.release();
