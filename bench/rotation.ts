@@ -18,7 +18,7 @@ import {
   signClientCsr,
 } from "../src/crypto/index.js";
 import { createLogger } from "../src/observability/logger.js";
-import type { HookPoint, RotationHooks } from "../src/rotation/context.js";
+import type { RotationObserver } from "../src/rotation/context.js";
 import type { ResolvedCredential } from "../src/rotation/credentials.js";
 import { runRotation } from "../src/rotation/run.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
@@ -36,26 +36,16 @@ type Primitive = (typeof PRIMITIVES)[number];
 
 const log = (line: string): void => void process.stderr.write(`bench: rotation: ${line}\n`);
 
-/** Times each saga step of each rotation through the saga's named hook points (as `--inline` prints). */
-class StepClock implements RotationHooks {
+/** Times each saga step of each rotation from the saga's step events (as `--inline` prints them). */
+class StepClock {
   private readonly byRotation = new Map<string, Map<string, number>>();
-  private readonly open = new Map<string, { step: string; at: number }>();
 
-  at(point: HookPoint, state: { rotationId: string }): void {
-    const [step, phase] = point.split(":") as [string, string];
-    if (phase === "effect") return;
-    this.close(state.rotationId); // a step ends where the next one starts; "done:end" ends the last
-    if (phase === "start") this.open.set(state.rotationId, { step, at: performance.now() });
-  }
-
-  private close(rotationId: string): void {
-    const open = this.open.get(rotationId);
-    if (!open) return;
-    this.open.delete(rotationId);
-    const steps = this.byRotation.get(rotationId) ?? new Map<string, number>();
-    steps.set(open.step, (steps.get(open.step) ?? 0) + performance.now() - open.at);
-    this.byRotation.set(rotationId, steps);
-  }
+  readonly observe: RotationObserver = (event) => {
+    if (event.kind !== "step-finished") return;
+    const steps = this.byRotation.get(event.rotationId) ?? new Map<string, number>();
+    steps.set(event.step, (steps.get(event.step) ?? 0) + event.ms);
+    this.byRotation.set(event.rotationId, steps);
+  };
 
   /** ms per step of one finished rotation (and forgets it). */
   take(rotationId: string): Map<string, number> {
@@ -78,7 +68,7 @@ async function setUp(keyType: KeyType): Promise<Bench> {
   const clock = new StepClock();
   const runtime = await createRuntime(world.config, {
     logger: createLogger({ level: "silent" }),
-    hooks: clock,
+    observers: [clock.observe],
   });
   const credentials = await Promise.all(world.credentials.map((c) => runtime.credential(c.id)));
   const store = runtime.stores.get("main")!;

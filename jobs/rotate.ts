@@ -1,29 +1,29 @@
 /**
  * The `rotate` job: one attempt of the saga per job attempt. BullMQ retries with the expiry-aware backoff;
- * after the last attempt (or a final error) the rotation is rolled back and its failure episode opened
- * (one alert per episode); a success resolves the credential's open episodes.
- * A LOCKED credential (a stalled predecessor's lease has not run out yet) is retried later without
- * spending an attempt.
+ * after the last attempt (or a final error) the rotation fails for good (src/rotation/fail.ts: rolled
+ * back, counted, alerted once per episode); a success resolves the credential's open episodes.
+ * A LOCKED credential (another rotation of it runs, or a stalled predecessor's lease has not run out) is
+ * looked at again once that lease would end, without spending an attempt. A job whose lease was lost
+ * (this worker stalled past it and another took over) stops: it records, undoes and alerts nothing.
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import {
-  alertConsumersOnOldCert,
-  alertRotationFailed,
-  alertRotationSucceeded,
-  type RotationAlertDeps,
-} from "../src/alerts/rotation-alerts.js";
-import { type CertrotorError, isCertrotorError, toCertrotorError } from "../src/errors.js";
+import { alertRotationOutcome, failureAlert, type RotationAlertDeps } from "../src/alerts/rotation-alerts.js";
+import { type CertrotorError, toCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
-import { stepTimer } from "../src/observability/step-timer.js";
+import { stepMetrics } from "../src/observability/step-timer.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
-import type { RotationHooks } from "../src/rotation/context.js";
-import { auditFailure, rollbackRotation } from "../src/rotation/rollback.js";
+import type { RotationObserver } from "../src/rotation/context.js";
+import type { ResolvedCredential } from "../src/rotation/credentials.js";
+import { failRotation } from "../src/rotation/fail.js";
 import { runRotationAttempt } from "../src/rotation/saga.js";
 import type { Runtime } from "../src/runtime.js";
 
-/** How long a LOCKED job waits before it looks again. */
-export const LOCKED_RETRY_MS = 5_000;
+/** Bounds of the wait of a LOCKED job: until the holder's lease would end, at least 250 ms, at most 5 s. */
+export const LOCKED_RETRY_MS = { min: 250, max: 5_000 } as const;
+
+/** A lease lost to another worker: looked at again soon, in case this worker still owns the job. */
+export const LOCK_LOST_RETRY_MS = 1_000;
 
 export interface RotateResult {
   status: string;
@@ -32,13 +32,10 @@ export interface RotateResult {
   retireDueAt?: string;
 }
 
-function progressHooks(job: Job, also?: RotationHooks): RotationHooks {
-  return {
-    async at(point, state) {
-      await also?.at(point, state);
-      const [step, phase] = point.split(":");
-      if (phase === "start") await job.updateProgress({ step, at: Date.now() });
-    },
+/** The job's progress follows the saga's steps (`rotate --wait` prints them). */
+function jobProgress(job: Job): RotationObserver {
+  return async (event) => {
+    if (event.kind === "step-started") await job.updateProgress({ step: event.step, at: Date.now() });
   };
 }
 
@@ -53,66 +50,50 @@ function alertDeps(runtime: Runtime, producer: Producer): RotationAlertDeps {
   };
 }
 
-async function failForGood(
-  runtime: Runtime,
-  producer: Producer,
-  data: RotateJobData,
-  error: CertrotorError,
-  metrics: WorkerMetrics | undefined,
-): Promise<never> {
-  const credential = await runtime.credential(data.credentialId);
-  const deps = runtime.depsFor(credential);
-  const started = (await deps.journal.get(data.rotationId)) !== null;
-  if (started) await rollbackRotation(deps, credential, data.rotationId, error);
-  else await auditFailure(deps, credential.id, data.rotationId, data.trigger, error, "plan");
-  const record = await deps.journal.get(data.rotationId);
-  metrics?.recordRotation(
-    credential.id,
-    record?.status === "rolled-back" ? "rolled-back" : "failed",
-    error.code,
-  );
-  await alertRotationFailed(alertDeps(runtime, producer), {
-    credential,
-    store: deps.store,
-    rotationId: data.rotationId,
-    record,
-    error,
-  });
-  throw new UnrecoverableError(error.toSafeString());
+function lockedDelay(error: CertrotorError): number {
+  const left = Number(error.details.expiresInMs ?? LOCKED_RETRY_MS.max);
+  return Math.min(LOCKED_RETRY_MS.max, Math.max(LOCKED_RETRY_MS.min, left + 100));
+}
+
+/** Moves the job back to delayed (when this worker still owns it) without spending an attempt. */
+async function later(job: Job, token: string | undefined, ms: number): Promise<never> {
+  if (!token) throw new Error("rotate job: no token to delay the job with");
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
 }
 
 export function createRotateProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
+  const alerts = alertDeps(runtime, producer);
   return async (job: Job, token?: string): Promise<RotateResult> => {
-    const data = rotateJobData.parse(job.data);
-    const steps = metrics && stepTimer(metrics);
+    const data: RotateJobData = rotateJobData.parse(job.data);
+    let credential: ResolvedCredential | undefined;
     let error: CertrotorError;
     try {
       const resolved = await runtime.credential(data.credentialId);
-      const credential = data.unbindStale
+      credential = data.unbindStale
         ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
         : resolved;
       const base = runtime.depsFor(credential);
       const deps = {
         ...base,
         logger: base.logger.child({ jobId: job.id }),
-        hooks: progressHooks(job, steps),
+        observers: [...(base.observers ?? []), jobProgress(job), ...(metrics ? [stepMetrics(metrics)] : [])],
       };
       const outcome = await runRotationAttempt(deps, credential, {
         rotationId: data.rotationId,
         trigger: data.trigger,
         force: data.trigger !== "schedule",
       });
+      if (outcome.status === "finished") return { status: outcome.status, rotationId: data.rotationId };
       metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());
       if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
       // promoted and verified: the credential's failure episodes are over
-      await alertRotationSucceeded(alertDeps(runtime, producer), {
+      await alertRotationOutcome(alerts, {
         credential,
         store: deps.store,
         rotationId: data.rotationId,
-        status: outcome.status,
+        outcome,
       });
-      if (outcome.status === "consumers-on-old-cert")
-        await alertConsumersOnOldCert(alertDeps(runtime, producer), credential, outcome.record);
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
           { credentialId: data.credentialId, rotationId: data.rotationId },
@@ -127,16 +108,21 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
       };
     } catch (thrown) {
       error = toCertrotorError(thrown);
-    } finally {
-      steps?.end();
     }
-    if (isCertrotorError(error, "LOCKED") && token) {
-      await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
-      throw new DelayedError();
-    }
+    if (error.code === "LOCKED") return later(job, token, lockedDelay(error));
+    // the saga logged it once; another worker owns the rotation now: no rollback, no record, no alert
+    if (error.code === "LOCK_LOST") return later(job, token, LOCK_LOST_RETRY_MS);
     const maxAttempts = job.opts.attempts ?? 1;
-    if (!error.retryable || job.attemptsMade + 1 >= maxAttempts)
-      return failForGood(runtime, producer, data, error, metrics);
+    const final = !error.retryable || job.attemptsMade + 1 >= maxAttempts;
+    if (final && !credential) throw new UnrecoverableError(error.toSafeString()); // unknown credential
+    if (final && credential) {
+      const deps = runtime.depsFor(credential);
+      await failRotation(deps, credential, data.rotationId, data.trigger, error, {
+        count: (id, status, code) => metrics?.recordRotation(id, status, code),
+        alert: failureAlert(alerts, deps.store),
+      });
+      throw new UnrecoverableError(error.toSafeString());
+    }
     throw new Error(error.toSafeString());
   };
 }

@@ -106,7 +106,12 @@ export const ERROR_CODES = {
   LOCKED: { retryable: false, summary: "Another rotation of this credential holds the lock." },
   LOCK_LOST: {
     retryable: true,
-    summary: "The rotation lock expired or was taken over (fencing token is stale).",
+    summary:
+      "The rotation lock expired or was taken over (fencing token is stale): this process stops acting.",
+  },
+  RECORD_FINISHED: {
+    retryable: false,
+    summary: "A finished rotation record cannot change (a write from a process that stalled past its lease).",
   },
   ISSUER_FAILED: { retryable: true, summary: "The issuer did not sign the CSR." },
   VERIFY_FAILED: { retryable: false, summary: "The token call with the new material failed." },

@@ -23,7 +23,7 @@ import { createRedisLockManager } from "./locks/redis.js";
 import type { LockManager } from "./locks/types.js";
 import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
 import type { Logger } from "./observability/logger.js";
-import type { RotationDeps, RotationHooks } from "./rotation/context.js";
+import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
 import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
 import type { SecretStore } from "./stores/types.js";
@@ -37,6 +37,8 @@ export interface RuntimeOptions {
    */
   role?: "worker" | "command";
   hooks?: RotationHooks;
+  /** Progress observers of every rotation this runtime runs (bench timing, tests). */
+  observers?: readonly RotationObserver[];
   owner?: string;
 }
 
@@ -85,9 +87,10 @@ interface SharedState {
 async function openState(config: Readonly<Config>, role: "worker" | "command"): Promise<SharedState> {
   const settings = config.redis;
   if (stateKind(config) === "file" || !settings) {
+    const locks = createFileLockManager(join(config.stateDir, "locks"));
     return {
-      journal: await createFileJournal(join(config.stateDir, "journal")),
-      locks: createFileLockManager(join(config.stateDir, "locks")),
+      journal: await createFileJournal(join(config.stateDir, "journal"), { leaseState: locks.leaseState }),
+      locks,
       episodes: createFileEpisodes(join(config.stateDir, "alerts", "episodes")),
       close: async () => undefined,
     };
@@ -97,7 +100,7 @@ async function openState(config: Readonly<Config>, role: "worker" | "command"): 
   connection.on("error", () => undefined); // failures surface on the calls that fail (REDIS_UNAVAILABLE)
   const prefix = statePrefix(settings);
   return {
-    journal: createRedisJournal(connection, { prefix: `${prefix}journal:` }),
+    journal: createRedisJournal(connection, { prefix: `${prefix}journal:`, lockPrefix: `${prefix}lock:` }),
     locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
     episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
     redis: { settings, connection, connect: (connectionRole) => redisConnection(settings, connectionRole) },
@@ -162,6 +165,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
       lockTtlMs: config.worker.rotationLease,
       ...(probeAccountId ? { probeAccountId } : {}),
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.observers ? { observers: options.observers } : {}),
     };
   };
 

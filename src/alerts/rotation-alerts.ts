@@ -8,9 +8,9 @@ import { X509Certificate } from "node:crypto";
 import { type CertrotorError, toCertrotorError } from "../errors.js";
 import type { RotationRecord } from "../journal/types.js";
 import type { Logger } from "../observability/logger.js";
-import type { RotationDeps } from "../rotation/context.js";
+import type { RotationOutcome } from "../rotation/context.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
-import type { RunResult } from "../rotation/run.js";
+import type { FailureReport } from "../rotation/fail.js";
 import type { SecretStore } from "../stores/types.js";
 import type { EpisodeKind } from "./episodes.js";
 import { type AlertFacts, notifySuccess, type RaiseDeps, raiseAlert, resolveAlerts } from "./raise.js";
@@ -130,34 +130,32 @@ export async function alertConsumersOnOldCert(
 }
 
 /**
- * What a rotation run to its end without the queue (`rotate --inline`) alerts on, as the rotate job does:
- * a failure opens its episode; a promotion resolves the open ones (and, when the old cert stays bound
- * because consumers still use it, raises that). `outcome` is the run's result or the error it threw
- * (a refusal in plan, before anything changed).
+ * What a rotation that reached an outcome alerts on, for the rotate job and `rotate --inline` alike: a
+ * promotion resolves the credential's open episodes (and, when the old cert stays bound because consumers
+ * still use it, raises that). Failures are alerted by failRotation (rotation/fail.ts) under the lease.
  */
-export async function alertRotationRun(
+export async function alertRotationOutcome(
   deps: RotationAlertDeps,
-  input: {
-    credential: ResolvedCredential;
-    rotation: Pick<RotationDeps, "store" | "journal">;
-    rotationId: string;
-    outcome: RunResult | CertrotorError;
-  },
+  input: { credential: ResolvedCredential; store: SecretStore; rotationId: string; outcome: RotationOutcome },
 ): Promise<void> {
   const { credential, rotationId, outcome } = input;
-  const { store, journal } = input.rotation;
-  if (!("status" in outcome)) {
-    if (outcome.code === "LOCKED") return; // another rotation of it is running: nothing failed
-    await alertRotationFailed(deps, { credential, store, rotationId, record: null, error: outcome });
-    return;
-  }
-  if (outcome.status === "not-due") return;
-  if (outcome.status === "failed") {
-    const record = await journal.get(rotationId).catch(() => null);
-    await alertRotationFailed(deps, { credential, store, rotationId, record, error: outcome.error });
-    return;
-  }
-  await alertRotationSucceeded(deps, { credential, store, rotationId, status: outcome.status });
+  if (outcome.status === "not-due" || outcome.status === "finished") return;
+  await alertRotationSucceeded(deps, { credential, store: input.store, rotationId, status: outcome.status });
   if (outcome.status === "consumers-on-old-cert")
     await alertConsumersOnOldCert(deps, credential, outcome.record);
+}
+
+/** The alert handler of failRotation: the failure's episode, with the error's code and hint. */
+export function failureAlert(
+  deps: RotationAlertDeps,
+  store: SecretStore,
+): (report: FailureReport) => Promise<void> {
+  return (report) =>
+    alertRotationFailed(deps, {
+      credential: report.credential,
+      store,
+      rotationId: report.rotationId,
+      record: report.record,
+      error: report.error,
+    });
 }

@@ -15,6 +15,7 @@ import { Redis } from "ioredis";
 import { assertRedisReachable, redactUrl } from "../redis/connection.js";
 import { createFollower } from "../queue/follow.js";
 import type { Producer } from "../queue/producer.js";
+import type { RotationObserver } from "../rotation/context.js";
 import { runRotation } from "../rotation/run.js";
 import { scan } from "../rotation/scan.js";
 import { createRuntime, type Runtime } from "../runtime.js";
@@ -225,13 +226,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         run(world.credentialId, before.credential.policy.attempts, before.material.notAfter),
       );
     } else {
-      const started = Date.now();
-      const hooks = {
-        at: (point: string) =>
-          void (point.endsWith(":start") && timer.mark(point.split(":")[0]!, Date.now() - started)),
-      };
-      const result = await runRotation({ ...before.deps, hooks }, before.credential, { trigger: "schedule" });
-      timer.end(Date.now() - started);
+      const observers: RotationObserver[] = [
+        (event) => {
+          if (event.kind !== "step-finished") return;
+          steps.push({ step: event.step, ms: Math.round(event.ms) });
+          say(`  ${event.step.padEnd(9)} ${Math.round(event.ms)} ms`);
+        },
+      ];
+      const result = await runRotation({ ...before.deps, observers }, before.credential, {
+        trigger: "schedule",
+      });
       if (result.status === "failed") throw result.error;
       if (result.status === "not-due")
         throw new CertrotorError("INTERNAL", `demo credential was not due: ${result.message}`);

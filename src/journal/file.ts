@@ -10,6 +10,11 @@
  * Several processes on one host may share it without a lock: every write is either an exclusive create
  * or a single O_APPEND write of one line, and a record is the fold of its lines, so concurrent updates
  * of different fields both survive. A line torn by a crash is skipped when read.
+ * Fenced writes ask the file lock manager (locks/file.ts) whether the lease is still held just before
+ * the write: one host, so the gap between that check and the single append is a few microseconds, where
+ * Redis closes it inside one script. Audit events of a rotation are appended once per (action,
+ * fingerprint): the credential's audit file is read before the append (the rotation's lock keeps its
+ * other writers out).
  * History is bounded: when a credential has more than `maxHistory` rotations, the oldest finished ones
  * are deleted (their index lines stay; reads skip them). active()/retireDue() read every rotation file,
  * which the bound keeps to credentials × maxHistory.
@@ -37,10 +42,20 @@ import {
   newestFirst,
   type RecordChange,
 } from "./record.js";
-import type { AuditEvent, Journal, RotationPatch, RotationRecord } from "./types.js";
+import type { LeaseState } from "../locks/lease.js";
+import {
+  type AuditEvent,
+  auditKey,
+  type Fence,
+  type Journal,
+  type RotationPatch,
+  type RotationRecord,
+} from "./types.js";
 
 export interface FileJournalOptions {
   now?: () => Date;
+  /** Whether a fence's lease is still held (the file lock manager's `leaseState`); fenced writes need it. */
+  leaseState?: (fence: Fence) => Promise<LeaseState>;
   /** Rotations kept per credential (finished ones beyond this are deleted). Default 50. */
   maxHistory?: number;
 }
@@ -87,6 +102,17 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     return ready;
   };
 
+  const checkFence = async (fence: Fence | undefined, what: string): Promise<void> => {
+    if (!fence) return;
+    if (!options.leaseState) throw new CertrotorError("INTERNAL", "journal: a fenced write needs leaseState");
+    if ((await options.leaseState(fence)) === "held") return;
+    throw new CertrotorError(
+      "LOCK_LOST",
+      `journal: refused ${what}: lock "${fence.key}" is no longer held under token ${fence.token}`,
+      { details: { key: fence.key, token: fence.token } },
+    );
+  };
+
   const get = async (rotationId: string): Promise<RotationRecord | null> =>
     fold(parseLines(await readText(rotationFile(rotationId))));
 
@@ -106,10 +132,11 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     }
   }
 
-  async function begin(record: RotationRecord): Promise<void> {
+  async function begin(record: RotationRecord, fence?: Fence): Promise<void> {
     assertValidRecord(record);
     assertNoSecrets(record, `rotation "${record.rotationId}"`);
     await init();
+    await checkFence(fence, `to begin rotation "${record.rotationId}"`);
     const created = await createExclusive(rotationFile(record.rotationId), `${JSON.stringify({ record })}\n`);
     if (!created) {
       const existing = await get(record.rotationId);
@@ -127,7 +154,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     await prune(record.credentialId);
   }
 
-  async function update(rotationId: string, patch: RotationPatch): Promise<RotationRecord> {
+  async function update(rotationId: string, patch: RotationPatch, fence?: Fence): Promise<RotationRecord> {
     const notFound = (): never => {
       throw new CertrotorError("NOT_FOUND", `journal: no rotation "${rotationId}"`, {
         details: { rotationId },
@@ -137,6 +164,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     const change = materialize(current, patch, now());
     assertValidRecord(applyChange(current, change));
     assertNoSecrets(change.set, `rotation "${rotationId}"`);
+    await checkFence(fence, `to update rotation "${rotationId}"`);
     if (!(await appendLine(rotationFile(rotationId), JSON.stringify(change), false))) notFound();
     return (await get(rotationId)) ?? notFound();
   }
@@ -178,10 +206,17 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     return due.sort((a, b) => compare(a.retireDueAt!, b.retireDueAt!));
   }
 
-  async function audit(event: AuditEvent): Promise<void> {
+  async function audit(event: AuditEvent, fence?: Fence): Promise<boolean> {
     assertNoSecrets(event, `audit event "${event.action}" of credential "${event.credentialId}"`);
     await init();
+    const key = auditKey(event);
+    if (key !== undefined) {
+      const recorded = parseLines(await readText(auditFile(event.credentialId))) as AuditEvent[];
+      if (recorded.some((e) => e.rotationId === event.rotationId && auditKey(e) === key)) return false;
+    }
+    await checkFence(fence, `audit event "${event.action}"`);
     await appendLine(auditFile(event.credentialId), JSON.stringify(event));
+    return true;
   }
 
   async function auditTrail(credentialId: string, limit = 100): Promise<AuditEvent[]> {

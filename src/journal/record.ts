@@ -5,6 +5,7 @@
  */
 import { CertrotorError } from "../errors.js";
 import {
+  isFinished,
   ROTATION_STATUSES,
   type RotationPatch,
   type RotationRecord,
@@ -52,6 +53,13 @@ export function assertValidRecord(record: RotationRecord): void {
 
 /** The change `patch` makes to `current` at `now`. */
 export function materialize(current: RotationRecord, patch: RotationPatch, now: Date): RecordChange {
+  if (isFinished(current.status)) {
+    throw new CertrotorError(
+      "RECORD_FINISHED",
+      `journal: rotation "${current.rotationId}" finished (${current.status}); its record cannot change`,
+      { details: { rotationId: current.rotationId, status: current.status } },
+    );
+  }
   for (const field of ["rotationId", "credentialId"] as const) {
     if (field in patch && patch[field] !== current[field]) {
       invalid(`the ${field} of rotation "${current.rotationId}" cannot change`);

@@ -9,6 +9,12 @@
  * - `active`                    sorted set: rotations running or retire-due, scored by startedAt
  * - `retire-due`                sorted set: rotations in status retire-due, scored by retireDueAt
  * - `audit:<credentialId>`      list of AuditEvent JSON, newest first, trimmed to `maxAudit`
+ * - `audit-seen:<rotationId>`   set of the audit keys (action|fingerprint) a rotation has recorded, so an
+ *                               event is appended once; deleted with the rotation's hash when pruned
+ *
+ * Fenced writes (a Fence: lock key + token) pass the lock's `held` key (locks/redis.ts) as the last KEYS
+ * entry and the token as ARGV[1]: the script refuses the write (-2 → LOCK_LOST) unless that key still
+ * holds "<token>:...", so the check and the write are one atomic step.
  *
  * update() reads the hash, merges the patch in JS (record.ts, the same rules as the file journal) and
  * writes back with a Lua compare-and-set on `_rev`, retrying on a concurrent change: no WATCH, so the
@@ -19,10 +25,20 @@ import { CertrotorError } from "../errors.js";
 import { luaScript, redisError } from "../redis/lua.js";
 import { assertNoSecrets } from "./guard.js";
 import { applyChange, assertValidRecord, isActiveStatus, materialize, newestFirst } from "./record.js";
-import type { AuditEvent, Journal, RotationPatch, RotationRecord } from "./types.js";
+import { redisLockKeys } from "../locks/redis.js";
+import {
+  type AuditEvent,
+  auditKey,
+  type Fence,
+  type Journal,
+  type RotationPatch,
+  type RotationRecord,
+} from "./types.js";
 
 export interface RedisJournalOptions {
   prefix?: string;
+  /** Key prefix of the lock manager (locks/redis.ts) whose leases fence this journal's writes. */
+  lockPrefix?: string;
   now?: () => Date;
   maxHistory?: number;
   maxAudit?: number;
@@ -30,33 +46,42 @@ export interface RedisJournalOptions {
 
 const CAS_TRIES = 20;
 
+/** ARGV[1] is the fence token or ''; the held key, when fenced, is the last of KEYS. */
+const FENCE = `local function fenced()
+  if ARGV[1] == '' then return true end
+  local held = redis.call('GET', KEYS[#KEYS])
+  return held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':'
+end
+`;
+
 // Keeps `active` and `retire-due` in step with one record. ARGV: id, active score|'', retire score|''.
-const SYNC = `local function sync(active, retire, id, activeScore, retireScore)
+const SYNC = `${FENCE}local function sync(active, retire, id, activeScore, retireScore)
   if activeScore == '' then redis.call('ZREM', active, id) else redis.call('ZADD', active, activeScore, id) end
   if retireScore == '' then redis.call('ZREM', retire, id) else redis.call('ZADD', retire, retireScore, id) end
 end
 `;
 
-// KEYS: rotation, credential, active, retire. ARGV: id, credentialId, startedAtMs, activeScore,
-// retireScore, maxHistory, rotation key prefix, field/value pairs...
+// KEYS: rotation, credential, active, retire[, held]. ARGV: fence token|'', id, credentialId, startedAtMs,
+// activeScore, retireScore, maxHistory, rotation key prefix, audit-seen key prefix, field/value pairs...
 const BEGIN = luaScript(
   "journal begin",
   `${SYNC}
+if not fenced() then return -2 end
 local owner = redis.call('HGET', KEYS[1], 'credentialId')
 if owner then
-  if owner ~= ARGV[2] then return -1 end
-  redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+  if owner ~= ARGV[3] then return -1 end
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[2])
   return 0
 end
-redis.call('HSET', KEYS[1], '_rev', '1', unpack(ARGV, 8))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-sync(KEYS[3], KEYS[4], ARGV[1], ARGV[4], ARGV[5])
-local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], '_rev', '1', unpack(ARGV, 10))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+sync(KEYS[3], KEYS[4], ARGV[2], ARGV[5], ARGV[6])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[7])
 if excess > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do
-    local status = redis.call('HGET', ARGV[7] .. id, 'status')
+    local status = redis.call('HGET', ARGV[8] .. id, 'status')
     if status ~= 'running' and status ~= 'retire-due' then
-      redis.call('DEL', ARGV[7] .. id)
+      redis.call('DEL', ARGV[8] .. id, ARGV[9] .. id)
       redis.call('ZREM', KEYS[2], id)
     end
   end
@@ -64,22 +89,28 @@ end
 return 1`,
 );
 
-// KEYS: rotation, active, retire. ARGV: expected _rev, id, activeScore, retireScore, field/value pairs...
+// KEYS: rotation, active, retire[, held]. ARGV: fence token|'', expected _rev, id, activeScore,
+// retireScore, field/value pairs...
 const WRITE = luaScript(
   "journal update",
   `${SYNC}
-if redis.call('HGET', KEYS[1], '_rev') ~= ARGV[1] then return 0 end
+if not fenced() then return -2 end
+if redis.call('HGET', KEYS[1], '_rev') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '_rev', tostring(tonumber(ARGV[1]) + 1), unpack(ARGV, 5))
-sync(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1], '_rev', tostring(tonumber(ARGV[2]) + 1), unpack(ARGV, 6))
+sync(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])
 return 1`,
 );
 
-// KEYS: audit list. ARGV: event JSON, maxAudit.
+// KEYS: audit list, audit-seen set ('' key when the event has no rotation)[, held]. ARGV: fence token|'',
+// event JSON, maxAudit, audit key|''.
 const AUDIT = luaScript(
   "journal audit",
-  `redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+  `${FENCE}
+if not fenced() then return -2 end
+if ARGV[4] ~= '' and redis.call('SADD', KEYS[2], ARGV[4]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 return 1`,
 );
 
@@ -112,9 +143,22 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
     rotation: (id: string) => `${prefix}rotation:${id}`,
     credential: (id: string) => `${prefix}credential:${id}`,
     audit: (id: string) => `${prefix}audit:${id}`,
+    seen: (rotationId: string) => `${prefix}audit-seen:${rotationId}`,
     active: `${prefix}active`,
     retire: `${prefix}retire-due`,
   };
+  /** [KEYS to append, ARGV[1]] of a write under `fence`. */
+  const fenceArgs = (fence: Fence | undefined): [string[], string] => {
+    if (!fence) return [[], ""];
+    if (!options.lockPrefix) throw new CertrotorError("INTERNAL", "journal: a fenced write needs lockPrefix");
+    return [[redisLockKeys(options.lockPrefix, fence.key).held], String(fence.token)];
+  };
+  const refused = (fence: Fence | undefined, what: string): CertrotorError =>
+    new CertrotorError(
+      "LOCK_LOST",
+      `journal: refused ${what}: lock "${fence?.key}" is no longer held under token ${fence?.token}`,
+      { details: { key: fence?.key, token: fence?.token } },
+    );
   const call = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -139,18 +183,34 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
     return record && hash._rev ? { record, rev: hash._rev } : null;
   }
 
-  async function begin(record: RotationRecord): Promise<void> {
+  async function begin(record: RotationRecord, fence?: Fence): Promise<void> {
     assertValidRecord(record);
     assertNoSecrets(record, `rotation "${record.rotationId}"`);
+    const [held, token] = fenceArgs(fence);
     const keys = [
       key.rotation(record.rotationId),
       key.credential(record.credentialId),
       key.active,
       key.retire,
+      ...held,
     ];
     const [active, retire] = scores(record);
-    const args = [record.rotationId, record.credentialId, Date.parse(record.startedAt), active, retire];
-    const reply = await BEGIN.run(redis, keys, [...args, maxHistory, key.rotation(""), ...toFields(record)]);
+    const args = [
+      token,
+      record.rotationId,
+      record.credentialId,
+      Date.parse(record.startedAt),
+      active,
+      retire,
+    ];
+    const reply = await BEGIN.run(redis, keys, [
+      ...args,
+      maxHistory,
+      key.rotation(""),
+      key.seen(""),
+      ...toFields(record),
+    ]);
+    if (reply === -2) throw refused(fence, `to begin rotation "${record.rotationId}"`);
     if (reply === -1) {
       throw new CertrotorError(
         "INTERNAL",
@@ -159,7 +219,8 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
     }
   }
 
-  async function update(rotationId: string, patch: RotationPatch): Promise<RotationRecord> {
+  async function update(rotationId: string, patch: RotationPatch, fence?: Fence): Promise<RotationRecord> {
+    const [held, token] = fenceArgs(fence);
     for (let attempt = 0; attempt < CAS_TRIES; attempt++) {
       const found = await readWithRev(rotationId);
       if (!found) {
@@ -171,8 +232,10 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
       const next = applyChange(found.record, change);
       assertValidRecord(next);
       assertNoSecrets(change.set, `rotation "${rotationId}"`);
-      const keys = [key.rotation(rotationId), key.active, key.retire];
-      const reply = await WRITE.run(redis, keys, [found.rev, rotationId, ...scores(next), ...toFields(next)]);
+      const keys = [key.rotation(rotationId), key.active, key.retire, ...held];
+      const args = [token, found.rev, rotationId, ...scores(next), ...toFields(next)];
+      const reply = await WRITE.run(redis, keys, args);
+      if (reply === -2) throw refused(fence, `to update rotation "${rotationId}"`);
       if (reply === 1) return next;
     }
     throw new CertrotorError("INTERNAL", `journal: rotation "${rotationId}" kept changing during update`, {
@@ -192,9 +255,16 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
     return (await load(ids)).filter((r) => r.status === "retire-due");
   }
 
-  async function audit(event: AuditEvent): Promise<void> {
+  async function audit(event: AuditEvent, fence?: Fence): Promise<boolean> {
     assertNoSecrets(event, `audit event "${event.action}" of credential "${event.credentialId}"`);
-    await AUDIT.run(redis, [key.audit(event.credentialId)], [JSON.stringify(event), maxAudit]);
+    const [held, token] = fenceArgs(fence);
+    const idempotency = auditKey(event);
+    // without a rotation the seen set is not used; the audit list's own key stands in (same slot)
+    const seen = event.rotationId ? key.seen(event.rotationId) : key.audit(event.credentialId);
+    const keys = [key.audit(event.credentialId), seen, ...held];
+    const reply = await AUDIT.run(redis, keys, [token, JSON.stringify(event), maxAudit, idempotency ?? ""]);
+    if (reply === -2) throw refused(fence, `audit event "${event.action}"`);
+    return reply === 1;
   }
 
   async function auditTrail(credentialId: string, limit = 100): Promise<AuditEvent[]> {

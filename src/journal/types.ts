@@ -75,14 +75,37 @@ export interface AuditEvent {
  */
 export type RotationPatch = Partial<RotationRecord>;
 
+/** Statuses a rotation ends in: a record in one of them never changes again. */
+export const FINISHED_STATUSES = ["succeeded", "failed", "rolled-back"] as const satisfies RotationStatus[];
+
+export function isFinished(status: RotationStatus): boolean {
+  return (FINISHED_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * The lease a write is made under (invariant 5): the write is refused with LOCK_LOST, atomically with the
+ * write itself, unless the lock `key` is still held under fencing token `token`. A process that stalled
+ * past its lease (paused, partitioned) and wakes up changes no record and adds no audit event.
+ */
+export interface Fence {
+  readonly key: string;
+  readonly token: number;
+}
+
+/**
+ * Every write takes an optional fence; the saga hands its lease to every write it makes (fencedJournal).
+ * Audit events of a rotation are idempotent: an event with a rotation id is appended once per (rotation,
+ * action, details.fingerprint), so a retried or resumed step that finds its work done records nothing new.
+ */
 export interface Journal {
   /** Records a new rotation. Idempotent: beginning the same rotation id of the same credential again is a no-op. */
-  begin(record: RotationRecord): Promise<void>;
+  begin(record: RotationRecord, fence?: Fence): Promise<void>;
   /**
    * Merges `patch` into the record and returns the result. `updatedAt` defaults to now; when `step`
-   * changes and no `stepStartedAt` is given, `stepStartedAt` becomes `updatedAt`. NOT_FOUND when unknown.
+   * changes and no `stepStartedAt` is given, `stepStartedAt` becomes `updatedAt`. NOT_FOUND when unknown,
+   * RECORD_FINISHED when the record is finished (see FINISHED_STATUSES).
    */
-  update(rotationId: string, patch: RotationPatch): Promise<RotationRecord>;
+  update(rotationId: string, patch: RotationPatch, fence?: Fence): Promise<RotationRecord>;
   get(rotationId: string): Promise<RotationRecord | null>;
   /** The most recently started rotation of the credential. */
   latest(credentialId: string): Promise<RotationRecord | null>;
@@ -92,8 +115,25 @@ export interface Journal {
   active(): Promise<RotationRecord[]>;
   /** Rotations in status retire-due whose retireDueAt is at or before `now`, earliest first. */
   retireDue(now: Date): Promise<RotationRecord[]>;
-  audit(event: AuditEvent): Promise<void>;
+  /** Appends the event; false when an event of the same rotation, action and fingerprint is already there. */
+  audit(event: AuditEvent, fence?: Fence): Promise<boolean>;
   /** Newest first, at most `limit` (default 100). */
   auditTrail(credentialId: string, limit?: number): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+/** The key that makes an audit event of a rotation idempotent: action and the fingerprint it concerns. */
+export function auditKey(event: AuditEvent): string | undefined {
+  if (!event.rotationId) return undefined;
+  return `${event.action}|${String(event.details?.fingerprint ?? "")}`;
+}
+
+/** `journal` with every write made under `fence`. */
+export function fencedJournal(journal: Journal, fence: Fence): Journal {
+  return {
+    ...journal,
+    begin: (record) => journal.begin(record, fence),
+    update: (rotationId, patch) => journal.update(rotationId, patch, fence),
+    audit: (event) => journal.audit(event, fence),
+  };
 }

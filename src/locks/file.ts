@@ -98,7 +98,11 @@ async function removeIfUnchanged(file: string, expected: string): Promise<boolea
   return false;
 }
 
-export function createFileLockManager(dir: string, options: FileLockOptions = {}): LockManager {
+export interface FileLockManager extends LockManager {
+  leaseState(fence: { key: string; token: number }): Promise<LeaseState>;
+}
+
+export function createFileLockManager(dir: string, options: FileLockOptions = {}): FileLockManager {
   const now = options.now ?? Date.now;
   const paths = (key: string): { lock: string; fence: string } => {
     const stem = join(dir, safeName(key));
@@ -172,5 +176,13 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
     );
   }
 
-  return { acquire, close: async () => undefined };
+  /** Whether lock `key` is held under `token` right now (fenced journal writes ask this). */
+  async function leaseState(fence: { key: string; token: number }): Promise<LeaseState> {
+    const { lock, fence: fenceFile } = paths(fence.key);
+    const current = parseLock(await readText(lock));
+    if (!current || current.token !== fence.token || current.expiresAt <= now()) return "lost";
+    return (await readFence(fenceFile)) === fence.token ? "held" : "superseded";
+  }
+
+  return { acquire, leaseState, close: async () => undefined };
 }

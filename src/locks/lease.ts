@@ -40,7 +40,7 @@ export function lockedError(key: string, holder: string, expiresInMs: number | u
   const expiry =
     expiresInMs === undefined ? "" : ` (lease ends in ${Math.max(0, Math.ceil(expiresInMs / 1000))}s)`;
   return new CertrotorError("LOCKED", `lock "${key}" is held by "${holder}"${expiry}`, {
-    details: { key, holder },
+    details: { key, holder, ...(expiresInMs === undefined ? {} : { expiresInMs: Math.max(0, expiresInMs) }) },
   });
 }
 

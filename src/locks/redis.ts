@@ -50,6 +50,11 @@ export interface RedisLockOptions {
   now?: () => number;
 }
 
+/** The keys of lock `key` under `prefix`; the journal's fenced writes check `held` (journal/redis.ts). */
+export function redisLockKeys(prefix: string, key: string): { held: string; fence: string } {
+  return { held: `${prefix}held:{${key}}`, fence: `${prefix}fence:{${key}}` };
+}
+
 function stateOf(reply: unknown): LeaseState {
   if (reply === 1) return "held";
   return reply === -1 ? "superseded" : "lost";
@@ -58,10 +63,10 @@ function stateOf(reply: unknown): LeaseState {
 /** A LockManager on a caller-owned ioredis connection; `close()` leaves the connection open. */
 export function createRedisLockManager(redis: Redis, opts: RedisLockOptions): LockManager {
   const now = opts.now ?? Date.now;
-  const keysOf = (key: string): [string, string] => [
-    `${opts.prefix}held:{${key}}`,
-    `${opts.prefix}fence:{${key}}`,
-  ];
+  const keysOf = (key: string): [string, string] => {
+    const { held, fence } = redisLockKeys(opts.prefix, key);
+    return [held, fence];
+  };
 
   async function acquire(key: string, { ttlMs, owner }: AcquireOptions): Promise<Lease> {
     const keys = keysOf(key);

@@ -1,6 +1,11 @@
 /**
- * What one rotation works with: its ports (already built for this credential) and its state, which each
- * step rebuilds by looking at the world (store, bank) rather than trusting a stored pointer.
+ * What one rotation works with: its ports (already built for this credential), and the phases its state
+ * goes through. Each phase is a type that holds exactly what the steps before it established, so a step
+ * reads only what exists by then (no optional bag read with `!`):
+ *
+ *   plan → Planned ("fresh": rotate from the current material, or "promoted": only retire is left)
+ *   generate → Generated (key + CSR, memory only) → issue → Issued (+ cert, chain) → stage → Staged
+ *   register, verify, promote take the Staged material; retire and done take the Promoted rotation.
  */
 import type { BankClient } from "../bank/types.js";
 import type { CertificateInfo } from "../crypto/index.js";
@@ -14,12 +19,31 @@ import type { ResolvedCredential } from "./credentials.js";
 
 export type Trigger = RotationRecord["trigger"];
 
-/** Named points where tests inject faults (a crash, a bank change); never used for timing. */
+/** Named points where tests inject faults (a crash, a pause, a bank change); never used for timing. */
 export type HookPoint = `${StepName}:${"start" | "effect" | "end"}`;
 
 export interface RotationHooks {
-  at(point: HookPoint, state: Readonly<RotationState>): void | Promise<void>;
+  at(point: HookPoint, where: { credentialId: string; rotationId: string }): void | Promise<void>;
 }
+
+/**
+ * Progress of one attempt, as typed events for observers (the CLI's step lines, the job's progress, the
+ * step-duration metrics). A step-finished event follows every step-started one, also when the step threw.
+ */
+export type RotationEvent =
+  | { kind: "step-started"; step: StepName; credentialId: string; rotationId: string }
+  | {
+      kind: "step-finished";
+      step: StepName;
+      credentialId: string;
+      rotationId: string;
+      /** Monotonic clock, never the injected `now`. */
+      ms: number;
+      ok: boolean;
+    }
+  | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date };
+
+export type RotationObserver = (event: RotationEvent) => void | Promise<void>;
 
 /** The per-credential rotation lock while held (see lock.ts): renewed in the background until released. */
 export type HeldLock = KeptLock;
@@ -35,39 +59,70 @@ export interface RotationDeps {
   /** Also make the protected probe call in verify (bank config `probe.accountId`). */
   probeAccountId?: string;
   hooks?: RotationHooks;
-  /** Lease length of the per-credential lock; renewed between steps. */
+  observers?: readonly RotationObserver[];
+  /** Lease length of the per-credential lock; renewed while the rotation runs. */
   lockTtlMs?: number;
   /** Who this process is, for lock ownership and logs. */
   owner?: string;
 }
 
-export interface RotationState {
+/** What every phase knows: which rotation of which credential, started how, under which lock. */
+export interface RotationBase {
   rotationId: string;
   credential: ResolvedCredential;
   trigger: Trigger;
   force: boolean;
-  lock?: HeldLock;
-  /** Current material as read in plan, with its store version (the CAS token for promote). */
-  current?: StoredMaterial;
-  currentInfo?: CertificateInfo;
-  /** client_id as stored (falls back to config). */
+  lock: HeldLock;
+  /** client_id as stored (checked against the config's in plan). */
   clientId: string;
-  /** A pending version found in the store (ours or a leftover). */
-  pending?: PendingMaterial | null;
-  /** Fingerprints of leftover material certrotor staged earlier: candidates for a stale slot. */
-  staleOwnFingerprints: string[];
-  /** Key and CSR of this attempt (memory only; never journaled). */
-  fresh?: { keyPem: string; csrPem: string; certPem?: string; chainPem?: string };
-  /** Staged material of this rotation. */
-  staged?: Material;
-  /** True once current holds this rotation's material. */
-  promoted: boolean;
+}
+
+/** plan found current material to rotate from (a new rotation, or one resumed before promote). */
+export interface FreshPlan extends RotationBase {
+  phase: "fresh";
+  /** Current material with its store version (the CAS token for promote). */
+  current: StoredMaterial;
+  currentInfo: CertificateInfo;
+  /** The certificate being replaced. */
+  oldFingerprint: string;
+  /** This rotation's pending material from an earlier attempt: generate, issue and stage are done. */
+  pending: PendingMaterial | null;
+}
+
+/** The store's current material is this rotation's own: only retire is left. */
+export interface PromotedPlan extends RotationBase {
+  phase: "promoted";
+  current: StoredMaterial;
   oldFingerprint?: string;
-  record?: RotationRecord;
+}
+
+export type Planned = FreshPlan | PromotedPlan;
+
+/** generate: a new key and a CSR copying the current subject (memory only, never journaled). */
+export interface Generated {
+  keyPem: string;
+  csrPem: string;
+}
+
+/** issue: the checked certificate for the generated key. */
+export interface Issued extends Generated {
+  certPem: string;
+  chainPem: string;
+}
+
+/** stage: the material written as pending, bound, verified and promoted by the steps after it. */
+export type Staged = Material;
+
+/** A rotation whose material is current: what retire and done work on. */
+export interface Promoted extends RotationBase {
+  record: RotationRecord;
+  oldFingerprint?: string;
 }
 
 export type RotationOutcome =
   | { status: "not-due"; message: string; renewAt: Date }
   | { status: "succeeded"; record: RotationRecord }
   | { status: "retire-due"; record: RotationRecord; retireDueAt: Date }
-  | { status: "consumers-on-old-cert"; record: RotationRecord };
+  | { status: "consumers-on-old-cert"; record: RotationRecord }
+  /** The rotation had already finished (a job run again after another worker completed it): nothing done. */
+  | { status: "finished"; record: RotationRecord };

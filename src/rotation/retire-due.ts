@@ -1,13 +1,14 @@
 /**
  * The retire-due sweep (`certrotor retire-due`, the worker's retire job): for every rotation whose grace
- * period has passed, unbind the old certificate under the credential's lock.
+ * period has passed, unbind the old certificate under the credential's lock, its journal writes fenced.
  */
 import { toCertrotorError } from "../errors.js";
-import type { Journal, RotationRecord } from "../journal/types.js";
+import { fencedJournal, type Journal, type RotationRecord } from "../journal/types.js";
+import type { Attempt } from "./attempt.js";
 import type { RotationDeps, RotationOutcome } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
+import { finishRotation } from "./finish.js";
 import { acquireRotationLock } from "./lock.js";
-import { finishRotation, initialState } from "./saga.js";
 
 export type RetireSweepItem =
   | { rotationId: string; credentialId: string; outcome: RotationOutcome }
@@ -18,18 +19,36 @@ export async function retireOne(
   credential: ResolvedCredential,
   record: RotationRecord,
 ): Promise<RotationOutcome> {
-  const deps = { ...given, logger: given.logger.child({ rotationId: record.rotationId }) };
-  const state = initialState(credential, record.rotationId, record.trigger, false);
-  state.lock = await acquireRotationLock(deps, credential.id);
+  const lock = await acquireRotationLock(given, credential.id);
   try {
+    const deps: RotationDeps = {
+      ...given,
+      logger: given.logger.child({ rotationId: record.rotationId }),
+      journal: fencedJournal(given.journal, lock.lease),
+    };
+    // re-read under the lock: another process may have retired it since the sweep listed it
+    const latest = await deps.journal.get(record.rotationId);
+    if (latest?.status !== "retire-due") return { status: "finished", record: latest ?? record };
     const current = await deps.store.readCurrent(credential.ref);
-    state.clientId = current.material.clientId || credential.clientId;
-    state.record = record;
-    state.promoted = true;
-    if (record.oldFingerprint) state.oldFingerprint = record.oldFingerprint;
-    return await finishRotation(deps, state);
+    const attempt: Attempt = {
+      deps,
+      credentialId: credential.id,
+      rotationId: record.rotationId,
+      trigger: record.trigger,
+      record: latest,
+    };
+    return await finishRotation(attempt, {
+      rotationId: record.rotationId,
+      credential,
+      trigger: record.trigger,
+      force: false,
+      lock,
+      clientId: current.material.clientId || credential.clientId,
+      record: latest,
+      ...(latest.oldFingerprint ? { oldFingerprint: latest.oldFingerprint } : {}),
+    });
   } finally {
-    await state.lock.release();
+    await lock.release();
   }
 }
 

@@ -1,12 +1,13 @@
 /**
  * Undo what is safe to undo after a rotation failed for good: unbind the new cert if it was never
  * promoted, drop the pending version, keep the old material current. Idempotent and safe to repeat.
+ * Every effect is checked against the lease just before it is made (fence.ts).
  */
 import { type CertrotorError, isCertrotorError } from "../errors.js";
-import type { RotationRecord, RotationTrigger } from "../journal/types.js";
-import type { RotationDeps } from "./context.js";
+import { isFinished, type RotationRecord, type RotationTrigger } from "../journal/types.js";
+import type { HeldLock, RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
-import { acquireRotationLock } from "./lock.js";
+import { fenced } from "./fence.js";
 
 export interface RollbackResult {
   /** The rotation had already promoted: nothing was undone (the new material is current). */
@@ -38,45 +39,35 @@ export async function auditFailure(
   });
 }
 
-export async function rollbackRotation(
-  deps: RotationDeps,
-  credential: ResolvedCredential,
-  rotationId: string,
-  failure: CertrotorError,
-): Promise<RollbackResult> {
-  const lock = await acquireRotationLock(deps, credential.id);
-  try {
-    return await undoRotation(deps, credential, rotationId, failure);
-  } finally {
-    await lock.release();
-  }
-}
-
 /**
- * The rollback itself, for a caller that already holds the credential's lock (plan rolling back the
- * leftover of a rotation whose job was lost). The new cert is unbound before its key is dropped, so a
- * bound cert never loses its key (invariant 3).
+ * The rollback itself, for a caller holding the credential's lock (`lock`) with `deps.journal` fenced by
+ * it. The new cert is unbound before its key is dropped, so a bound cert never loses its key
+ * (invariant 3).
  */
 export async function undoRotation(
   deps: RotationDeps,
   credential: ResolvedCredential,
   rotationId: string,
   failure: CertrotorError,
+  lock: HeldLock,
 ): Promise<RollbackResult> {
+  const holder = { lock };
   const current = await deps.store.readCurrent(credential.ref).catch((error: unknown) => {
     if (isCertrotorError(error, "NOT_FOUND")) return null;
     throw error;
   });
   const record = await deps.journal.get(rotationId);
+  // a finished record never changes (a leftover whose record was closed before its pending was dropped)
+  const open = record !== null && !isFinished(record.status);
   await auditFailure(deps, credential.id, rotationId, record?.trigger ?? "inline", failure, record?.step);
   if (current?.material.rotationId === rotationId) {
-    const updated = record
+    const updated = open
       ? await deps.journal.update(rotationId, {
           status: "failed",
           errorCode: failure.code,
           errorMessage: failure.message,
         })
-      : null;
+      : record;
     return { promoted: true, droppedPending: false, record: updated };
   }
   const pending = await deps.store.readPending(credential.ref);
@@ -87,11 +78,11 @@ export async function undoRotation(
   if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
     const slots = await deps.bank.listSlots(clientId);
     if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
-      await deps.bank.unbind(clientId, newFingerprint);
+      await fenced(holder, () => deps.bank.unbind(clientId, newFingerprint));
       unbound = newFingerprint;
     }
   }
-  if (ours) await deps.store.dropPending(credential.ref, rotationId);
+  if (ours) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
   const at = deps.now().toISOString();
   await deps.journal.audit({
     at,
@@ -101,7 +92,7 @@ export async function undoRotation(
     actor: record?.trigger ?? "inline",
     details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
   });
-  const updated = record
+  const updated = open
     ? await deps.journal.update(rotationId, {
         status: "rolled-back",
         errorCode: failure.code,
@@ -109,7 +100,7 @@ export async function undoRotation(
         ...(failure.hint ? { hint: failure.hint } : {}),
         finishedAt: at,
       })
-    : null;
+    : record;
   return {
     promoted: false,
     ...(unbound ? { unbound } : {}),

@@ -9,7 +9,8 @@ import { type CertrotorError, isCertrotorError, toCertrotorError } from "../erro
 import { retryDelay } from "./backoff.js";
 import type { RotationDeps, RotationOutcome, Trigger } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
-import { auditFailure, type RollbackResult, rollbackRotation } from "./rollback.js";
+import { type FailureHandlers, failRotation } from "./fail.js";
+import type { RollbackResult } from "./rollback.js";
 import { newRotationId, runRotationAttempt } from "./saga.js";
 
 export type RunResult =
@@ -29,6 +30,8 @@ export interface RunOptions {
   /** Waits between attempts; replaced in tests to observe the delays. */
   wait?: (ms: number) => Promise<void>;
   onRetry?: (info: { attempt: number; delayMs: number; error: CertrotorError }) => void;
+  /** Alert and count a rotation that failed for good (fail.ts), as the rotate job does. */
+  onFailure?: FailureHandlers;
 }
 
 /** The rotation to resume: an unfinished one of this credential (a crashed run), else a new id. */
@@ -66,18 +69,21 @@ export async function runRotation(
       return { ...outcome, rotationId, attempts: attempt };
     } catch (thrown) {
       const error = toCertrotorError(thrown);
-      if (isCertrotorError(error, "LOCKED")) throw error; // another rotation runs: do nothing
-      const started = (await deps.journal.get(rotationId)) !== null;
+      // another rotation runs, or ours was taken over while this process stalled: do nothing more
+      if (isCertrotorError(error, "LOCKED") || isCertrotorError(error, "LOCK_LOST")) throw error;
       const notAfter = await currentNotAfter(deps, credential);
       const delayMs = nextDelay(error, attempt, credential, notAfter, deps.now());
       if (delayMs === null) {
-        if (!started) {
-          // failed in plan: nothing happened, nothing to undo; the refusal still goes in the audit trail
-          await auditFailure(deps, credential.id, rotationId, options.trigger, error, "plan");
-          throw error;
-        }
-        const rollback = await rollbackRotation(deps, credential, rotationId, error);
-        return { status: "failed", rotationId, attempts: attempt, error, rollback };
+        const failed = await failRotation(
+          deps,
+          credential,
+          rotationId,
+          options.trigger,
+          error,
+          options.onFailure,
+        );
+        if (failed.status === "superseded" || !failed.report.rollback) throw error; // refused in plan
+        return { status: "failed", rotationId, attempts: attempt, error, rollback: failed.report.rollback };
       }
       options.onRetry?.({ attempt, delayMs, error });
       await wait(delayMs);

@@ -7,13 +7,16 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type ErrorCode, isCertrotorError } from "../../src/errors.js";
-import type { Journal, RotationRecord } from "../../src/journal/types.js";
+import { fencedJournal, type Journal, type RotationRecord } from "../../src/journal/types.js";
+import type { LockManager } from "../../src/locks/types.js";
 
 export const HISTORY_BOUND = 5;
 
 export interface JournalHarness {
   /** A journal on the shared backend reading `now` for its defaults; call twice for two "processes". */
   open(now: () => Date): Journal;
+  /** The lock manager whose leases fence this journal's writes (same backend), on the real clock. */
+  locks: LockManager;
   cleanup(): Promise<void>;
 }
 
@@ -253,6 +256,73 @@ export function describeJournal(name: string, make: () => Promise<JournalHarness
       } as const;
       await rejectsWith(journal.audit({ ...event, details: { blob: der } }), "INTERNAL", /"details\.blob"/);
       assert.deepEqual(await journal.auditTrail(clean.credentialId), []);
+    });
+
+    it("appends an audit event of a rotation once per action and fingerprint; events without a rotation always", async () => {
+      const credentialId = `cred-${randomUUID()}`;
+      const event = (action: "issued" | "bound", fingerprint: string) => ({
+        at: iso(0),
+        credentialId,
+        rotationId: "rot-idem",
+        action,
+        actor: "inline" as const,
+        details: { fingerprint },
+      });
+      assert.equal(await journal.audit(event("issued", "f1")), true);
+      assert.equal(await journal.audit(event("issued", "f1")), false, "the same issue, redone, adds nothing");
+      assert.equal(await journal.audit(event("issued", "f2")), true, "another certificate is another event");
+      assert.equal(await journal.audit(event("bound", "f1")), true);
+      const loose = { at: iso(1), credentialId, action: "failed", actor: "operator" } as const;
+      assert.equal(await journal.audit(loose), true);
+      assert.equal(await journal.audit(loose), true);
+      assert.deepEqual(
+        (await journal.auditTrail(credentialId)).map((e) => `${e.action}:${e.details?.fingerprint ?? "-"}`),
+        ["failed:-", "failed:-", "bound:f1", "issued:f2", "issued:f1"],
+      );
+    });
+
+    it("never changes a finished record (RECORD_FINISHED)", async () => {
+      const record = aRecord();
+      await journal.begin(record);
+      await journal.update(record.rotationId, { status: "succeeded", step: "done", finishedAt: iso(5) });
+      const finished = await journal.get(record.rotationId);
+      await rejectsWith(journal.update(record.rotationId, { status: "failed" }), "RECORD_FINISHED");
+      assert.deepEqual(await journal.get(record.rotationId), finished);
+    });
+
+    it("refuses a fenced write once its lease is lost or superseded (LOCK_LOST), atomically, writing nothing", async () => {
+      const record = aRecord();
+      const key = `rotation:${record.credentialId}`;
+      const first = await h.locks.acquire(key, { ttlMs: 60_000, owner: "first" });
+      const fenced = fencedJournal(journal, first);
+      await fenced.begin(record);
+      await fenced.update(record.rotationId, { step: "issue" });
+      const issued = {
+        at: iso(1),
+        credentialId: record.credentialId,
+        rotationId: record.rotationId,
+        action: "issued" as const,
+        actor: "schedule" as const,
+        details: { fingerprint: "f1" },
+      };
+      assert.equal(await fenced.audit(issued), true);
+
+      await first.release(); // as if it expired: the lock is free
+      await rejectsWith(fenced.update(record.rotationId, { step: "stage" }), "LOCK_LOST");
+      const second = await h.locks.acquire(key, { ttlMs: 60_000, owner: "second" });
+      await rejectsWith(fenced.update(record.rotationId, { step: "stage" }), "LOCK_LOST");
+      await rejectsWith(fenced.audit({ ...issued, details: { fingerprint: "f2" } }), "LOCK_LOST");
+      await rejectsWith(fenced.begin(aRecord({ credentialId: record.credentialId })), "LOCK_LOST");
+      const unchanged = await journal.get(record.rotationId);
+      assert.equal(unchanged?.step, "issue", "the stale holder's update was not written");
+      assert.deepEqual(
+        (await journal.auditTrail(record.credentialId)).map((e) => e.details?.fingerprint),
+        ["f1"],
+      );
+
+      const current = fencedJournal(journal, second);
+      assert.equal((await current.update(record.rotationId, { step: "stage" })).step, "stage");
+      await second.release();
     });
   });
 }

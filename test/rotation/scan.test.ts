@@ -130,17 +130,57 @@ describe("scan", () => {
 });
 
 describe("the 2-slot rule during rotation", () => {
-  it("stops with SLOTS_FULL when the old cert of the previous rotation still holds a slot, unless stale own certs may be unbound", async () => {
+  it("never frees the slot of the previous certificate while it is inside its grace period, not even with unbindStaleOwnCerts", async () => {
     const world = await aWorld({ store: "file", issuer: "local-ca", renewal: { gracePeriod: HOUR } });
     const runtime = await createRuntime(world.config, { logger: silent });
     try {
       const credential = await runtime.credential("cred-0");
       const deps = runtime.depsFor(credential);
+      const clientId = world.credentials[0]!.clientId;
       const first = await runRotation(deps, credential, { trigger: "inline", force: true });
       assert.equal(first.status, "retire-due");
-      const bound = (await deps.bank.listSlots(world.credentials[0]!.clientId))
-        .map((s) => s.fingerprint)
-        .sort();
+      const bound = (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort();
+      assert.equal(bound.length, 2);
+
+      const lenient = { ...credential, policy: { ...credential.policy, unbindStaleOwnCerts: true } };
+      for (const asked of [credential, lenient]) {
+        await assert.rejects(
+          runRotation(deps, asked, { trigger: "inline", force: true }),
+          (error: unknown) => {
+            assert.ok(isCertrotorError(error, "SLOTS_FULL"));
+            assert.match(error.message, /grace period/);
+            assert.doesNotMatch(
+              error.hint ?? "",
+              /unbindStaleOwnCerts|--force/,
+              "the hint sends nobody to force it",
+            );
+            assert.match(error.hint ?? "", /retire-due/);
+            return true;
+          },
+        );
+        assert.deepEqual((await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort(), bound);
+      }
+    } finally {
+      await runtime.close();
+      await world.stop();
+    }
+  });
+
+  it("stops with SLOTS_FULL when a stale certificate certrotor issued holds a slot, unless stale own certs may be unbound", async () => {
+    const world = await aWorld({ store: "file", issuer: "local-ca" });
+    const runtime = await createRuntime(world.config, { logger: silent });
+    try {
+      const credential = await runtime.credential("cred-0");
+      const deps = runtime.depsFor(credential);
+      const clientId = world.credentials[0]!.clientId;
+      const original = (await deps.store.readCurrent(credential.ref)).material.certPem;
+      assert.equal(
+        (await runRotation(deps, credential, { trigger: "inline", force: true })).status,
+        "succeeded",
+      );
+      // the replaced certificate comes back into a slot (bound again by hand): stale, certrotor's own
+      world.sandbox.bindCertificate(clientId, original);
+      const bound = (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort();
       assert.equal(bound.length, 2);
 
       await assert.rejects(
@@ -151,20 +191,14 @@ describe("the 2-slot rule during rotation", () => {
           return true;
         },
       );
-      assert.deepEqual(
-        (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint).sort(),
-        bound,
-      );
+      assert.deepEqual((await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort(), bound);
 
-      const lenient = {
-        ...credential,
-        policy: { ...credential.policy, unbindStaleOwnCerts: true, gracePeriod: 0 },
-      };
+      const lenient = { ...credential, policy: { ...credential.policy, unbindStaleOwnCerts: true } };
       const second = await runRotation(deps, lenient, { trigger: "inline", force: true });
       assert.equal(second.status, "succeeded");
       const current = await deps.store.readCurrent(credential.ref);
       assert.deepEqual(
-        (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint),
+        (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint),
         [current.material.fingerprint],
       );
     } finally {

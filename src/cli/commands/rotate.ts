@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { alertRotationRun } from "../../alerts/rotation-alerts.js";
+import { alertRotationOutcome, failureAlert } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
 import { createFollower } from "../../queue/follow.js";
@@ -10,7 +10,7 @@ import { createRuntime, type Runtime } from "../../runtime.js";
 import { addConfigOption, makeLogger } from "../context.js";
 import { EXIT } from "../errors.js";
 import { inlineAlerts } from "../inline-alerts.js";
-import { progressHooks } from "../progress.js";
+import { progressLines } from "../progress.js";
 
 interface RotateOptions {
   config: string;
@@ -26,10 +26,11 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
   const credential = force
     ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
     : resolved;
-  const progress = progressHooks(out);
-  const deps = { ...runtime.depsFor(credential), hooks: progress };
+  const base = runtime.depsFor(credential);
+  const deps = { ...base, observers: [...(base.observers ?? []), progressLines(out)] };
   out(`rotate ${credential.id} (inline)`);
   const rotationId = await rotationIdFor(deps, credential.id);
+  const alerts = inlineAlerts(runtime, out);
   let outcome: RunResult | CertrotorError;
   try {
     outcome = await runRotation(deps, credential, {
@@ -40,14 +41,12 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
         out(
           `  attempt ${attempt} failed: ${error.code}: ${error.message}; retrying in ${Math.round(delayMs / 1000)} s`,
         ),
+      onFailure: { alert: failureAlert(alerts.deps, deps.store) },
     });
+    if ("record" in outcome)
+      await alertRotationOutcome(alerts.deps, { credential, store: deps.store, rotationId, outcome });
   } catch (thrown) {
     outcome = toCertrotorError(thrown);
-  }
-  progress.flush();
-  const alerts = inlineAlerts(runtime, out);
-  try {
-    await alertRotationRun(alerts.deps, { credential, rotation: deps, rotationId, outcome });
   } finally {
     await alerts.close();
   }
@@ -75,6 +74,9 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
         `failed after ${result.attempts} attempt(s): ${result.error.toSafeString()}; rolled back (${result.rollback.unbound ? "new cert unbound, " : ""}${result.rollback.droppedPending ? "pending dropped, " : ""}old material still current)`,
       );
       return EXIT.failed;
+    case "finished":
+      out(`rotation ${result.rotationId} had already finished (${result.record.status}): nothing to do`);
+      return EXIT.ok;
   }
 }
 

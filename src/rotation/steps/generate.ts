@@ -3,11 +3,10 @@
  * subject and SANs byte for byte. Lives in memory only until stage writes it as pending.
  */
 import { createCsrFromCertificate, generateKeyPair } from "../../crypto/index.js";
-import type { RotationDeps, RotationState } from "../context.js";
+import type { FreshPlan, Generated } from "../context.js";
 
-export async function generate(_deps: RotationDeps, state: RotationState): Promise<void> {
-  if (state.pending || state.promoted) return; // staged in an earlier attempt
-  const { keyPem } = await generateKeyPair(state.credential.keyType);
-  const csrPem = await createCsrFromCertificate(state.current!.material.certPem, keyPem);
-  state.fresh = { keyPem, csrPem };
+export async function generate(planned: FreshPlan): Promise<Generated> {
+  const { keyPem } = await generateKeyPair(planned.credential.keyType);
+  const csrPem = await createCsrFromCertificate(planned.current.material.certPem, keyPem);
+  return { keyPem, csrPem };
 }

@@ -4,39 +4,38 @@
  */
 import { CertrotorError, isCertrotorError } from "../../errors.js";
 import { checkIssuedCertificate } from "../../issuers/check.js";
-import type { RotationDeps, RotationState } from "../context.js";
+import type { FreshPlan, Generated, Issued, RotationDeps } from "../context.js";
+import { fenced } from "../fence.js";
 
-export async function issue(deps: RotationDeps, state: RotationState): Promise<void> {
-  if (state.pending || state.promoted || !state.fresh) return;
-  const { fresh, credential } = state;
+export async function issue(deps: RotationDeps, planned: FreshPlan, generated: Generated): Promise<Issued> {
+  const { credential } = planned;
   let issued: Awaited<ReturnType<typeof deps.issuer.issue>>;
   try {
-    issued = await deps.issuer.issue({
-      csrPem: fresh.csrPem,
-      rotationId: state.rotationId,
-      credentialId: credential.id,
-      now: deps.now(),
-    });
+    issued = await fenced(planned, () =>
+      deps.issuer.issue({
+        csrPem: generated.csrPem,
+        rotationId: planned.rotationId,
+        credentialId: credential.id,
+        now: deps.now(),
+      }),
+    );
   } catch (error) {
     if (isCertrotorError(error)) throw error;
     throw new CertrotorError(
       "ISSUER_FAILED",
       `issuer "${deps.issuer.name}" did not sign the CSR of "${credential.id}"`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
   checkIssuedCertificate({
     issued,
-    keyPem: fresh.keyPem,
-    expectedSubjectDer: state.currentInfo!.subjectDer,
-    expectedSubject: state.currentInfo!.subject,
+    keyPem: generated.keyPem,
+    expectedSubjectDer: planned.currentInfo.subjectDer,
+    expectedSubject: planned.currentInfo.subject,
     subjectMatch: deps.issuer.subjectMatch,
     trustBundlePem: await deps.issuer.trustBundle(),
     now: deps.now(),
     where: `issuer "${deps.issuer.name}" for credential "${credential.id}"`,
   });
-  fresh.certPem = issued.certPem;
-  fresh.chainPem = issued.chainPem;
+  return { ...generated, certPem: issued.certPem, chainPem: issued.chainPem };
 }

@@ -1,14 +1,46 @@
 /**
- * plan: take the per-credential lock, read the current material, check it is usable, look for pending
- * material (ours from an interrupted attempt, or a leftover), and decide whether to rotate at all.
+ * plan: with the per-credential lock held, read the current material, check it is usable (key ↔ cert,
+ * the client_id the config names, a client secret to verify with), look for pending material (ours from
+ * an interrupted attempt, or a leftover), and decide whether to rotate at all. Read-only but for two
+ * repairs, each fenced: finishing an interrupted promote, and rolling back a dead rotation's leftover.
  */
 import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
 import { CertrotorError } from "../../errors.js";
-import type { RotationDeps, RotationOutcome, RotationState } from "../context.js";
-import { acquireRotationLock } from "../lock.js";
+import type { StoredMaterial } from "../../stores/types.js";
+import type { HeldLock, Planned, RotationBase, RotationDeps, RotationOutcome, Trigger } from "../context.js";
+import type { ResolvedCredential } from "../credentials.js";
+import { fenced } from "../fence.js";
 import { decideRenewal } from "../policy.js";
 import { undoRotation } from "../rollback.js";
 import { slotsToFree } from "./register.js";
+
+export interface PlanRequest {
+  rotationId: string;
+  credential: ResolvedCredential;
+  trigger: Trigger;
+  force: boolean;
+  lock: HeldLock;
+  /** The rotation has a record already (a retry or a resumed run): it is rotated whatever the policy says. */
+  resuming: boolean;
+  /** The old certificate, as the existing record knows it (for a rotation resumed after promote). */
+  recordedOldFingerprint?: string;
+}
+
+/** The stored client_id, checked against the config's: a typo must not rotate another bank credential. */
+function storedClientId(credential: ResolvedCredential, current: StoredMaterial): string {
+  const stored = current.material.clientId;
+  if (stored && credential.clientId && stored !== credential.clientId) {
+    throw new CertrotorError(
+      "CONFIG_INVALID",
+      `credential "${credential.id}": the config's clientId "${credential.clientId}" differs from the store's "${stored}" (store "${credential.store}", path "${credential.ref.path}"); nothing was changed`,
+      {
+        hint: "fix the clientId in the config, or the stored material if the config is right",
+        details: { credentialId: credential.id, field: "clientId" },
+      },
+    );
+  }
+  return stored || credential.clientId;
+}
 
 /**
  * Pending material of another rotation, found while we hold the lock: a rotation that is not running, e.g.
@@ -17,13 +49,13 @@ import { slotsToFree } from "./register.js";
  * then its key dropped — dropping the key of a cert still bound would break invariant 3 — and its record
  * closed, so it neither holds a slot nor stays "running".
  */
-async function rollBackLeftover(deps: RotationDeps, state: RotationState, leftoverId: string): Promise<void> {
-  const { credential } = state;
+async function rollBackLeftover(deps: RotationDeps, request: PlanRequest, leftoverId: string): Promise<void> {
+  const { credential } = request;
   const failure = new CertrotorError(
     "ROTATION_FAILED",
-    `rotation "${leftoverId}" of credential "${credential.id}" was left unfinished; rotation "${state.rotationId}" rolled it back`,
+    `rotation "${leftoverId}" of credential "${credential.id}" was left unfinished; rotation "${request.rotationId}" rolled it back`,
   );
-  const undone = await undoRotation(deps, credential, leftoverId, failure);
+  const undone = await undoRotation(deps, credential, leftoverId, failure, request.lock);
   deps.logger.warn(
     { staleRotationId: leftoverId, ...(undone.unbound ? { unbound: undone.unbound } : {}) },
     "rolled back the leftover of an unfinished rotation",
@@ -32,56 +64,81 @@ async function rollBackLeftover(deps: RotationDeps, state: RotationState, leftov
 
 export async function plan(
   deps: RotationDeps,
-  state: RotationState,
-  resuming: boolean,
-): Promise<RotationOutcome | null> {
-  const { credential } = state;
-  state.lock = await acquireRotationLock(deps, credential.id);
+  request: PlanRequest,
+): Promise<Planned | Extract<RotationOutcome, { status: "not-due" }>> {
+  const { credential } = request;
   const where = `store "${credential.store}" current material of credential "${credential.id}"`;
   const current = await deps.store.readCurrent(credential.ref);
-  state.current = current;
-  state.currentInfo = inspectCertificate(current.material.certPem);
-  state.clientId = current.material.clientId || credential.clientId;
+  const base: RotationBase = {
+    rotationId: request.rotationId,
+    credential,
+    trigger: request.trigger,
+    force: request.force,
+    lock: request.lock,
+    clientId: storedClientId(credential, current),
+  };
 
-  if (current.material.rotationId === state.rotationId) {
+  if (current.material.rotationId === request.rotationId) {
     // promote already happened in an earlier attempt: only retire is left. That attempt may have stopped
     // between promote's two writes (Vault: current, then delete the pending path; AWS: move AWSCURRENT, then
     // AWSPENDING), leaving a pending copy behind: promoting again is idempotent and finishes that cleanup.
-    await deps.store.promote(credential.ref, state.rotationId, current.version);
-    state.promoted = true;
-    return null;
+    await fenced(base, () => deps.store.promote(credential.ref, request.rotationId, current.version));
+    return {
+      ...base,
+      phase: "promoted",
+      current,
+      ...(request.recordedOldFingerprint ? { oldFingerprint: request.recordedOldFingerprint } : {}),
+    };
   }
+  const currentInfo = inspectCertificate(current.material.certPem);
   assertKeyMatchesCertificate(current.material.keyPem, current.material.certPem, where);
-  state.oldFingerprint = state.currentInfo.fingerprint;
+  if (!current.material.clientSecret) {
+    throw new CertrotorError(
+      "MATERIAL_INVALID",
+      `credential "${credential.id}": the stored material has no client secret, so a new certificate could never be verified; nothing was changed`,
+      {
+        hint: "store the credential's client_secret beside its certificate (certrotor import --client-secret-env, or the store's clientSecret field)",
+        details: { credentialId: credential.id, field: "clientSecret" },
+      },
+    );
+  }
 
   let pending = await deps.store.readPending(credential.ref);
-  if (pending && pending.rotationId !== state.rotationId) {
+  if (pending && pending.rotationId !== request.rotationId) {
     // promoted but stopped before clearing its pending: the same material is current, nothing is lost
-    if (pending.rotationId === current.material.rotationId)
-      await deps.store.dropPending(credential.ref, pending.rotationId);
-    else await rollBackLeftover(deps, state, pending.rotationId);
+    if (pending.rotationId === current.material.rotationId) {
+      const promotedId = pending.rotationId;
+      await fenced(base, () => deps.store.dropPending(credential.ref, promotedId));
+    } else await rollBackLeftover(deps, request, pending.rotationId);
     pending = null;
   }
-  state.pending = pending;
-  if (!pending && !resuming && !state.force) {
+  if (!pending && !request.resuming && !request.force) {
     const decision = decideRenewal({
       credentialId: credential.id,
-      notBefore: state.currentInfo.notBefore,
-      notAfter: state.currentInfo.notAfter,
+      notBefore: currentInfo.notBefore,
+      notAfter: currentInfo.notAfter,
       policy: credential.policy,
       now: deps.now(),
-      scheduled: state.trigger === "schedule",
+      scheduled: request.trigger === "schedule",
     });
     if (decision.status === "ok")
       return { status: "not-due", message: decision.message, renewAt: decision.renewAt };
-    if (decision.status === "due" && state.trigger === "schedule") {
+    if (decision.status === "due" && request.trigger === "schedule") {
       return { status: "not-due", message: decision.message, renewAt: decision.startAt };
     }
   }
+  const planned: Planned = {
+    ...base,
+    phase: "fresh",
+    current,
+    currentInfo,
+    oldFingerprint: currentInfo.fingerprint,
+    pending,
+  };
   // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
   if (!pending) {
-    await slotsToFree(deps, state, await deps.bank.listSlots(state.clientId));
+    await slotsToFree(deps, planned, await deps.bank.listSlots(planned.clientId));
     await deps.issuer.check();
   }
-  return null;
+  return planned;
 }

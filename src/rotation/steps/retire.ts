@@ -4,7 +4,8 @@
  * old one must also have been idle for a while, so a consumer that never reloaded is found before it
  * breaks: past `maxRetireWait` the old cert stays bound and CONSUMERS_ON_OLD_CERT is raised.
  */
-import type { RotationDeps, RotationState } from "../context.js";
+import type { Promoted, RotationDeps } from "../context.js";
+import { fenced } from "../fence.js";
 
 export type RetireResult =
   | { status: "retired" }
@@ -13,26 +14,26 @@ export type RetireResult =
 
 export async function retire(
   deps: RotationDeps,
-  state: RotationState,
+  rotation: Promoted,
   retireDueAt: Date,
 ): Promise<RetireResult> {
   const now = deps.now();
   if (now < retireDueAt) return { status: "wait", until: retireDueAt };
-  const oldFingerprint = state.oldFingerprint;
+  const { oldFingerprint } = rotation;
   if (!oldFingerprint) return { status: "retired" };
-  const current = await deps.store.readCurrent(state.credential.ref);
+  const current = await deps.store.readCurrent(rotation.credential.ref);
   if (current.material.fingerprint === oldFingerprint) return { status: "retired" }; // never unbind the current cert
 
-  const slots = await deps.bank.listSlots(state.clientId);
+  const slots = await deps.bank.listSlots(rotation.clientId);
   const slot = slots.find((s) => s.fingerprint === oldFingerprint);
   if (!slot) return { status: "retired" }; // already unbound: an absent binding counts as done
-  const { idleBeforeRetire, maxRetireWait } = state.credential.policy;
+  const { idleBeforeRetire, maxRetireWait } = rotation.credential.policy;
   if (slot.lastUsedAt && now.getTime() - slot.lastUsedAt.getTime() < idleBeforeRetire) {
     if (now.getTime() - retireDueAt.getTime() >= maxRetireWait) {
       return { status: "consumers-on-old-cert", lastUsedAt: slot.lastUsedAt };
     }
     return { status: "wait", until: new Date(slot.lastUsedAt.getTime() + idleBeforeRetire) };
   }
-  await deps.bank.unbind(state.clientId, oldFingerprint);
+  await fenced(rotation, () => deps.bank.unbind(rotation.clientId, oldFingerprint));
   return { status: "retired" };
 }

@@ -4,26 +4,27 @@
  * optionally followed by the protected probe call.
  */
 import { CertrotorError } from "../../errors.js";
-import type { RotationDeps, RotationState } from "../context.js";
+import type { FreshPlan, RotationDeps, Staged } from "../context.js";
+import { fenced } from "../fence.js";
 
-export async function verify(deps: RotationDeps, state: RotationState): Promise<void> {
-  if (state.promoted) return;
-  const staged = state.staged!;
-  const clientSecret = staged.clientSecret ?? state.current?.material.clientSecret;
+export async function verify(deps: RotationDeps, planned: FreshPlan, staged: Staged): Promise<void> {
+  const clientSecret = staged.clientSecret ?? planned.current.material.clientSecret;
   if (!clientSecret) {
     throw new CertrotorError(
       "MATERIAL_INVALID",
-      `credential "${state.credential.id}": the stored material has no client secret, so the new certificate cannot be verified`,
-      { details: { credentialId: state.credential.id, field: "clientSecret" } },
+      `credential "${planned.credential.id}": the stored material has no client secret, so the new certificate cannot be verified`,
+      { details: { credentialId: planned.credential.id, field: "clientSecret" } },
     );
   }
-  await deps.bank.verify(
-    {
-      certPem: staged.certPem,
-      keyPem: staged.keyPem,
-      ...(staged.chainPem ? { chainPem: staged.chainPem } : {}),
-    },
-    { clientId: state.clientId, clientSecret },
-    deps.probeAccountId ? { probeAccountId: deps.probeAccountId } : {},
+  await fenced(planned, () =>
+    deps.bank.verify(
+      {
+        certPem: staged.certPem,
+        keyPem: staged.keyPem,
+        ...(staged.chainPem ? { chainPem: staged.chainPem } : {}),
+      },
+      { clientId: planned.clientId, clientSecret },
+      deps.probeAccountId ? { probeAccountId: deps.probeAccountId } : {},
+    ),
   );
 }
