@@ -13,6 +13,7 @@ import { CertrotorError } from "../src/errors.js";
 import type { Logger } from "../src/observability/logger.js";
 import { createMetrics, type WorkerMetrics } from "../src/observability/metrics.js";
 import { retryDelay } from "../src/rotation/backoff.js";
+import type { RotationHooks } from "../src/rotation/context.js";
 import { findConfigured } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   schedules?: boolean;
   /** Aborts the start while it waits for Redis (a stop signal during start-up). */
   signal?: AbortSignal;
+  /** Fault-injection points of every rotation this worker runs (tests: crash or pause at a step). */
+  hooks?: RotationHooks;
 }
 
 export interface WorkerHandle {
@@ -132,6 +135,7 @@ async function startOn(
     logger,
     role: "worker",
     ...(options.now ? { now: options.now } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   opened.add(() => runtime.close());
   const producerConn = redisConnection(settings, "command");
