@@ -70,8 +70,17 @@ const vaultStore = z.strictObject({
   ...vaultConnection,
   /** KV v2 mount. */
   mount: z.string().default("secret"),
-  /** Pending material lives at the sibling path `<path><pendingSuffix>`. */
+  /** Without pendingPrefix: pending material lives at the sibling path `<path><pendingSuffix>`. */
   pendingSuffix: z.string().min(1).default(".pending"),
+  /**
+   * Pending material lives at `<pendingPrefix><path>` instead, a prefix of its own, so a Vault policy can grant
+   * `delete` there and not on the credentials (infra/vault/certrotor-policy.hcl is written for "certrotor-pending/").
+   */
+  pendingPrefix: z
+    .string()
+    .min(1)
+    .regex(/^[^/]/, "expected a KV path prefix without a leading '/', e.g. \"certrotor-pending/\"")
+    .optional(),
 });
 
 const awsStore = z.strictObject({
