@@ -55,7 +55,7 @@ export interface VaultEmulator {
   readonly logs: string[];
   /** The PKI root CA certificate, PEM. */
   readonly pkiCaPem: string;
-  /** `request` (after each answer), `login`, `renew`. */
+  /** `request` (after each answer), `login`, `renew`, `login-attempt` (every AppRole login request). */
   readonly events: EventEmitter;
   readonly counters: {
     readonly requests: number;
@@ -163,6 +163,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   };
   core.auth.events.on("login", (e) => front.events.emit("login", e));
   core.auth.events.on("renew", (e) => front.events.emit("renew", e));
+  core.auth.events.on("login-attempt", (e) => front.events.emit("login-attempt", e));
   const tls = options.tls ? await pki.serverCertificate("localhost", ["127.0.0.1"]) : undefined;
   const listener = await listen(
     { port: options.port, host: options.host, tls },
