@@ -102,6 +102,11 @@ const awsStore = z.strictObject({
   connectTimeout: duration.default(3_000),
   /** Whole-request timeout per attempt. */
   requestTimeout: duration.default(10_000),
+  /**
+   * How long a read that contradicts the store's own last label change, or that would make it refuse
+   * (CAS_CONFLICT, PENDING_CONFLICT), is repeated before it is believed: Secrets Manager is eventually consistent.
+   */
+  consistencyWindow: duration.default(2_000),
 });
 
 export const storeSchema = z.discriminatedUnion("kind", [fileStore, vaultStore, awsStore]);

@@ -22,6 +22,8 @@ export interface AwsFixtureOptions {
   faults?: FaultOptions;
   /** The store's maxAttempts (default 3, the SDK's). */
   maxAttempts?: number;
+  /** The store's consistencyWindow in ms (default 200: reads are fresh unless faults.staleReadMs). */
+  consistencyWindow?: number;
   logger?: (line: object) => void;
   name?: string;
 }
@@ -33,7 +35,10 @@ export interface AwsFixture extends StoreHarness {
   admin: SecretsManagerClient;
   /** The key pair the store signs with. */
   keys: { accessKeyId: string; secretAccessKey: string };
-  /** Writes a raw SecretString as current, creating the secret when needed. */
+  /**
+   * Writes a raw SecretString as current, creating the secret when needed, as an operator would: long before
+   * certrotor reads it (under stale reads, it returns once the emulator's stale window has passed).
+   */
   writeCurrent(path: string, secretString: string, tags?: Record<string, string>): Promise<void>;
   /** Another store on the same emulator, config fields overridden. */
   storeWith(overrides: Record<string, unknown>, logger?: (line: object) => void): Promise<SecretStore>;
@@ -59,7 +64,12 @@ export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<
     retainUnlabelledMs: 0,
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const base = { region: emulator.region, endpoint: emulator.url, maxAttempts: options.maxAttempts ?? 3 };
+  const base = {
+    region: emulator.region,
+    endpoint: emulator.url,
+    maxAttempts: options.maxAttempts ?? 3,
+    consistencyWindow: options.consistencyWindow ?? 200,
+  };
   const config = awsStoreConfig({ ...base, credentials: keys });
   const admin = new SecretsManagerClient({
     region: emulator.region,
@@ -80,13 +90,14 @@ export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<
       await admin.send(
         new CreateSecretCommand({ Name: path, SecretString: secretString, ...(Tags ? { Tags } : {}) }),
       );
-      return;
+      return await emulator.settled(path);
     } catch (error) {
       // Also the retry of a CreateSecret whose answer a fault dropped.
       if ((error as Error).name !== "ResourceExistsException") throw error;
     }
     await admin.send(new PutSecretValueCommand({ SecretId: path, SecretString: secretString }));
     if (Tags) await admin.send(new TagResourceCommand({ SecretId: path, Tags }));
+    await emulator.settled(path);
   };
 
   return {

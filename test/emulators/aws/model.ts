@@ -109,12 +109,16 @@ export class SecretStoreState {
 
   constructor(readonly options: StoreOptions) {}
 
-  /** Remembers `secretId`'s state before a write that is about to happen (CreateSecret names a new one). */
-  beforeWrite(secretId: string | undefined): void {
-    if (secretId === undefined) return;
+  /** `secretId`'s state before a write that is about to happen (CreateSecret names a new one). */
+  snapshot(secretId: string | undefined): { name: string; before: Secret | undefined } | undefined {
+    if (secretId === undefined) return undefined;
     const secret = this.lookup(secretId);
-    const name = secret?.name ?? secretId;
-    this.lastWrites.set(name, { at: this.now(), before: secret && cloneSecret(secret) });
+    return { name: secret?.name ?? secretId, before: secret && cloneSecret(secret) };
+  }
+
+  /** The write the snapshot was taken for succeeded: reads may see the snapshot for a while. */
+  wrote(snapshot: { name: string; before: Secret | undefined } | undefined): void {
+    if (snapshot) this.lastWrites.set(snapshot.name, { at: this.now(), before: snapshot.before });
   }
 
   /**

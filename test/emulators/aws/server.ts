@@ -159,7 +159,10 @@ class Pipeline {
     const key = this.authenticate(req, body);
     const input = parseInput(body);
     this.authorize(key, operation, input);
-    const output = run(this.stateFor(operation, input), input);
+    // A write refused by the service changes nothing, so reads keep whatever view they had.
+    const write = this.writeSnapshot(operation, input);
+    const output = run(this.stateFor(operation), input);
+    this.state.wrote(write);
     if (fault === "dropAfter") {
       req.socket.destroy();
       return "dropped after commit (fault)";
@@ -169,13 +172,17 @@ class Pipeline {
   }
 
   /** The state an operation runs on: a possibly stale view for reads, the latest state for writes. */
-  private stateFor(operation: string, input: Input): SecretStoreState {
+  private stateFor(operation: string): SecretStoreState {
     const windowMs = this.faults.staleReadMs;
-    if (windowMs <= 0) return this.state;
-    if (READS.has(operation)) return this.state.readView((age) => this.faults.staleRead(age), windowMs);
+    if (windowMs <= 0 || !READS.has(operation)) return this.state;
+    return this.state.readView((age) => this.faults.staleRead(age), windowMs);
+  }
+
+  /** Under stale reads, the written secret's state before a write, to serve stale reads from. */
+  private writeSnapshot(operation: string, input: Input): ReturnType<SecretStoreState["snapshot"]> {
+    if (this.faults.staleReadMs <= 0 || READS.has(operation)) return undefined;
     const named = typeof input.SecretId === "string" ? input.SecretId : input.Name;
-    this.state.beforeWrite(typeof named === "string" ? named : undefined);
-    return this.state;
+    return this.state.snapshot(typeof named === "string" ? named : undefined);
   }
 
   private authenticate(req: IncomingMessage, body: Buffer): AwsEmulatorCredential {
