@@ -56,17 +56,20 @@ function allowed(
   return offOrigin(configured, protocol, host, port);
 }
 
+/** Fails the connection with `error` (asynchronously, as a failed connect would); false when there is none. */
+function refuse(error: Error | undefined, callback: ConnectCallback | undefined): boolean {
+  if (!error) return false;
+  process.nextTick(() => callback?.(error, undefined as unknown as Duplex));
+  return true;
+}
+
 class PinnedHttpAgent extends HttpAgent {
   constructor(private readonly origin: Origin) {
     super({ keepAlive: true });
   }
 
   override createConnection(options: ClientRequestArgs, callback?: ConnectCallback): Duplex | undefined {
-    const refused = allowed(this.origin, "http:", options, 80);
-    if (refused) {
-      process.nextTick(() => callback?.(refused, undefined as unknown as Duplex));
-      return undefined;
-    }
+    if (refuse(allowed(this.origin, "http:", options, 80), callback)) return undefined;
     return super.createConnection(options, callback) ?? undefined;
   }
 }
@@ -81,11 +84,7 @@ class PinnedHttpsAgent extends HttpsAgent {
   }
 
   override createConnection(options: HttpsRequestOptions, callback?: ConnectCallback): Duplex | undefined {
-    const refused = allowed(this.origin, "https:", options, 443);
-    if (refused) {
-      process.nextTick(() => callback?.(refused, undefined as unknown as Duplex));
-      return undefined;
-    }
+    if (refuse(allowed(this.origin, "https:", options, 443), callback)) return undefined;
     return super.createConnection(options, callback) ?? undefined;
   }
 }

@@ -12,9 +12,9 @@ import { createLogger } from "../../src/observability/logger.js";
 import { runRotation } from "../../src/rotation/run.js";
 import { createRuntime } from "../../src/runtime.js";
 import type { CredentialRef, Material } from "../../src/stores/types.js";
-import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
+import { aCa, type PkiMaterial } from "../fixtures/pki.js";
 import { aWorld } from "../fixtures/world.js";
-import { type AwsFixture, startAwsFixture } from "./aws-fixture.js";
+import { anAwsMaterial, type AwsFixture, startAwsFixture } from "./aws-fixture.js";
 
 const STALE_MS = 250;
 
@@ -33,17 +33,7 @@ describe("AWS store under stale reads", () => {
     await f.cleanup();
   });
 
-  const aMaterial = async (rotationId?: string): Promise<Material> => {
-    const cert = await aClientCert({ ca });
-    return {
-      clientId: "client-app-01",
-      certPem: cert.certPem,
-      keyPem: cert.keyPem,
-      fingerprint: cert.fingerprint,
-      notAfter: cert.notAfter.toISOString(),
-      ...(rotationId ? { rotationId } : {}),
-    };
-  };
+  const aMaterial = (rotationId?: string): Promise<Material> => anAwsMaterial(ca, rotationId);
   const seeded = async (): Promise<{ ref: CredentialRef; m1: Material; v1: string }> => {
     const ref = { credentialId: `s${++n}`, path: `stale-${run}/s${n}` };
     const m1 = await aMaterial();

@@ -14,9 +14,10 @@ import { randomBytes } from "node:crypto";
 import { type AwsStoreConfig, storeSchema } from "../../src/config/schema.js";
 import { createAwsStore } from "../../src/stores/aws.js";
 import { encodeMaterial } from "../../src/stores/material.js";
-import type { SecretStore } from "../../src/stores/types.js";
+import type { Material, SecretStore } from "../../src/stores/types.js";
 import type { StoreHarness } from "../contract/secret-store.contract.js";
 import { type AwsEmulator, type FaultOptions, startAwsEmulator } from "../emulators/aws/server.js";
+import { aClientCert, type PkiMaterial } from "../fixtures/pki.js";
 
 export interface AwsFixtureOptions {
   faults?: FaultOptions;
@@ -42,6 +43,20 @@ export interface AwsFixture extends StoreHarness {
   writeCurrent(path: string, secretString: string, tags?: Record<string, string>): Promise<void>;
   /** Another store on the same emulator, config fields overridden. */
   storeWith(overrides: Record<string, unknown>, logger?: (line: object) => void): Promise<SecretStore>;
+}
+
+/** Material as the AWS store tests stage it: a real client cert and key from `ca`, optionally of a rotation. */
+export async function anAwsMaterial(ca: PkiMaterial, rotationId?: string): Promise<Material> {
+  const cert = await aClientCert({ ca });
+  return {
+    clientId: "client-app-01",
+    clientSecret: `cs-${randomBytes(18).toString("base64url")}`,
+    certPem: cert.certPem,
+    keyPem: cert.keyPem,
+    fingerprint: cert.fingerprint,
+    notAfter: cert.notAfter.toISOString(),
+    ...(rotationId ? { rotationId } : {}),
+  };
 }
 
 export const randomKeys = (): { accessKeyId: string; secretAccessKey: string } => ({

@@ -21,8 +21,8 @@ import { encodeMaterial } from "../../src/stores/material.js";
 import type { Material, SecretStore } from "../../src/stores/types.js";
 import { expectCode } from "../contract/secret-store.contract.js";
 import { type AwsEmulator, startAwsEmulator } from "../emulators/aws/server.js";
-import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
-import { awsStoreConfig } from "./aws-fixture.js";
+import { aCa, type PkiMaterial } from "../fixtures/pki.js";
+import { anAwsMaterial, awsStoreConfig } from "./aws-fixture.js";
 
 describe("AWS store: refusals", () => {
   let emulator: AwsEmulator;
@@ -46,17 +46,7 @@ describe("AWS store: refusals", () => {
     await emulator.stop();
   });
 
-  const aMaterial = async (rotationId?: string): Promise<Material> => {
-    const cert = await aClientCert({ ca });
-    return {
-      clientId: "client-app-01",
-      certPem: cert.certPem,
-      keyPem: cert.keyPem,
-      fingerprint: cert.fingerprint,
-      notAfter: cert.notAfter.toISOString(),
-      ...(rotationId ? { rotationId } : {}),
-    };
-  };
+  const aMaterial = (rotationId?: string): Promise<Material> => anAwsMaterial(ca, rotationId);
   const versions = async (name: string) =>
     (await admin.send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true })))
       .Versions ?? [];
