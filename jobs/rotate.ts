@@ -18,6 +18,7 @@ import { stepTimer } from "../src/observability/step-timer.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
 import type { RotationHooks } from "../src/rotation/context.js";
+import { jobReference } from "../src/rotation/credentials.js";
 import { auditFailure, rollbackRotation } from "../src/rotation/rollback.js";
 import { runRotationAttempt } from "../src/rotation/saga.js";
 import type { Runtime } from "../src/runtime.js";
@@ -60,7 +61,7 @@ async function failForGood(
   error: CertrotorError,
   metrics: WorkerMetrics | undefined,
 ): Promise<never> {
-  const credential = await runtime.credential(data.credentialId);
+  const credential = await runtime.credential(data.credentialId, data.discovery);
   const deps = runtime.depsFor(credential);
   const started = (await deps.journal.get(data.rotationId)) !== null;
   if (started) await rollbackRotation(deps, credential, data.rotationId, error);
@@ -87,7 +88,7 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
     const steps = metrics && stepTimer(metrics);
     let error: CertrotorError;
     try {
-      const resolved = await runtime.credential(data.credentialId);
+      const resolved = await runtime.credential(data.credentialId, data.discovery);
       const credential = data.unbindStale
         ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
         : resolved;
@@ -115,7 +116,7 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
         await alertConsumersOnOldCert(alertDeps(runtime, producer), credential, outcome.record);
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
-          { credentialId: data.credentialId, rotationId: data.rotationId },
+          { ...jobReference(resolved), rotationId: data.rotationId },
           outcome.retireDueAt.getTime() - Date.now(),
         );
       }

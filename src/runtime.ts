@@ -24,7 +24,7 @@ import type { LockManager } from "./locks/types.js";
 import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks } from "./rotation/context.js";
-import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
+import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
 import type { SecretStore } from "./stores/types.js";
 
@@ -64,7 +64,11 @@ export interface Runtime {
   readonly locks: LockManager;
   /** Open alert episodes (alert once per failure): in Redis beside the journal, else under stateDir. */
   readonly episodes: EpisodeStore;
-  credential(id: string): Promise<ResolvedCredential>;
+  /**
+   * The credential with this id. `source` (a job's `discovery`) rebuilds a discovered one without a store
+   * request; without it a discovered id is looked up by listing the discovery stores.
+   */
+  credential(id: string, source?: DiscoverySource): Promise<ResolvedCredential>;
   depsFor(credential: ResolvedCredential): RotationDeps;
   close(): Promise<void>;
 }
@@ -177,7 +181,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     journal,
     locks,
     episodes,
-    credential: (id) => resolveCredential(config, stores, id),
+    credential: (id, source) => resolveCredential(config, stores, id, source),
     depsFor,
     async close() {
       await closeAll();

@@ -1,0 +1,165 @@
+/**
+ * Discovery at fleet scale: 10,000 credentials discovered by prefix in the Vault emulator, all due. The
+ * worker's scan processor (on a real BullMQ worker, real Redis) reads each one and enqueues a rotate job
+ * per credential. Store requests are counted at the emulator: the scan lists once and reads each
+ * credential (current and pending), and resolving the credential of every job it queued costs none; a
+ * lookup by id per due credential (what the scan and the jobs did before) would list the whole store
+ * 10,000 times over. Store-only (as `scan --no-bank`), so the bank's reads do not swamp the run.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type Job, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { createScanProcessor, type ScanResult } from "../../jobs/scan.js";
+import { configSchema } from "../../src/config/schema.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { QUEUES } from "../../src/queue/names.js";
+import { type RotateJobData, rotateJobData } from "../../src/queue/payloads.js";
+import { createProducer, type Producer } from "../../src/queue/producer.js";
+import {
+  discoveryRuleKey,
+  listCredentials,
+  type ResolvedCredential,
+} from "../../src/rotation/credentials.js";
+import { createRuntime, type Runtime } from "../../src/runtime.js";
+import { encodeMaterial } from "../../src/stores/material.js";
+import { QueueWatch } from "../alerts/queue-watch.js";
+import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/server.js";
+import { type RedisServer, startRedis } from "../harness/redis.js";
+import { aCa, aClientCert, days } from "../fixtures/pki.js";
+
+const COUNT = 10_000;
+const PREFIX = "fleet/";
+const QUEUE_PREFIX = "{discovery-scale}";
+/** The discovery listing's page size (credentials.ts): a flat Vault folder is one LIST per page. */
+const LIST_PAGES = Math.ceil(COUNT / 500);
+
+describe("discovery of 10,000 credentials", () => {
+  let redis: RedisServer;
+  let vault: VaultEmulator;
+  let dir: string;
+  let runtime: Runtime;
+  let connection: Redis;
+  let blocking: Redis;
+  let producer: Producer;
+  let worker: Worker;
+  let scans: QueueWatch;
+  const rule = { store: "main", prefix: PREFIX };
+
+  before(async () => {
+    redis = await startRedis();
+    vault = await startVaultEmulator();
+    dir = await mkdtemp(join(tmpdir(), "certrotor-discovery-scale-"));
+    const now = new Date();
+    const ca = await aCa({ now });
+    // due: two thirds of its 90 days are behind it; outside the critical window, so no alert per credential
+    const cert = await aClientCert({
+      ca,
+      now,
+      notBefore: new Date(now.getTime() - days(70)),
+      notAfter: new Date(now.getTime() + days(20)),
+    });
+    vault.seedKv(
+      Array.from({ length: COUNT }, (_, i) => {
+        const material = {
+          clientId: `client-${i}`,
+          clientSecret: randomBytes(12).toString("hex"),
+          certPem: cert.certPem,
+          chainPem: ca.certPem,
+          keyPem: cert.keyPem,
+          fingerprint: cert.fingerprint,
+          notAfter: cert.notAfter.toISOString(),
+        };
+        return [`${PREFIX}cred-${i}`, encodeMaterial(material)] as const;
+      }),
+    );
+    const config = configSchema.parse({
+      redis: { url: redis.url, prefix: QUEUE_PREFIX },
+      stateDir: join(dir, "state"),
+      stores: {
+        main: { kind: "vault", address: vault.url, auth: { method: "token", token: vault.rootToken } },
+      },
+      // never called: the scan is store-only
+      banks: { bank: { kind: "banking-api", url: "https://bank.invalid", adminApiKey: "unused" } },
+      issuers: { ca: { kind: "local-ca", store: "main", path: "ca/issuing" } },
+      discovery: [
+        { ...rule, bank: "bank", issuer: "ca", keyType: "p256", renewal: { jitter: 0, attempts: 7 } },
+      ],
+      // due for 10 days: not yet "overdue", so the scan raises no alert per credential
+      alerts: { overdueAfter: "30d" },
+      log: { level: "silent" },
+    });
+    runtime = await createRuntime(config, { logger: createLogger({ level: "silent" }), role: "worker" });
+    connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    producer = createProducer(connection, QUEUE_PREFIX);
+    scans = await QueueWatch.start(redis.url, QUEUES.scan, QUEUE_PREFIX);
+    blocking = new Redis(redis.url, { maxRetriesPerRequest: null });
+    worker = new Worker(QUEUES.scan, createScanProcessor(runtime, producer, undefined, { skipBank: true }), {
+      connection: blocking,
+      prefix: QUEUE_PREFIX,
+    });
+  });
+  after(async () => {
+    await worker?.close();
+    blocking?.disconnect();
+    await scans?.close();
+    await producer?.close();
+    connection?.disconnect();
+    await runtime?.close();
+    await vault?.stop();
+    await redis?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const lists = (): number => vault.logs.filter((line) => line.startsWith("LIST ")).length;
+
+  it("scans and enqueues every credential with O(n) store requests, and its jobs resolve without any", async () => {
+    const requestsBefore = vault.counters.requests;
+    const listsBefore = lists();
+    const job = await producer.queues.scan.add("scan", {});
+    const outcome = await scans.next(job.id!);
+    assert.equal(outcome.status, "completed", outcome.status === "failed" ? outcome.reason : "");
+    const result = (outcome as { value: ScanResult }).value;
+    const requests = vault.counters.requests - requestsBefore;
+    process.stderr.write(
+      `discovery-scale: ${COUNT} credentials scanned and enqueued with ${requests} store requests (${(requests / COUNT).toFixed(3)} per credential)\n`,
+    );
+    assert.equal(result.scanned, COUNT);
+    assert.equal(result.enqueued.length, COUNT);
+    // one listing (its pages) and two reads per credential (current, pending); nothing per due entry
+    assert.equal(lists() - listsBefore, LIST_PAGES, "the store was listed once");
+    assert.ok(requests <= 2 * COUNT + LIST_PAGES, `${requests} store requests for ${COUNT} credentials`);
+
+    const jobs: Job[] = await producer.queues.rotate.getJobs(["waiting"], 0, COUNT);
+    assert.equal(jobs.length, COUNT);
+    const key = discoveryRuleKey(rule);
+    const resolvedBefore = vault.counters.requests;
+    const resolved = new Map<string, ResolvedCredential>();
+    for (const queued of jobs) {
+      const data: RotateJobData = rotateJobData.parse(queued.data);
+      assert.equal(queued.opts.attempts, 7, "the discovery rule's attempts");
+      assert.equal(data.discovery?.rule, key);
+      assert.equal(data.discovery?.store, "main");
+      assert.match(data.discovery?.path ?? "", /^fleet\/cred-\d+$/);
+      // what the rotate and retire jobs do with it
+      resolved.set(data.credentialId, await runtime.credential(data.credentialId, data.discovery));
+    }
+    assert.equal(vault.counters.requests, resolvedBefore, "no store request to resolve 10,000 jobs");
+
+    const listed = await listCredentials(runtime.config, runtime.stores);
+    assert.equal(listed.length, COUNT);
+    for (const credential of listed) assert.deepEqual(resolved.get(credential.id), credential);
+  });
+
+  it("still resolves a job of an older version (no reference) by listing", async () => {
+    const requestsBefore = vault.counters.requests;
+    const credential = await runtime.credential("fleet-cred-4242");
+    assert.equal(credential.ref.path, "fleet/cred-4242");
+    assert.equal(credential.policy.attempts, 7);
+    assert.equal(vault.counters.requests - requestsBefore, LIST_PAGES, "one listing");
+  });
+});
