@@ -123,12 +123,14 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     for (const store of stores.values()) await store.close().catch(() => undefined);
   };
   try {
+    // every adapter logs its retries into this runtime's log (a worker's, a command's)
+    const { logger } = options;
     for (const [name, storeConfig] of Object.entries(config.stores))
-      stores.set(name, await createStore(name, storeConfig));
+      stores.set(name, await createStore(name, storeConfig, { logger }));
     for (const [name, bankConfig] of Object.entries(config.banks))
-      banks.set(name, createBankingApi(name, bankConfig));
+      banks.set(name, createBankingApi(name, bankConfig, { logger }));
     for (const [name, issuerConfig] of Object.entries(config.issuers)) {
-      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks }));
+      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks, logger }));
     }
   } catch (error) {
     await closeAll();
