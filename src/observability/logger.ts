@@ -57,7 +57,7 @@ export const SECRET_FIELDS = [
   "routingKey",
 ] as const;
 
-export function redactPaths(): string[] {
+function redactPaths(): string[] {
   const paths: string[] = [];
   for (const field of SECRET_FIELDS) {
     const safe = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;

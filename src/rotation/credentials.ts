@@ -67,7 +67,7 @@ function resolveConfigured(config: Config, credential: CredentialConfig): Resolv
 }
 
 /** A discovered credential's id: its store path with separators made id-safe. */
-export function idFromPath(path: string): string {
+function idFromPath(path: string): string {
   return path.replace(/^\/+|\/+$/g, "").replace(/[^A-Za-z0-9._-]+/g, "-");
 }
 
