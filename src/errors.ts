@@ -109,7 +109,6 @@ export const ERROR_CODES = {
     summary: "The rotation lock expired or was taken over (fencing token is stale).",
   },
   ISSUER_FAILED: { retryable: true, summary: "The issuer did not sign the CSR." },
-  VERIFY_FAILED: { retryable: false, summary: "The token call with the new material failed." },
   CONSUMERS_ON_OLD_CERT: {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",
