@@ -18,22 +18,19 @@ import { type RotateJobData, retireJobData, rotateJobData } from "../../src/queu
 import { discoveryRuleKey } from "../../src/rotation/credentials.js";
 import { QueueWatch } from "../alerts/queue-watch.js";
 import { certrotor } from "../fixtures/cli.js";
-import { aWorld, type TestWorld, withWorldFileStore } from "../fixtures/world.js";
+import { aWorld, type TestWorld, withWorldFileStore, worldDiscovery } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
 import { dumpRedis, queueConfig, writeConfig } from "./helpers.js";
 
 const PREFIX = "{discovery-jobs}";
 const MINUTE = 60_000;
-const rule = {
-  store: "main",
-  prefix: "certrotor/",
-  bank: "sandbox",
-  issuer: "issuer",
-  keyType: "p256" as const,
-  pfx: true,
-  // the world's own policy retries after 100 ms, 3 attempts, and retires at once
-  renewal: { attempts: 4, backoff: 20 * MINUTE, backoffMax: 60 * MINUTE, gracePeriod: 60 * MINUTE },
-};
+// the world's own policy retries after 100 ms, 3 attempts, and retires at once
+const rule = worldDiscovery({
+  attempts: 4,
+  backoff: 20 * MINUTE,
+  backoffMax: 60 * MINUTE,
+  gracePeriod: 60 * MINUTE,
+});
 const IDS = ["certrotor-cred-0", "certrotor-cred-1"];
 const reference = (i: number) => ({
   rule: discoveryRuleKey(rule),

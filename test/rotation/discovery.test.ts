@@ -17,18 +17,10 @@ import {
 import { createStore } from "../../src/stores/index.js";
 import type { SecretStore } from "../../src/stores/types.js";
 import { certrotor } from "../fixtures/cli.js";
-import { aWorld, type TestWorld, withWorldFileStore } from "../fixtures/world.js";
+import { aWorld, type TestWorld, withWorldFileStore, worldDiscovery } from "../fixtures/world.js";
 import { writeConfig } from "../queue/helpers.js";
 
-const rule = {
-  store: "main",
-  prefix: "certrotor/",
-  bank: "sandbox",
-  issuer: "issuer",
-  keyType: "p256" as const,
-  pfx: true,
-  renewal: { attempts: 9, backoff: 120_000 },
-};
+const rule = worldDiscovery({ attempts: 9, backoff: 120_000 });
 
 /** The world's credentials found by discovery instead of configured (paths certrotor/cred-<i>). */
 function discovering(world: TestWorld, credentials: Config["credentials"] = []): Config {
