@@ -4,13 +4,16 @@
  * per credential. Store requests are counted at the emulator: the scan lists once and reads each
  * credential (current and pending), and resolving the credential of every job it queued costs none; a
  * lookup by id per due credential (what the scan and the jobs did before) would list the whole store
- * 10,000 times over. Store-only (as `scan --no-bank`), so the bank's reads do not swamp the run.
+ * 10,000 times over. Store-only (as `scan --no-bank`), so the bank's reads do not swamp the run; the
+ * emulator runs in a child process (fixtures/vault-fleet.ts), its state seeded directly.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { type Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -26,21 +29,64 @@ import {
   type ResolvedCredential,
 } from "../../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
-import { encodeMaterial } from "../../src/stores/material.js";
 import { QueueWatch } from "../alerts/queue-watch.js";
-import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/server.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
 import { aCa, aClientCert, days } from "../fixtures/pki.js";
+import type { FleetMessage, FleetRequest } from "./fixtures/vault-fleet.js";
 
 const COUNT = 10_000;
 const PREFIX = "fleet/";
 const QUEUE_PREFIX = "{discovery-scale}";
 /** The discovery listing's page size (credentials.ts): a flat Vault folder is one LIST per page. */
 const LIST_PAGES = Math.ceil(COUNT / 500);
+const FLEET = fileURLToPath(new URL("./fixtures/vault-fleet.ts", import.meta.url));
+
+interface Fleet {
+  url: string;
+  rootToken: string;
+  ask<E extends FleetMessage["event"]>(
+    request: FleetRequest,
+    answer: E,
+  ): Promise<Extract<FleetMessage, { event: E }>>;
+  /** Store requests the emulator answered so far, and how many of them were LISTs. */
+  counters(): Promise<{ requests: number; lists: number }>;
+  stop(): Promise<void>;
+}
+
+async function startFleet(): Promise<Fleet> {
+  const child = fork(FLEET, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
+  const exited = once(child, "exit");
+  const next = <E extends FleetMessage["event"]>(event: E) =>
+    new Promise<Extract<FleetMessage, { event: E }>>((resolve, reject) => {
+      const onMessage = (message: FleetMessage): void => {
+        if (message.event !== event) return;
+        child.off("message", onMessage);
+        resolve(message as Extract<FleetMessage, { event: E }>);
+      };
+      child.on("message", onMessage);
+      exited.then(() => reject(new Error(`the Vault fleet exited before "${event}"`)));
+    });
+  const { url, rootToken } = await next("ready");
+  const ask: Fleet["ask"] = (request, answer) => {
+    const answered = next(answer);
+    child.send(request);
+    return answered;
+  };
+  return {
+    url,
+    rootToken,
+    ask,
+    counters: () => ask({ op: "counters" }, "counters"),
+    async stop() {
+      child.disconnect();
+      await exited;
+    },
+  };
+}
 
 describe("discovery of 10,000 credentials", () => {
   let redis: RedisServer;
-  let vault: VaultEmulator;
+  let vault: Fleet;
   let dir: string;
   let runtime: Runtime;
   let connection: Redis;
@@ -52,7 +98,7 @@ describe("discovery of 10,000 credentials", () => {
 
   before(async () => {
     redis = await startRedis();
-    vault = await startVaultEmulator();
+    vault = await startFleet();
     dir = await mkdtemp(join(tmpdir(), "certrotor-discovery-scale-"));
     const now = new Date();
     const ca = await aCa({ now });
@@ -63,20 +109,15 @@ describe("discovery of 10,000 credentials", () => {
       notBefore: new Date(now.getTime() - days(70)),
       notAfter: new Date(now.getTime() + days(20)),
     });
-    vault.seedKv(
-      Array.from({ length: COUNT }, (_, i) => {
-        const material = {
-          clientId: `client-${i}`,
-          clientSecret: randomBytes(12).toString("hex"),
-          certPem: cert.certPem,
-          chainPem: ca.certPem,
-          keyPem: cert.keyPem,
-          fingerprint: cert.fingerprint,
-          notAfter: cert.notAfter.toISOString(),
-        };
-        return [`${PREFIX}cred-${i}`, encodeMaterial(material)] as const;
-      }),
-    );
+    const material = {
+      clientId: "set-per-credential",
+      certPem: cert.certPem,
+      chainPem: ca.certPem,
+      keyPem: cert.keyPem,
+      fingerprint: cert.fingerprint,
+      notAfter: cert.notAfter.toISOString(),
+    };
+    await vault.ask({ op: "seed", prefix: PREFIX, count: COUNT, material }, "seeded");
     const config = configSchema.parse({
       redis: { url: redis.url, prefix: QUEUE_PREFIX },
       stateDir: join(dir, "state"),
@@ -115,29 +156,27 @@ describe("discovery of 10,000 credentials", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const lists = (): number => vault.logs.filter((line) => line.startsWith("LIST ")).length;
-
   it("scans and enqueues every credential with O(n) store requests, and its jobs resolve without any", async () => {
-    const requestsBefore = vault.counters.requests;
-    const listsBefore = lists();
+    const before = await vault.counters();
     const job = await producer.queues.scan.add("scan", {});
     const outcome = await scans.next(job.id!);
     assert.equal(outcome.status, "completed", outcome.status === "failed" ? outcome.reason : "");
     const result = (outcome as { value: ScanResult }).value;
-    const requests = vault.counters.requests - requestsBefore;
+    const after = await vault.counters();
+    const requests = after.requests - before.requests;
     process.stderr.write(
       `discovery-scale: ${COUNT} credentials scanned and enqueued with ${requests} store requests (${(requests / COUNT).toFixed(3)} per credential)\n`,
     );
     assert.equal(result.scanned, COUNT);
     assert.equal(result.enqueued.length, COUNT);
     // one listing (its pages) and two reads per credential (current, pending); nothing per due entry
-    assert.equal(lists() - listsBefore, LIST_PAGES, "the store was listed once");
+    assert.equal(after.lists - before.lists, LIST_PAGES, "the store was listed once");
     assert.ok(requests <= 2 * COUNT + LIST_PAGES, `${requests} store requests for ${COUNT} credentials`);
 
     const jobs: Job[] = await producer.queues.rotate.getJobs(["waiting"], 0, COUNT);
     assert.equal(jobs.length, COUNT);
     const key = discoveryRuleKey(rule);
-    const resolvedBefore = vault.counters.requests;
+    const resolvedBefore = (await vault.counters()).requests;
     const resolved = new Map<string, ResolvedCredential>();
     for (const queued of jobs) {
       const data: RotateJobData = rotateJobData.parse(queued.data);
@@ -148,7 +187,7 @@ describe("discovery of 10,000 credentials", () => {
       // what the rotate and retire jobs do with it
       resolved.set(data.credentialId, await runtime.credential(data.credentialId, data.discovery));
     }
-    assert.equal(vault.counters.requests, resolvedBefore, "no store request to resolve 10,000 jobs");
+    assert.equal((await vault.counters()).requests, resolvedBefore, "no store request for 10,000 jobs");
 
     const listed = await listCredentials(runtime.config, runtime.stores);
     assert.equal(listed.length, COUNT);
@@ -156,10 +195,12 @@ describe("discovery of 10,000 credentials", () => {
   });
 
   it("still resolves a job of an older version (no reference) by listing", async () => {
-    const requestsBefore = vault.counters.requests;
+    const before = await vault.counters();
     const credential = await runtime.credential("fleet-cred-4242");
     assert.equal(credential.ref.path, "fleet/cred-4242");
     assert.equal(credential.policy.attempts, 7);
-    assert.equal(vault.counters.requests - requestsBefore, LIST_PAGES, "one listing");
+    const after = await vault.counters();
+    assert.equal(after.requests - before.requests, LIST_PAGES, "one listing");
+    assert.equal(after.lists - before.lists, LIST_PAGES);
   });
 });
