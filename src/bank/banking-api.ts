@@ -12,22 +12,17 @@
 import { readFileSync } from "node:fs";
 import type { BankConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import type { AdapterLogger } from "../observability/logger.js";
 import { createAdminClient } from "./admin-client.js";
 import { type MtlsSession, mtlsSession, plainSession, type TlsSettings } from "./mtls.js";
 import { createTokenClient } from "./token-client.js";
 import type { RetryPolicy } from "./transport.js";
 import type { BankClient, ClientMaterial } from "./types.js";
 
-/** The log calls the adapter makes (a pino Logger fits). Objects carry no secrets. */
-export interface BankLogger {
-  debug(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-}
-
 export interface BankingApiOptions {
   /** The pinned CA bundle as PEM text, instead of reading `config.caFile`. */
   caPem?: string;
-  logger?: BankLogger;
+  logger?: AdapterLogger;
   /** Backoff between retries (default 200 ms doubling up to 5 s). */
   retryDelay?: { baseMs: number; maxMs: number };
 }

@@ -47,12 +47,14 @@ export async function createVaultPkiIssuer(
   name: string,
   config: VaultPkiConfig,
   client?: VaultClient,
+  logger?: (line: object) => void,
 ): Promise<Issuer> {
   const vault =
     client ??
     (await createVaultClient(config, {
       label: `vault-pki issuer "${name}"`,
       unavailableCode: "ISSUER_FAILED",
+      ...(logger ? { logger } : {}),
     }));
   let caPem: string | undefined;
   return {

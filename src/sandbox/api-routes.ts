@@ -15,8 +15,8 @@ import type { SandboxState } from "./state.js";
 import type { TokenIssuer } from "./token.js";
 
 export const TOKEN_PATH = "/public/gw_banking/v1/auth/token-v2";
-export const BALANCE_PATH = "/public/gw_banking/v1/accounts/:accountId/balance";
-export const JWKS_PATH = "/.well-known/jwks.json";
+const BALANCE_PATH = "/public/gw_banking/v1/accounts/:accountId/balance";
+const JWKS_PATH = "/.well-known/jwks.json";
 
 export const INVALID_CREDENTIALS = "Invalid Credentials";
 export const INVALID_CLIENT_CERTIFICATE = "Invalid Client Certificate";

@@ -15,6 +15,7 @@ import type { AppRoleOptions, LockoutOptions } from "./auth.js";
 import type { Engine } from "./engine.js";
 import { type FaultOptions, FaultInjector } from "./faults.js";
 import { KvEngine } from "./kv.js";
+import { addVersion, emptyMetadata } from "./kv-store.js";
 import { KvV1Engine } from "./kv-v1.js";
 import { PkiEngine } from "./pki.js";
 import { VaultCore } from "./router.js";
@@ -84,6 +85,11 @@ export interface VaultEmulator {
   addPolicy(name: string, rules: PathRule[]): void;
   addAppRole(options: AppRoleOptions): void;
   addNamespace(path: string): void;
+  /**
+   * Writes each secret as a new version of `secret/<path>` (root namespace) straight into the emulator's
+   * state: no request, nothing counted. For tests that need thousands of secrets in place quickly.
+   */
+  seedKv(secrets: Iterable<readonly [path: string, data: Record<string, unknown>]>): void;
   setSealed(sealed: boolean): void;
   setStandby(standby: boolean): void;
   /** Resolves once `counter` reaches `value` (e.g. the second renewal), checked after every request. */
@@ -141,8 +147,9 @@ function countersOf(
 export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
   const rootToken = options.rootToken ?? `hvs.${randomBytes(18).toString("base64url")}`;
   const pki = await PkiEngine.create({ keyType: options.pkiKeyType });
+  const kv = new KvEngine();
   const mounts = new Map<string, Engine>([
-    ["secret/", new KvEngine()],
+    ["secret/", kv],
     ["pki/", pki],
     ...(options.kvVersion1Mounts ?? []).map(
       (path) => [`${path.replace(/\/+$/, "")}/`, new KvV1Engine()] as [string, Engine],
@@ -188,6 +195,13 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     addPolicy: (name, rules) => core.tokens.addPolicy(name, rules),
     addAppRole: (opts) => core.auth.addAppRole(opts),
     addNamespace: (path) => core.addNamespace(path),
+    seedKv(secrets) {
+      for (const [path, data] of secrets) {
+        const meta = kv.keys.get(path) ?? emptyMetadata();
+        addVersion(meta, data, kv.config);
+        kv.keys.set(path, meta);
+      }
+    },
     setSealed: (sealed) => {
       core.state.sealed = sealed;
     },
