@@ -18,7 +18,7 @@ import { randomInt } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
 import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js";
 import { isCertrotorError } from "../src/errors.js";
-import { holdLock } from "../src/locks/hold.js";
+import { holdLock, type KeptLock } from "../src/locks/hold.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import type { Producer } from "../src/queue/producer.js";
 import { jobReference, listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
@@ -129,13 +129,13 @@ export function createScanProcessor(
       alreadyQueued: [],
       alerts: { raised: 0, resolved: 0, errors: 0 },
     };
-    let release: () => Promise<void>;
+    let held: KeptLock;
     try {
       // renewed while the scan runs; another worker's scan, or a dead one's until its lease runs out, holds it
-      ({ release } = await holdLock(runtime.locks, "scan", {
+      held = await holdLock(runtime.locks, "scan", {
         ttlMs: runtime.config.worker.rotationLease,
         owner: `scan:${process.pid}`,
-      }));
+      });
     } catch (error) {
       if (!isCertrotorError(error, "LOCKED")) throw error;
       if (resumed && token) {
@@ -162,6 +162,8 @@ export function createScanProcessor(
           ...(options.skipBank ? { skipBank: true } : {}),
         });
         entries.push(...report.entries);
+        // a scan that stalled past its lease (another one took over) alerts and enqueues nothing more
+        await held.lease.check();
         // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised
         const alerts = await alertOnChunk(runtime, producer, report);
         result.alerts.raised += alerts.raised;
@@ -182,7 +184,7 @@ export function createScanProcessor(
       );
       return result;
     } finally {
-      await release();
+      await held.release();
     }
   };
 }
