@@ -11,7 +11,7 @@ import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config } from "../../src/config/schema.js";
 
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 
 export function queueConfig(
   config: Config,
@@ -44,6 +44,8 @@ export interface WorkerProcess {
   output(): string;
   /** Resolves when the worker printed that it listens. */
   ready: Promise<void>;
+  /** Resolves once it exited and its output is all read (stdout and stderr closed). */
+  closed: Promise<void>;
 }
 
 export function spawnWorker(configPath: string, extraArgs: readonly string[] = []): WorkerProcess {
@@ -73,7 +75,8 @@ export function spawnProcess(args: readonly string[], readyMarker: string): Work
     child.once("exit", (code) => reject(new Error(`process exited (${code}) before ready: ${output}`)));
   });
   ready.catch(() => undefined);
-  return { child, output: () => output, ready };
+  const closed = once(child, "close").then(() => undefined);
+  return { child, output: () => output, ready, closed };
 }
 
 /**
@@ -114,18 +117,14 @@ export function outputMatches(proc: WorkerProcess, pattern: RegExp | string, ms:
   });
 }
 
-/** Exit code and signal of the process, once it exited; rejects after `ms`. */
+/** Exit code and signal of the process, once it exited and its output is all read; rejects after `ms`. */
 export function exitOf(
   proc: WorkerProcess,
   ms: number,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   const { child } = proc;
-  const exited =
-    child.exitCode !== null || child.signalCode !== null
-      ? Promise.resolve()
-      : once(child, "exit").then(() => undefined);
   return bounded(
-    exited.then(() => ({ code: child.exitCode, signal: child.signalCode })),
+    proc.closed.then(() => ({ code: child.exitCode, signal: child.signalCode })),
     ms,
     `exit of pid ${child.pid}`,
   );
@@ -248,5 +247,31 @@ export async function dumpRedis(url: string): Promise<string> {
     return parts.join("\n");
   } finally {
     redis.disconnect();
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `certrotor <args>` (the real CLI, from source) to its exit; SIGKILLs it and rejects after `ms`. */
+export async function runCli(args: readonly string[], ms = 30_000): Promise<CliResult> {
+  const proc = spawnProcess([BIN, ...args], "\0never");
+  let stdout = "";
+  let stderr = "";
+  proc.child.stdout!.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  proc.child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    const { code } = await exitOf(proc, ms);
+    return { code, stdout, stderr };
+  } catch (error) {
+    proc.child.kill("SIGKILL");
+    throw new Error(`certrotor ${args.join(" ")}: ${String(error)}; output: ${proc.output()}`);
   }
 }
