@@ -28,7 +28,8 @@ import {
   type WorkerProcess,
   writeConfig,
 } from "./helpers.js";
-import { duplicateAuditEvents, viewOf } from "./world-view.js";
+import { duplicateAuditEvents, secondCertificates } from "../fixtures/audit.js";
+import { viewOf } from "./world-view.js";
 
 const STALL_CHILD = fileURLToPath(new URL("./stall-child.ts", import.meta.url));
 
@@ -134,6 +135,7 @@ async function pauseAt(point: string): Promise<void> {
     assert.deepEqual(after.record, before.record, "the finished record did not change");
     assert.deepEqual(after.trail, before.trail, "no audit event added");
     assert.deepEqual(duplicateAuditEvents(after.trail), []);
+    assert.deepEqual(secondCertificates(after.trail), []);
     assert.equal(after.alerts, before.alerts, "no alert from the woken worker");
     const lost = stale.output().split(LOCK_LOST_LINE).length - 1;
     assert.equal(lost, point === "plan:start" ? 0 : 1, `LOCK_LOST logged once:\n${stale.output()}`);

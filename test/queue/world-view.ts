@@ -4,7 +4,7 @@
  * rotation, and the alerts queued. Two views taken before and after something are compared whole.
  */
 import type { Queue } from "bullmq";
-import { type AuditEvent, auditKey, type RotationRecord } from "../../src/journal/types.js";
+import type { AuditEvent, RotationRecord } from "../../src/journal/types.js";
 import type { Runtime } from "../../src/runtime.js";
 import type { SandboxHandle } from "../../src/sandbox/server.js";
 
@@ -62,14 +62,4 @@ export async function viewOf(input: {
     trail: await runtime.journal.auditTrail(input.credentialId, 1_000),
     alerts: Object.values(jobs).reduce((sum, n) => sum + n, 0),
   };
-}
-
-/** Audit events of one rotation recorded more than once (same action and certificate). */
-export function duplicateAuditEvents(trail: readonly AuditEvent[]): string[] {
-  const seen = new Map<string, number>();
-  for (const event of trail) {
-    const key = auditKey(event);
-    if (key) seen.set(`${event.rotationId} ${key}`, (seen.get(`${event.rotationId} ${key}`) ?? 0) + 1);
-  }
-  return [...seen].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
 }
