@@ -89,7 +89,7 @@ function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) 
     maxAttempts: records.reduce((n, r) => Math.max(n, r.attempts), 0),
     rollbacks: records.filter((r) => r.status === "rolled-back").length,
     /** Certificates the bank signed (credentials on the `bank` issuer), and rotations that needed more than
-     * one: an attempt cut short between issue and stage (a kill) is followed by one that issues anew. */
+     * one: an attempt cut short between issue and stage (a kill, a pause, a store fault) is followed by one that issues anew. */
     bankSigned: {
       credentials: onBank.length,
       certificates: onBank.reduce((n, v) => n + v.signs, 0),
