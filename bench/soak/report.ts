@@ -88,8 +88,11 @@ function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) 
     rotationsWithRetries: records.filter((r) => r.attempts > 1).length,
     maxAttempts: records.reduce((n, r) => Math.max(n, r.attempts), 0),
     rollbacks: records.filter((r) => r.status === "rolled-back").length,
-    /** Certificates the bank signed (credentials on the `bank` issuer), and rotations that needed more than
-     * one: an attempt cut short between issue and stage (a kill, a pause, a store fault) is followed by one that issues anew. */
+    /**
+     * Certificates the bank signed (credentials on the `bank` issuer), and credentials that needed more than
+     * one: an attempt cut short between issue and stage (a kill, a pause, a store fault) is followed by one
+     * that issues anew.
+     */
     bankSigned: {
       credentials: onBank.length,
       certificates: onBank.reduce((n, v) => n + v.signs, 0),
