@@ -2,12 +2,17 @@
  * What the soak knows while it runs: the rotate queue's events (completions, stalls, final failures,
  * retries) and, every few seconds, each credential's latest rotation in the journal. Both survive the
  * Redis restart (ioredis reconnects; a poll that fails during the outage is skipped).
+ *
+ * It also keeps each rotation record as first seen finished — read right after its job's completion or
+ * final failure, and on every full poll — so the end-of-run check can tell whether a finished record
+ * changed afterwards (a stale worker overwriting it).
  */
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import pLimit from "p-limit";
 import { createRedisJournal } from "../../src/journal/redis.js";
-import type { Journal } from "../../src/journal/types.js";
+import { isFinished, type Journal, type RotationRecord } from "../../src/journal/types.js";
+import { rotateJobId } from "../../src/queue/names.js";
 import type { Config } from "../../src/config/schema.js";
 import { statePrefix } from "../../src/runtime.js";
 
@@ -42,6 +47,8 @@ export interface ProgressWatch {
   readonly journal: Journal;
   readonly connection: Redis;
   readonly queues: { rotate: Queue; notify: Queue };
+  /** Each finished rotation record as first seen, by rotation id. */
+  readonly finished: ReadonlyMap<string, RotationRecord>;
   /**
    * The rotate queue's counts and how many credentials are rotated: from the journal (every credential's
    * latest rotation) when `full`, else from the completions seen; null while Redis is away.
@@ -85,8 +92,17 @@ export async function watchProgress(
     delayed: 0,
   };
   const rotated = new Set<string>();
+  const limit = pLimit(32);
+  const finished = new Map<string, RotationRecord>();
+  const keep = (record: RotationRecord | null): void => {
+    if (record && isFinished(record.status) && !finished.has(record.rotationId))
+      finished.set(record.rotationId, record);
+  };
+  const jobPrefix = rotateJobId("");
   events.on("completed", ({ jobId, returnvalue }) => {
     counters.completed++;
+    const rotationId = (returnvalue as unknown as { rotationId?: string } | null)?.rotationId;
+    if (rotationId) void limit(() => journal.get(rotationId).then(keep, () => undefined));
     const status = (returnvalue as unknown as { status?: string } | null)?.status;
     if (status === "succeeded") {
       counters.succeeded++;
@@ -94,8 +110,12 @@ export async function watchProgress(
     } else if (status === "not-due") counters.notDue++;
   });
   // BullMQ emits "failed" only for a job's last attempt; an attempt that will be retried is "delayed"
-  events.on("failed", ({ failedReason }) => {
+  events.on("failed", ({ jobId, failedReason }) => {
     counters.failed++;
+    if (jobId.startsWith(jobPrefix)) {
+      const credentialId = jobId.slice(jobPrefix.length);
+      void limit(() => journal.latest(credentialId).then(keep, () => undefined));
+    }
     const key = reasonKey(failedReason);
     counters.failedReasons[key] = (counters.failedReasons[key] ?? 0) + 1;
   });
@@ -106,12 +126,12 @@ export async function watchProgress(
     counters.stalled++;
   });
 
-  const limit = pLimit(32);
   return {
     counters,
     journal,
     connection,
     queues,
+    finished,
     async snapshot(full) {
       try {
         const counts = await queues.rotate.getJobCounts("active", "waiting", "delayed");
@@ -128,6 +148,7 @@ export async function watchProgress(
         if (!full) return snapshot;
         const latest = await Promise.all(credentialIds.map((id) => limit(() => journal.latest(id))));
         for (const record of latest) {
+          keep(record);
           if (record?.status === "succeeded") snapshot.succeeded++;
           else if (record?.status === "rolled-back") snapshot.rolledBack++;
           else if (record?.status === "running" || record?.status === "retire-due") snapshot.running++;

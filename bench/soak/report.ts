@@ -1,6 +1,8 @@
 /**
  * bench/soak.json: what was run (options, machine), what happened (rotations, retries, rollbacks,
- * alerts, kills, Redis restart, injected faults, time) and what was found (violations, per credential).
+ * alerts, kills, pauses, Redis restart, injected faults, time) and what was found (violations, per
+ * credential, and the integrity findings a stale worker would cause: a certificate issued twice for one
+ * rotation, an audit event recorded twice, a record changed after it finished).
  */
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -19,6 +21,10 @@ export interface RunFacts {
   timings: { setupMs: number; runMs: number; verifyMs: number; totalMs: number };
   chaos: {
     kills: number;
+    /** SIGSTOP … SIGCONT pauses past the leases. */
+    pauses: number;
+    /** Lost-lease lines the workers logged (woken workers stopping). */
+    lockLostLogged: number;
     workerStarts: number;
     /** Kill turns skipped because the worker due was still starting. */
     skippedKills: number;
@@ -31,6 +37,8 @@ export interface RunFacts {
   queue: QueueCounters;
   faults: InjectedFaults;
   bankViolations: Array<{ clientId: string; violation: string }>;
+  /** Certificates the bank signed for a rotation no journal record knows. */
+  unattributedSigns: readonly string[];
 }
 
 export interface AlertsRaised {
@@ -62,6 +70,7 @@ export async function alertsRaised(notify: Queue): Promise<AlertsRaised> {
 
 function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) {
   const records = verdicts.flatMap((v) => v.records);
+  const onBank = verdicts.filter((v) => v.signs > 0);
   const durations = records
     .filter((r) => r.status === "succeeded" && r.finishedAt)
     .map((r) => Date.parse(r.finishedAt!) - Date.parse(r.startedAt));
@@ -79,6 +88,16 @@ function rotationFigures(verdicts: readonly CredentialVerdict[], runMs: number) 
     rotationsWithRetries: records.filter((r) => r.attempts > 1).length,
     maxAttempts: records.reduce((n, r) => Math.max(n, r.attempts), 0),
     rollbacks: records.filter((r) => r.status === "rolled-back").length,
+    /**
+     * Certificates the bank signed (credentials on the `bank` issuer), and credentials that needed more than
+     * one: an attempt cut short between issue and stage (a kill, a pause, a store fault) is followed by one
+     * that issues anew.
+     */
+    bankSigned: {
+      credentials: onBank.length,
+      certificates: onBank.reduce((n, v) => n + v.signs, 0),
+      credentialsSignedMoreThanRotated: onBank.filter((v) => v.signs > v.rotations).length,
+    },
     durationMs: durations.length
       ? { p50: percentile(durations, 50), p95: percentile(durations, 95), max: Math.max(...durations) }
       : null,
@@ -108,11 +127,14 @@ export function buildReport(facts: RunFacts, verdicts: readonly CredentialVerdic
     .filter((v) => v.violations.length > 0)
     .map((v) => ({ id: v.id, violations: v.violations }));
   const rotated = verdicts.filter((v) => v.rotated).length;
+  const integrity = integrityFigures(verdicts, facts.unattributedSigns);
   const passed =
     facts.converged &&
     rotated === verdicts.length &&
     violations.length === 0 &&
     facts.bankViolations.length === 0 &&
+    integrity.issuedTwice + integrity.duplicateAuditEvents + integrity.changedAfterFinish === 0 &&
+    integrity.unattributedSigns.length === 0 &&
     facts.chaos.unexpectedExits.length === 0 &&
     // the graceful stop at the end: every worker finished or released its jobs and exited 0
     facts.chaos.finalExits.every((exit) => exit.code === 0);
@@ -134,7 +156,20 @@ export function buildReport(facts: RunFacts, verdicts: readonly CredentialVerdic
       exits: facts.chaos.unexpectedExits,
     },
     faults: facts.faults,
+    integrity,
     violations: { credentials: violations.length, bank: facts.bankViolations, list: violations },
+  };
+}
+
+/** Counts of each integrity finding over every credential (the findings are in the violations list). */
+function integrityFigures(verdicts: readonly CredentialVerdict[], unattributedSigns: readonly string[]) {
+  const sum = (pick: (v: CredentialVerdict) => readonly string[]): number =>
+    verdicts.reduce((n, v) => n + pick(v).length, 0);
+  return {
+    issuedTwice: sum((v) => v.integrity.issuedTwice),
+    duplicateAuditEvents: sum((v) => v.integrity.duplicateAudit),
+    changedAfterFinish: sum((v) => v.integrity.changedAfterFinish),
+    unattributedSigns: [...unattributedSigns],
   };
 }
 

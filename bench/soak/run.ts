@@ -2,11 +2,12 @@
  * `npm run soak`: a bounded, self-stopping soak on loopback. N credentials (default 1,000) across the file
  * store, the Vault emulator and the AWS emulator, due at staggered times; 3 `certrotor worker` processes;
  * 5xx answers and dropped connections on the bank sandbox and both emulators; one worker SIGKILLed every
- * few seconds and restarted; Redis (AOF) restarted once. It stops when every credential's latest rotation
+ * few seconds and restarted, or SIGSTOPped past its leases and SIGCONTed; Redis (AOF) restarted once. It stops when every credential's latest rotation
  * succeeded (or at the hard deadline), turns the faults off, checks every credential (verify.ts), writes
  * bench/soak.json and exits 1 on any credential not rotated, any violation, or no convergence.
  *
- * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS, SOAK_MIN_UPTIME_MS,
+ * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS,
+ * SOAK_PAUSE_EVERY, SOAK_PAUSE_MS, SOAK_MIN_UPTIME_MS,
  * SOAK_DEADLINE_S, SOAK_ERROR_RATE, SOAK_DROP_RATE, SOAK_DROP_AFTER_RATE, SOAK_SCAN_EVERY_S,
  * SOAK_DUE_SPREAD_S, SOAK_REDIS_RESTART_AT, SOAK_PFX=1, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1
  * (keep the worker logs in bench/soak-logs), SOAK_WORKER_LOG, SOAK_WORKER_NODE_ARGS.
@@ -43,6 +44,10 @@ const options = {
   workers: env("SOAK_WORKERS", 3),
   concurrency: env("SOAK_CONCURRENCY", 4),
   killEveryMs: env("SOAK_KILL_EVERY_MS", 6_000),
+  /** Every this many chaos turns (0: never), the worker is paused (SIGSTOP … SIGCONT) instead of killed. */
+  pauseEvery: env("SOAK_PAUSE_EVERY", 3),
+  /** How long a pause lasts: past the rotation lease and the job lock, so its rotations are taken over. */
+  pauseMs: env("SOAK_PAUSE_MS", 8_000),
   /** A worker is killed only after it has been up this long (its turn is skipped otherwise). */
   minUptimeMs: env("SOAK_MIN_UPTIME_MS", 8_000),
   deadlineS: env("SOAK_DEADLINE_S", 600),
@@ -66,6 +71,10 @@ const options = {
   /** Redis is restarted once this share of the credentials is rotated (above 1: never). */
   redisRestartAt: env("SOAK_REDIS_RESTART_AT", 0.3),
 };
+if (options.pauseEvery > 0 && options.pauseMs <= Math.max(options.rotationLeaseMs, options.jobLockDurationMs))
+  throw new Error(
+    `SOAK_PAUSE_MS (${options.pauseMs}) must be longer than the rotation lease (${options.rotationLeaseMs} ms) and the job lock (${options.jobLockDurationMs} ms)`,
+  );
 const REPORT = process.env.SOAK_OUT ?? fileURLToPath(new URL("../soak.json", import.meta.url));
 const POLL_MS = 3_000;
 /** The journal (1 read per credential) is polled this often, or once the completions say all are done. */
@@ -91,13 +100,14 @@ function progressLine(
   total: number,
 ): string {
   const secs = Math.round((Date.now() - t0) / 1000);
-  if (!s) return `t=${secs}s redis unreachable (restart?) kills=${sup.kills}`;
+  if (!s) return `t=${secs}s redis unreachable (restart?) kills=${sup.kills} pauses=${sup.pauses}`;
   const c = watch.counters;
   const journal =
     s.source === "journal" ? ` (journal: rolled back ${s.rolledBack}, running ${s.running})` : "";
   return (
     `t=${secs}s rotated ${s.succeeded}/${total}${journal}, in flight ${s.active} (waiting ${s.waiting}, ` +
-    `delayed ${s.delayed}), failed jobs ${c.failed}, stalled ${c.stalled}, kills ${sup.kills} (skipped ${sup.skippedKills})`
+    `delayed ${s.delayed}), failed jobs ${c.failed}, stalled ${c.stalled}, kills ${sup.kills}, pauses ${sup.pauses} ` +
+    `(skipped ${sup.skippedKills}), lost leases logged ${sup.lockLostLogged}`
   );
 }
 
@@ -111,7 +121,12 @@ async function runUntilConverged(
   const t0 = Date.now();
   const deadline = t0 + options.deadlineS * 1000;
   const total = world.credentials.length;
-  if (options.killEveryMs > 0) sup.startKilling(options.killEveryMs);
+  if (options.killEveryMs > 0)
+    sup.startKilling({
+      everyMs: options.killEveryMs,
+      pauseEvery: options.pauseEvery,
+      pauseMs: options.pauseMs,
+    });
   let lastFull = t0;
   while (!abort) {
     await sleep(POLL_MS);
@@ -180,7 +195,11 @@ async function main(): Promise<number> {
     clearFaults(world);
     const verifyStart = Date.now();
     const runtime = await createRuntime(world.config, { logger: createLogger({ level: "silent" }) });
-    const verdicts = await verifyAll(runtime, world.credentials, bank.unbinds).finally(() => runtime.close());
+    const { verdicts, unattributedSigns } = await verifyAll(runtime, world.credentials, {
+      unbinds: bank.unbinds,
+      signs: bank.signs,
+      finished: watch.finished,
+    }).finally(() => runtime.close());
     const verifyMs = Date.now() - verifyStart;
     const facts: RunFacts = {
       options,
@@ -189,6 +208,8 @@ async function main(): Promise<number> {
       timings: { setupMs, runMs, verifyMs, totalMs: Date.now() - started },
       chaos: {
         kills: sup.kills,
+        pauses: sup.pauses,
+        lockLostLogged: sup.lockLostLogged,
         workerStarts: sup.starts,
         skippedKills: sup.skippedKills,
         unexpectedExits: sup.unexpectedExits,
@@ -198,13 +219,16 @@ async function main(): Promise<number> {
       queue: watch.counters,
       faults: readFaults(),
       bankViolations: bank.violations,
+      unattributedSigns,
     };
     const report = buildReport(facts, verdicts, await alertsRaised(watch.queues.notify));
     writeReport(REPORT, report);
     say(
       `${report.result}: rotated ${report.credentials.rotated}/${report.credentials.total}, ` +
         `${report.violations.credentials} credentials with violations, ${report.rotations.rollbacks} rollbacks, ` +
-        `${report.alerts.total} alerts, ${sup.kills} kills, run ${Math.round(runMs / 1000)} s; wrote ${REPORT}`,
+        `${report.alerts.total} alerts, ${sup.kills} kills, ${sup.pauses} pauses (${sup.lockLostLogged} lost leases logged), ` +
+        `issued twice ${report.integrity.issuedTwice}, audit events twice ${report.integrity.duplicateAuditEvents}, ` +
+        `records changed after finishing ${report.integrity.changedAfterFinish}, run ${Math.round(runMs / 1000)} s; wrote ${REPORT}`,
     );
     for (const item of report.violations.list.slice(0, 10))
       say(`  ${item.id}: ${item.violations.join("; ")}`);

@@ -1,9 +1,12 @@
 /**
- * The soak's worker processes: N `certrotor worker` CLIs (from source), one log file per process, a
- * round-robin SIGKILL of one of them every few seconds with an immediate restart, and a note of every exit
- * the supervisor did not cause (a worker crashing on its own is a finding).
+ * The soak's worker processes: N `certrotor worker` CLIs (from source), one log file per process, and
+ * every few seconds one of them (round robin) hit by the chaos: SIGKILLed and restarted at once, or — every
+ * `pauseEvery`th turn — SIGSTOPped for `pauseMs` (longer than the rotation lease and the job lock, so other
+ * workers take its rotations over) and then SIGCONTed, to wake up as a stale holder that must act on
+ * nothing. It notes every exit the supervisor did not cause (a worker crashing on its own is a finding)
+ * and counts the lost-lease lines the workers log (what the woken workers found).
  *
- * Only a worker that is up (printed that it listens) and has been for `minUptimeMs` is killed: killing one
+ * Only a worker that is up (printed that it listens) and has been for `minUptimeMs` is hit: killing one
  * still starting tests nothing but Node's start-up, and on a loaded box keeps a slot from ever doing work.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,6 +20,8 @@ const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 const LOG_LEVEL = process.env.SOAK_WORKER_LOG ?? "warn";
 /** Extra Node flags for the workers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": SOAK_WORKER_NODE_ARGS. */
 const NODE_ARGS = (process.env.SOAK_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+/** What a worker logs when it finds its rotation lease lost (src/rotation/saga.ts). */
+const LOCK_LOST_LINE = "lost the rotation lease";
 
 /** How a worker ended the graceful stop at the end of the run. */
 export interface FinalExit {
@@ -52,20 +57,33 @@ interface Slot {
   ready: Promise<void>;
   expectedExit: boolean;
   tail: string;
+  /** Set while it is SIGSTOPped: the SIGCONT to come. */
+  paused?: NodeJS.Timeout;
+}
+
+/** How the chaos hits: every `pauseEvery`th turn (0: never) a pause of `pauseMs` instead of a kill. */
+export interface ChaosOptions {
+  everyMs: number;
+  pauseEvery: number;
+  pauseMs: number;
 }
 
 export interface Supervisor {
   readonly kills: number;
+  /** SIGSTOP … SIGCONT pauses. */
+  readonly pauses: number;
+  /** Lost-lease lines logged by the workers (a worker woken from a pause finding its rotation taken over). */
+  readonly lockLostLogged: number;
   readonly starts: number;
-  /** Kill turns skipped because the worker due was starting or had been up less than `minUptimeMs`. */
+  /** Chaos turns skipped: the worker due was starting, paused, or up less than `minUptimeMs`. */
   readonly skippedKills: number;
   readonly unexpectedExits: readonly WorkerExit[];
   /** Resolves once every worker printed that it listens; throws after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void>;
-  /** Kills one worker every `everyMs` (round robin) until `stopKilling()`, restarting each at once. */
-  startKilling(everyMs: number): void;
+  /** Hits one worker every `everyMs` (round robin) until `stopKilling()`: a kill (and restart) or a pause. */
+  startKilling(chaos: ChaosOptions): void;
   stopKilling(): void;
-  /** SIGTERM every worker (graceful: finish or release jobs) and wait; SIGKILL after `boundMs`. */
+  /** SIGCONT any paused worker, SIGTERM every worker (graceful) and wait; SIGKILL after `boundMs`. */
   stopAll(boundMs: number): Promise<FinalExit[]>;
   /** SIGKILL whatever still runs (cleanup on any path; synchronous, so usable in an exit handler). */
   killAll(): void;
@@ -86,7 +104,7 @@ export function superviseWorkers(
 ): Supervisor {
   const slots: Slot[] = [];
   const unexpectedExits: WorkerExit[] = [];
-  const stats = { kills: 0, starts: 0, skippedKills: 0 };
+  const stats = { kills: 0, pauses: 0, lockLostLogged: 0, starts: 0, skippedKills: 0 };
   let turn = 0;
   let timer: NodeJS.Timeout | undefined;
   let killing: Promise<void> = Promise.resolve();
@@ -117,9 +135,13 @@ export function superviseWorkers(
       tail: "",
     };
     slots[index] = slot;
+    let partial = "";
     const onData = (chunk: Buffer): void => {
       log.write(chunk);
       slot.tail = (slot.tail + chunk.toString()).slice(-2_000);
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      stats.lockLostLogged += lines.filter((line) => line.includes(LOCK_LOST_LINE)).length;
       if (!slot.up && slot.tail.includes("certrotor worker: listening")) {
         slot.up = true;
         slot.upAt = Date.now();
@@ -138,12 +160,29 @@ export function superviseWorkers(
     });
   };
 
-  const killTurn = async (): Promise<void> => {
-    const slot = slots[turn++ % count]!;
-    if (!slot.up || !alive(slot.child) || Date.now() - slot.upAt < minUptimeMs) {
+  const resume = (slot: Slot): void => {
+    if (!slot.paused) return;
+    clearTimeout(slot.paused);
+    slot.paused = undefined;
+    if (alive(slot.child)) slot.child.kill("SIGCONT");
+  };
+
+  const pause = (slot: Slot, ms: number): void => {
+    slot.child.kill("SIGSTOP");
+    stats.pauses++;
+    slot.paused = setTimeout(() => resume(slot), ms);
+  };
+
+  const chaosTurn = async (chaos: ChaosOptions): Promise<void> => {
+    const n = turn++;
+    const slot = slots[n % count]!;
+    if (!slot.up || !alive(slot.child) || slot.paused || Date.now() - slot.upAt < minUptimeMs) {
       stats.skippedKills++;
       return;
     }
+    // the pause runs on while the next turns hit other workers
+    if (chaos.pauseEvery > 0 && n % chaos.pauseEvery === chaos.pauseEvery - 1)
+      return pause(slot, chaos.pauseMs);
     slot.expectedExit = true;
     const exited = once(slot.child, "exit");
     slot.child.kill("SIGKILL");
@@ -163,6 +202,12 @@ export function superviseWorkers(
     get kills() {
       return stats.kills;
     },
+    get pauses() {
+      return stats.pauses;
+    },
+    get lockLostLogged() {
+      return stats.lockLostLogged;
+    },
     get starts() {
       return stats.starts;
     },
@@ -178,16 +223,17 @@ export function superviseWorkers(
         await sleep(200);
       }
     },
-    startKilling(everyMs) {
+    startKilling(chaos) {
       timer = setInterval(() => {
-        killing = killing.then(killTurn);
-      }, everyMs);
+        killing = killing.then(() => chaosTurn(chaos));
+      }, chaos.everyMs);
     },
     stopKilling,
     async stopAll(boundMs) {
       stopKilling();
       await killing;
       shuttingDown = true;
+      for (const slot of slots) resume(slot);
       return Promise.all(
         slots.map(async (slot): Promise<FinalExit> => {
           slot.expectedExit = true;
@@ -223,6 +269,7 @@ export function superviseWorkers(
       stopKilling();
       for (const slot of slots) {
         slot.expectedExit = true;
+        clearTimeout(slot.paused);
         if (alive(slot.child)) slot.child.kill("SIGKILL");
       }
     },

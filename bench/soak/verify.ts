@@ -6,20 +6,47 @@
  *   retired: grace period 0), no pending material left, the journal's last rotation succeeded with it;
  * - invariant 4 twice: from the audit trail (each "unbound" of an old cert follows the "promoted" that
  *   replaced it) and from the bank's own record of unbinds (a cert that was ever current was unbound only
- *   after a promotion away from it had been recorded).
+ *   after a promotion away from it had been recorded);
+ * - what a worker woken from a pause past its lease must never do (`integrity`): issue a second certificate
+ *   for one rotation (in the audit trail, and at the bank for credentials on the `bank` issuer: a CSR signed
+ *   for a rotation after it staged its material or after it finished), record an audit event twice, or
+ *   change a rotation record after it finished (compared with the record as first seen finished).
  */
+import { isDeepStrictEqual } from "node:util";
 import pLimit from "p-limit";
 import type { AuditEvent, RotationRecord } from "../../src/journal/types.js";
 import type { Runtime } from "../../src/runtime.js";
+import { duplicateAuditEvents, secondCertificates, stagingTime } from "../../test/fixtures/audit.js";
 import { invariantViolations } from "../../test/fixtures/invariants.js";
-import type { BankUnbind } from "./bank-watch.js";
+import type { BankSign, BankUnbind } from "./bank-watch.js";
 import type { SoakCredential } from "./world.js";
+
+/** Findings of the checks a stale worker could fail (each also listed in `violations`). */
+export interface Integrity {
+  /** A second certificate issued (or staged, bound, promoted) for one rotation. */
+  issuedTwice: string[];
+  /** An audit event of a rotation recorded more than once. */
+  duplicateAudit: string[];
+  /** A rotation record that changed after it was seen finished. */
+  changedAfterFinish: string[];
+}
+
+/** What the run saw besides the final state: the bank's unbinds and signatures, records seen finished. */
+export interface RunEvidence {
+  unbinds: readonly BankUnbind[];
+  signs: readonly BankSign[];
+  /** Each finished record as first seen during the run, by rotation id. */
+  finished: ReadonlyMap<string, RotationRecord>;
+}
 
 export interface CredentialVerdict {
   id: string;
   store: string;
   rotated: boolean;
   violations: string[];
+  integrity: Integrity;
+  /** Certificates the bank signed for this credential's rotations. */
+  signs: number;
   /** Rotations promoted (audit "promoted" events). */
   rotations: number;
   /** Journal records, by status. */
@@ -85,11 +112,54 @@ function bankOrderViolations(
   return out;
 }
 
+/** The bank signed a certificate for a rotation after it staged its material, or after it finished. */
+function bankSecondCertificates(
+  trail: readonly AuditEvent[],
+  records: readonly RotationRecord[],
+  signs: readonly BankSign[],
+): string[] {
+  const out: string[] = [];
+  for (const sign of signs) {
+    const at = new Date(sign.atMs).toISOString();
+    const stagedAt = stagingTime(trail.filter((e) => e.rotationId === sign.rotationId));
+    if (stagedAt !== undefined && sign.atMs > stagedAt)
+      out.push(
+        `bank: signed a certificate for rotation ${sign.rotationId} at ${at}, after it had staged one`,
+      );
+    const finishedAt = records.find((r) => r.rotationId === sign.rotationId)?.finishedAt;
+    if (finishedAt && sign.atMs > Date.parse(finishedAt))
+      out.push(`bank: signed a certificate for rotation ${sign.rotationId} at ${at}, after it finished`);
+  }
+  return out;
+}
+
+/** Finished records of this credential that are not what they were when first seen finished. */
+async function changedAfterFinish(
+  runtime: Runtime,
+  credentialId: string,
+  finished: ReadonlyMap<string, RotationRecord>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const first of finished.values()) {
+    if (first.credentialId !== credentialId) continue;
+    const now = await runtime.journal.get(first.rotationId);
+    if (now === null || isDeepStrictEqual(now, first)) continue; // pruned from the history, or unchanged
+    const fields = [...new Set([...Object.keys(first), ...Object.keys(now)])].filter(
+      (k) => !isDeepStrictEqual(first[k as keyof RotationRecord], now[k as keyof RotationRecord]),
+    );
+    out.push(
+      `journal: rotation ${first.rotationId} changed after it finished ${first.status} (${fields.join(", ")}; now ${now.status})`,
+    );
+  }
+  return out;
+}
+
 async function verifyOne(
   runtime: Runtime,
   credential: SoakCredential,
-  unbinds: readonly BankUnbind[],
+  evidence: { unbinds: readonly BankUnbind[]; signs: readonly BankSign[]; finished: RunEvidence["finished"] },
 ): Promise<CredentialVerdict> {
+  const { unbinds } = evidence;
   const resolved = await runtime.credential(credential.id);
   const { store, bank, journal } = runtime.depsFor(resolved);
   const ref = resolved.ref;
@@ -118,34 +188,56 @@ async function verifyOne(
   const promotions = promotionsOf(trail);
   violations.push(...auditOrderViolations(trail, promotions));
   violations.push(...bankOrderViolations(credential, unbinds, promotions));
+  const integrity: Integrity = {
+    issuedTwice: [...secondCertificates(trail), ...bankSecondCertificates(trail, records, evidence.signs)],
+    duplicateAudit: duplicateAuditEvents(trail).map((d) => `audit: recorded twice: ${d}`),
+    changedAfterFinish: await changedAfterFinish(runtime, credential.id, evidence.finished),
+  };
+  violations.push(...integrity.issuedTwice, ...integrity.duplicateAudit, ...integrity.changedAfterFinish);
   return {
     id: credential.id,
     store: credential.store,
     rotated,
     violations,
+    integrity,
+    signs: evidence.signs.length,
     rotations: promotions.length,
     records,
   };
 }
 
-/** Checks every credential (faults must be off: the token call has to succeed). */
+const noFindings = (): Integrity => ({ issuedTwice: [], duplicateAudit: [], changedAfterFinish: [] });
+
+/**
+ * Checks every credential (faults must be off: the token call has to succeed). A certificate the bank
+ * signed for a rotation no credential's journal knows is a finding of its own (`unattributedSigns`):
+ * every rotation begins its record before it issues.
+ */
 export async function verifyAll(
   runtime: Runtime,
   credentials: readonly SoakCredential[],
-  unbinds: readonly BankUnbind[],
-): Promise<CredentialVerdict[]> {
+  evidence: RunEvidence,
+): Promise<{ verdicts: CredentialVerdict[]; unattributedSigns: string[] }> {
   const byClient = new Map<string, BankUnbind[]>();
-  for (const unbind of unbinds) {
+  for (const unbind of evidence.unbinds) {
     const list = byClient.get(unbind.clientId) ?? [];
     list.push(unbind);
     byClient.set(unbind.clientId, list);
   }
+  const signsOf = new Map<string, BankSign[]>();
+  for (const sign of evidence.signs)
+    signsOf.set(sign.rotationId, [...(signsOf.get(sign.rotationId) ?? []), sign]);
   const limit = pLimit(16);
-  return Promise.all(
+  const verdicts = await Promise.all(
     credentials.map((credential) =>
-      limit(async () => {
+      limit(async (): Promise<CredentialVerdict> => {
         try {
-          return await verifyOne(runtime, credential, byClient.get(credential.clientId) ?? []);
+          const rotationIds = (await runtime.journal.history(credential.id, 50)).map((r) => r.rotationId);
+          return await verifyOne(runtime, credential, {
+            unbinds: byClient.get(credential.clientId) ?? [],
+            signs: rotationIds.flatMap((id) => signsOf.get(id) ?? []),
+            finished: evidence.finished,
+          });
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           return {
@@ -153,6 +245,8 @@ export async function verifyAll(
             store: credential.store,
             rotated: false,
             violations: [`check failed: ${message}`],
+            integrity: noFindings(),
+            signs: 0,
             rotations: 0,
             records: [],
           };
@@ -160,4 +254,12 @@ export async function verifyAll(
       }),
     ),
   );
+  const known = new Set(verdicts.flatMap((v) => v.records.map((r) => r.rotationId)));
+  const unattributedSigns = [...signsOf.keys()]
+    .filter((id) => !known.has(id))
+    .map(
+      (id) =>
+        `bank: signed ${signsOf.get(id)!.length} certificate(s) for ${id}, a rotation no journal record knows`,
+    );
+  return { verdicts, unattributedSigns };
 }

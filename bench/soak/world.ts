@@ -1,8 +1,10 @@
 /**
  * The soak's installation: one Redis (AOF), the bank sandbox, the Vault and AWS emulators, the institution
  * CA (kept in the file store, as the local-ca issuer reads it) and N credentials spread over the three
- * stores, seeded and bound the way a consumer's tooling would have left them. Certificates are made now,
- * with notAfter spread so the renewal policy makes them due at staggered times during the run.
+ * stores, seeded and bound the way a consumer's tooling would have left them; half of them are rotated
+ * with certificates the institution CA signs (local-ca), half with ones the bank signs (bank issuer).
+ * Certificates are made now, with notAfter spread so the renewal policy makes them due at staggered
+ * times during the run.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -66,6 +68,11 @@ export interface SoakWorld {
   stop(): Promise<void>;
 }
 
+/** The issuer of credential i: the local CA, or the bank (every other group of one credential per store). */
+function issuerOf(i: number): "ca" | "bank" {
+  return Math.floor(i / STORE_NAMES.length) % 2 === 0 ? "ca" : "bank";
+}
+
 /** renewBefore of the soak policy: a cert is due this long before its notAfter. */
 const RENEW_BEFORE_MS = days(30);
 
@@ -91,14 +98,19 @@ function buildConfig(
         adminApiKey: sandbox.adminApiKey,
       },
     },
-    issuers: { ca: { kind: "local-ca", store: "files", path: "ca/issuing" } },
+    // the bank signs for every other triple of credentials (each store gets both issuers): what it signs,
+    // for which rotation, is in its own request log, which the end-of-run check compares with the journal
+    issuers: {
+      ca: { kind: "local-ca", store: "files", path: "ca/issuing" },
+      bank: { kind: "bank", bank: "sandbox" },
+    },
     credentials: Array.from({ length: count }, (_, i) => ({
       id: `cred-${i}`,
       clientId: "set-when-seeded",
       bank: "sandbox",
       store: STORE_NAMES[i % STORE_NAMES.length],
       path: `soak/cred-${i}`,
-      issuer: "ca",
+      issuer: issuerOf(i),
       keyType: "p256",
       pfx: options.pfx,
     })),

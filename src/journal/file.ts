@@ -38,7 +38,7 @@ import {
   assertValidRecord,
   compare,
   isActiveStatus,
-  materialize,
+  materializeFenced,
   newestFirst,
   type RecordChange,
 } from "./record.js";
@@ -161,10 +161,11 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
       });
     };
     const current = (await get(rotationId)) ?? notFound();
-    const change = materialize(current, patch, now());
+    const what = `to update rotation "${rotationId}"`;
+    const change = await materializeFenced(current, patch, now(), () => checkFence(fence, what));
     assertValidRecord(applyChange(current, change));
     assertNoSecrets(change.set, `rotation "${rotationId}"`);
-    await checkFence(fence, `to update rotation "${rotationId}"`);
+    await checkFence(fence, what);
     if (!(await appendLine(rotationFile(rotationId), JSON.stringify(change), false))) notFound();
     return (await get(rotationId)) ?? notFound();
   }
@@ -212,7 +213,11 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     const key = auditKey(event);
     if (key !== undefined) {
       const recorded = parseLines(await readText(auditFile(event.credentialId))) as AuditEvent[];
-      if (recorded.some((e) => e.rotationId === event.rotationId && auditKey(e) === key)) return false;
+      if (recorded.some((e) => e.rotationId === event.rotationId && auditKey(e) === key)) {
+        // already recorded: still refused to a holder whose lease is gone, as the Redis journal does
+        await checkFence(fence, `audit event "${event.action}"`);
+        return false;
+      }
     }
     await checkFence(fence, `audit event "${event.action}"`);
     await appendLine(auditFile(event.credentialId), JSON.stringify(event));

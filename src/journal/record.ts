@@ -3,7 +3,7 @@
  * a change (updatedAt defaulting to now, stepStartedAt following a step change, undefined meaning
  * "remove this field").
  */
-import { CertrotorError } from "../errors.js";
+import { CertrotorError, isCertrotorError } from "../errors.js";
 import {
   isFinished,
   ROTATION_STATUSES,
@@ -51,8 +51,29 @@ export function assertValidRecord(record: RotationRecord): void {
   if (!Number.isInteger(record.attempts) || record.attempts < 0) invalid("attempts must be an integer >= 0");
 }
 
-/** The change `patch` makes to `current` at `now`. */
-export function materialize(current: RotationRecord, patch: RotationPatch, now: Date): RecordChange {
+/**
+ * The change `patch` makes to `current` at `now`. A finished record refuses every change
+ * (RECORD_FINISHED), but a writer whose lease is gone (`assertFence` throws LOCK_LOST; a no-op for an
+ * unfenced write) learns that instead: its rotation was taken over and finished by another process while
+ * it stalled, so it must stop as one that lost its lease (logged once, nothing undone, no alert), not
+ * fail a rotation it no longer owns. A finished record never changes again, so checking the lease after
+ * reading it is as good as checking it atomically with the read.
+ */
+export async function materializeFenced(
+  current: RotationRecord,
+  patch: RotationPatch,
+  now: Date,
+  assertFence: () => Promise<void>,
+): Promise<RecordChange> {
+  try {
+    return materialize(current, patch, now);
+  } catch (error) {
+    if (isCertrotorError(error, "RECORD_FINISHED")) await assertFence();
+    throw error;
+  }
+}
+
+function materialize(current: RotationRecord, patch: RotationPatch, now: Date): RecordChange {
   if (isFinished(current.status)) {
     throw new CertrotorError(
       "RECORD_FINISHED",

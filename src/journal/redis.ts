@@ -24,7 +24,7 @@ import type { Redis } from "ioredis";
 import { CertrotorError } from "../errors.js";
 import { luaScript, redisError } from "../redis/lua.js";
 import { assertNoSecrets } from "./guard.js";
-import { applyChange, assertValidRecord, isActiveStatus, materialize, newestFirst } from "./record.js";
+import { applyChange, assertValidRecord, isActiveStatus, materializeFenced, newestFirst } from "./record.js";
 import { redisLockKeys } from "../locks/redis.js";
 import {
   type AuditEvent,
@@ -112,6 +112,13 @@ if ARGV[4] ~= '' and redis.call('SADD', KEYS[2], ARGV[4]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[1], ARGV[2])
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 return 1`,
+);
+
+// KEYS: held. ARGV: fence token. 1 while the lease holds.
+const FENCE_HOLDS = luaScript(
+  "journal fence check",
+  `${FENCE}
+return fenced() and 1 or 0`,
 );
 
 function toFields(record: RotationRecord): string[] {
@@ -228,7 +235,10 @@ export function createRedisJournal(redis: Redis, options: RedisJournalOptions = 
           details: { rotationId },
         });
       }
-      const change = materialize(found.record, patch, now());
+      const change = await materializeFenced(found.record, patch, now(), async () => {
+        if (fence && (await FENCE_HOLDS.run(redis, held, [token])) !== 1)
+          throw refused(fence, `to update rotation "${rotationId}"`);
+      });
       const next = applyChange(found.record, change);
       assertValidRecord(next);
       assertNoSecrets(change.set, `rotation "${rotationId}"`);

@@ -81,7 +81,10 @@ export async function assertRedisReachable(settings: RedisConfig, timeoutMs = 2_
       hint: "start redis-server, or set redis.url (REDIS_URL); without Redis, rotate --inline runs on the state dir",
     });
   } finally {
-    probe.disconnect();
+    // a refused AUTH has already ended the connection; disconnecting again would arm ioredis's 2 s
+    // "destroy the stream if still open" timer on a stream whose close has passed, and keep the process
+    // (a worker or command exiting on REDIS_ACCESS_DENIED) alive that long for nothing
+    if (probe.status !== "end") probe.disconnect();
   }
 }
 

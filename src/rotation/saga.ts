@@ -78,7 +78,20 @@ async function beginRecord(attempt: Attempt, existing: RotationRecord | null, ol
 
 /** generate → issue → stage, or this rotation's pending material from an earlier attempt. */
 async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
-  if (planned.pending) return planned.pending.material;
+  const material = planned.pending?.material ?? (await newMaterial(attempt, planned));
+  // the attempt that staged it may have stopped (a crash, a lost lease) between stage's effect and its
+  // audit event or the record's newFingerprint: both are written here once (the journal appends an audit
+  // event once per rotation, action and fingerprint)
+  if (planned.pending) await recordAudit(attempt, "staged", { fingerprint: material.fingerprint });
+  if (attempt.record?.newFingerprint !== material.fingerprint) {
+    attempt.record = await attempt.deps.journal.update(attempt.rotationId, {
+      newFingerprint: material.fingerprint,
+    });
+  }
+  return material;
+}
+
+async function newMaterial(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
   const generated = await runStep(attempt, "generate", () => generate(planned));
   const issued = await runStep(
     attempt,
@@ -89,16 +102,12 @@ async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
       details: { issuer: planned.credential.issuer, fingerprint: fingerprintOf(result.certPem) },
     }),
   );
-  const material = await runStep(
+  return runStep(
     attempt,
     "stage",
     (deps) => stage(deps, planned, issued),
     (result) => ({ action: "staged", details: { fingerprint: result.fingerprint } }),
   );
-  attempt.record = await attempt.deps.journal.update(attempt.rotationId, {
-    newFingerprint: material.fingerprint,
-  });
-  return material;
 }
 
 /** register → verify → promote with the staged material: afterwards it is current. */

@@ -93,6 +93,7 @@ function csrSigner(deps: AdminDeps) {
     if (typeof key !== "string" || key.length === 0 || key.length > 200) {
       throw badRequest('header "Idempotency-Key" is required (1-200 characters)');
     }
+    ctx.note({ idempotencyKey: key });
     const csr = stringField(await readJsonObject(ctx.req), "csr");
     const csrDigest = createHash("sha256").update(csr.trim()).digest("hex");
     const known = byKey.get(key);

@@ -25,6 +25,8 @@ export interface SandboxLogEntry {
   reason?: string;
   /** SHA-256 (hex) of the client certificate presented, when there was one. */
   certFingerprint?: string;
+  /** The Idempotency-Key of a CSR signing request (certrotor's names the rotation): who asked for a cert. */
+  idempotencyKey?: string;
 }
 
 export interface DispatchDeps {

@@ -27,7 +27,7 @@ export interface RouteContext {
   /** Sends a JSON answer. */
   reply(status: number, body: unknown, headers?: Record<string, string>): void;
   /** Adds safe fields (never secrets) to this request's sandbox log entry. */
-  note(fields: { clientId?: string; reason?: string }): void;
+  note(fields: { clientId?: string; reason?: string; idempotencyKey?: string }): void;
 }
 
 export interface Route {

@@ -324,5 +324,37 @@ export function describeJournal(name: string, make: () => Promise<JournalHarness
       assert.equal((await current.update(record.rotationId, { step: "stage" })).step, "stage");
       await second.release();
     });
+
+    it("tells a stale holder LOCK_LOST, not RECORD_FINISHED or 'already recorded', once its successor finished the rotation", async () => {
+      const record = aRecord();
+      const key = `rotation:${record.credentialId}`;
+      const first = await h.locks.acquire(key, { ttlMs: 60_000, owner: "first" });
+      const stale = fencedJournal(journal, first);
+      await stale.begin(record);
+      const issued = {
+        at: iso(1),
+        credentialId: record.credentialId,
+        rotationId: record.rotationId,
+        action: "issued" as const,
+        actor: "schedule" as const,
+        details: { fingerprint: "f1" },
+      };
+      assert.equal(await stale.audit(issued), true);
+      await first.release(); // it stalled past its lease; another process took over and finished
+      const second = await h.locks.acquire(key, { ttlMs: 60_000, owner: "second" });
+      const current = fencedJournal(journal, second);
+      await current.update(record.rotationId, { status: "succeeded", step: "done", finishedAt: iso(5) });
+      const finished = await journal.get(record.rotationId);
+
+      await rejectsWith(stale.update(record.rotationId, { status: "failed" }), "LOCK_LOST");
+      await rejectsWith(stale.audit(issued), "LOCK_LOST");
+      // the lease's holder, and an unfenced writer, still learn that the record is finished
+      await rejectsWith(current.update(record.rotationId, { status: "failed" }), "RECORD_FINISHED");
+      await rejectsWith(journal.update(record.rotationId, { status: "failed" }), "RECORD_FINISHED");
+      assert.equal(await current.audit(issued), false);
+      assert.deepEqual(await journal.get(record.rotationId), finished);
+      assert.equal((await journal.auditTrail(record.credentialId)).length, 1);
+      await second.release();
+    });
   });
 }

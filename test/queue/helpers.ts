@@ -11,7 +11,7 @@ import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config } from "../../src/config/schema.js";
 
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 
 export function queueConfig(
   config: Config,
@@ -44,10 +44,23 @@ export interface WorkerProcess {
   output(): string;
   /** Resolves when the worker printed that it listens. */
   ready: Promise<void>;
+  /** Resolves once it exited and its output is all read (stdout and stderr closed). */
+  closed: Promise<void>;
 }
 
-export function spawnWorker(configPath: string): WorkerProcess {
-  const child = spawn(process.execPath, [BIN, "worker", "--config", configPath, "--log-level", "warn"], {
+export function spawnWorker(configPath: string, extraArgs: readonly string[] = []): WorkerProcess {
+  return spawnProcess(
+    [BIN, "worker", "--config", configPath, "--log-level", "warn", ...extraArgs],
+    "certrotor worker: listening",
+  );
+}
+
+/**
+ * A Node child running `args` (a script and its arguments), its stdout and stderr collected; `ready`
+ * resolves once its output holds `readyMarker`, and rejects if it exits first.
+ */
+export function spawnProcess(args: readonly string[], readyMarker: string): WorkerProcess {
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
   });
@@ -55,14 +68,82 @@ export function spawnWorker(configPath: string): WorkerProcess {
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (output.includes("certrotor worker: listening")) resolve();
+      if (output.includes(readyMarker)) resolve();
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`worker exited (${code}) before ready: ${output}`)));
+    child.once("exit", (code) => reject(new Error(`process exited (${code}) before ready: ${output}`)));
   });
   ready.catch(() => undefined);
-  return { child, output: () => output, ready };
+  const closed = once(child, "close").then(() => undefined);
+  return { child, output: () => output, ready, closed };
+}
+
+/**
+ * `promise`, or a rejection naming `what` once `ms` passed (a bound on a wait, not a measurement); `what`
+ * may be a function, called when the bound is hit (e.g. to show a process's output by then).
+ */
+export async function bounded<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`not within ${ms} ms: ${typeof what === "string" ? what : what()}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once the process's output (stdout and stderr) matches `pattern`; rejects after `ms`. */
+export function outputMatches(proc: WorkerProcess, pattern: RegExp | string, ms: number): Promise<void> {
+  const matches = (): boolean =>
+    typeof pattern === "string" ? proc.output().includes(pattern) : pattern.test(proc.output());
+  let check = (): void => undefined;
+  const seen = new Promise<void>((resolve) => {
+    check = () => {
+      if (matches()) resolve();
+    };
+    proc.child.stdout!.on("data", check);
+    proc.child.stderr!.on("data", check);
+    check();
+  });
+  return bounded(seen, ms, () => `output ${String(pattern)}; got:\n${proc.output()}`).finally(() => {
+    proc.child.stdout!.off("data", check);
+    proc.child.stderr!.off("data", check);
+  });
+}
+
+/** Exit code and signal of the process, once it exited and its output is all read; rejects after `ms`. */
+export function exitOf(
+  proc: WorkerProcess,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const { child } = proc;
+  return bounded(
+    proc.closed.then(() => ({ code: child.exitCode, signal: child.signalCode })),
+    ms,
+    `exit of pid ${child.pid}`,
+  );
+}
+
+/** Calls `probe` until it returns something other than undefined (every `everyMs`); rejects after `ms`. */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  ms: number,
+  what: string,
+  everyMs = 100,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
 
 export async function stopWorker(
@@ -166,5 +247,31 @@ export async function dumpRedis(url: string): Promise<string> {
     return parts.join("\n");
   } finally {
     redis.disconnect();
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `certrotor <args>` (the real CLI, from source) to its exit; SIGKILLs it and rejects after `ms`. */
+export async function runCli(args: readonly string[], ms = 30_000): Promise<CliResult> {
+  const proc = spawnProcess([BIN, ...args], "\0never");
+  let stdout = "";
+  let stderr = "";
+  proc.child.stdout!.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  proc.child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    const { code } = await exitOf(proc, ms);
+    return { code, stdout, stderr };
+  } catch (error) {
+    proc.child.kill("SIGKILL");
+    throw new Error(`certrotor ${args.join(" ")}: ${String(error)}; output: ${proc.output()}`);
   }
 }
