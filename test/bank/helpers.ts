@@ -3,10 +3,9 @@
  * credential with a bound client cert, and a `banking-api` adapter pinned to the sandbox's server CA.
  */
 import { Writable } from "node:stream";
-import { createBankingApi } from "../../src/bank/banking-api.js";
+import { type BankingApiClient, createBankingApi } from "../../src/bank/banking-api.js";
 import { type SandboxHandle, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import type { BankClient } from "../../src/bank/types.js";
-import type { BankConfig } from "../../src/config/schema.js";
+import type { BankingApiConfig } from "../../src/config/schema.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { aCa, aClientCert, type ClientCert, type PkiMaterial } from "../fixtures/pki.js";
 
@@ -16,18 +15,18 @@ export interface BankWorld {
   clientId: string;
   clientSecret: string;
   sandbox: SandboxHandle;
-  bank: BankClient;
+  bank: BankingApiClient;
   /** JSON lines the adapter logged. */
   logLines: string[];
   logger: Logger;
-  config: BankConfig;
+  config: BankingApiConfig;
   stop(): Promise<void>;
 }
 
 export function bankConfig(
   sandbox: Pick<SandboxHandle, "url" | "adminApiKey">,
-  overrides: Partial<BankConfig> = {},
-): BankConfig {
+  overrides: Partial<BankingApiConfig> = {},
+): BankingApiConfig {
   return {
     kind: "banking-api",
     url: sandbox.url,
@@ -35,6 +34,8 @@ export function bankConfig(
     tls: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
     requestTimeout: 10_000,
     retries: 3,
+    registration: "api",
+    maxSlots: 2,
     ...overrides,
   };
 }
@@ -51,7 +52,7 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
 }
 
 export async function bankWorld(
-  options: { sandbox?: SandboxOptions; config?: Partial<BankConfig> } = {},
+  options: { sandbox?: SandboxOptions; config?: Partial<BankingApiConfig> } = {},
 ): Promise<BankWorld> {
   const ca = await aCa();
   const client = await aClientCert({ ca });
