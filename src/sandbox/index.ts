@@ -17,6 +17,8 @@ export {
   INVALID_CLIENT_CERTIFICATE,
   INVALID_CREDENTIALS,
   JWKS_PATH,
+  OAUTH_TOKEN_PATH,
   TOKEN_PATH,
 } from "./api-routes.js";
 export { ADMIN_PREFIX } from "./admin-routes.js";
+export { PORTAL_PREFIX } from "./portal-routes.js";
