@@ -126,6 +126,7 @@ async function formToken(ctx: RouteContext, deps: ApiDeps): Promise<void> {
     throw badRequest("the client authenticated both with HTTP Basic and in the body (RFC 6749 § 2.3)");
   }
   const client = basic ? basicCredentials(authorization) : inBody;
+  ctx.note({ clientAuth: basic ? "basic" : "body" });
   if (!client.clientId || !client.clientSecret) {
     const challenge = { "www-authenticate": 'Basic realm="certrotor sandbox"' };
     throw new HttpError(401, "invalid_client", INVALID_CREDENTIALS, "credentials", challenge);

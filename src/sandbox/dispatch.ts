@@ -25,6 +25,8 @@ export interface SandboxLogEntry {
   reason?: string;
   /** SHA-256 (hex) of the client certificate presented, when there was one. */
   certFingerprint?: string;
+  /** How an OAuth 2.0 token request authenticated the client (RFC 6749 § 2.3.1). */
+  clientAuth?: "basic" | "body";
 }
 
 export interface DispatchDeps {

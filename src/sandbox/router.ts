@@ -28,7 +28,7 @@ export interface RouteContext {
   /** Sends a JSON answer. */
   reply(status: number, body: unknown, headers?: Record<string, string>): void;
   /** Adds safe fields (never secrets) to this request's sandbox log entry. */
-  note(fields: { clientId?: string; reason?: string }): void;
+  note(fields: { clientId?: string; reason?: string; clientAuth?: "basic" | "body" }): void;
 }
 
 export interface Route {

@@ -3,14 +3,13 @@
  * 001), idempotent bind/unbind, lastUsedAt, bank-signed CSRs (seed 000) and the admin key.
  */
 import assert from "node:assert/strict";
-import { request } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { createBankingApi } from "../../src/bank/banking-api.js";
 import { ADMIN_PREFIX } from "../../src/sandbox/index.js";
 import { createCsr, generateKeyPair, inspectCertificate, verifyChain } from "../../src/crypto/index.js";
 import { CertrotorError } from "../../src/errors.js";
 import { aClientCert } from "../fixtures/pki.js";
-import { type BankWorld, bankWorld, rejection } from "./helpers.js";
+import { type BankWorld, bankWorld, rejection, sandboxCall } from "./helpers.js";
 
 function assertCode(error: unknown, code: string): void {
   assert.ok(error instanceof CertrotorError, `expected a CertrotorError, got ${String(error)}`);
@@ -163,33 +162,9 @@ describe("bank-signed certificates (seed 000)", () => {
 });
 
 /** A raw admin call (for routes the adapter does not use). */
-function adminCall(
-  world: BankWorld,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(`${ADMIN_PREFIX}${path}`, world.sandbox.url),
-      {
-        method,
-        ca: world.sandbox.serverCaPem,
-        agent: false,
-        headers: { authorization: `Bearer ${world.sandbox.adminApiKey}`, "content-type": "application/json" },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            json: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+function adminCall(world: BankWorld, method: string, path: string, body?: unknown) {
+  return sandboxCall(world.sandbox, method, `${ADMIN_PREFIX}${path}`, {
+    key: world.sandbox.adminApiKey,
+    body,
   });
 }
