@@ -43,6 +43,7 @@ export const SECRET_FIELDS = [
   "x-vault-token",
   "X-Vault-Token",
   "adminApiKey",
+  "portalApiKey",
   "apiKey",
   "routingKey",
 ] as const;
