@@ -8,13 +8,13 @@ import { createRetireProcessor } from "./retire.js";
 import { createRotateProcessor } from "./rotate.js";
 import { createScanProcessor } from "./scan.js";
 import type { DeliveryRecorder } from "../src/alerts/deliver.js";
-import type { Config, RedisConfig } from "../src/config/schema.js";
+import type { Config, RedisConfig, RenewalPolicyConfig } from "../src/config/schema.js";
 import { CertrotorError } from "../src/errors.js";
 import type { Logger } from "../src/observability/logger.js";
 import { createMetrics, type WorkerMetrics } from "../src/observability/metrics.js";
 import { retryDelay } from "../src/rotation/backoff.js";
 import type { RotationHooks } from "../src/rotation/context.js";
-import { findConfigured } from "../src/rotation/credentials.js";
+import { knownCredential } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
 import { redisConnection, waitForRedis } from "../src/redis/connection.js";
@@ -46,16 +46,26 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-/** Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far). */
-function backoffFor(config: Config) {
-  return (
+/**
+ * Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far), with the renewal
+ * policy of the job's credential: configured, or its discovery rule's (rebuilt from the job's reference;
+ * a job queued by an older version without one looks its credential up by listing).
+ */
+function backoffFor(runtime: Runtime) {
+  const policyOf = async (data: RotateJobData): Promise<RenewalPolicyConfig> =>
+    knownCredential(runtime.config, data.credentialId, data.discovery)?.policy ??
+    (await runtime.credential(data.credentialId).then(
+      (credential) => credential.policy,
+      () => runtime.config.renewal,
+    ));
+  return async (
     attemptsMade: number,
     _type: string | undefined,
     _error: Error | undefined,
     job: MinimalJob | undefined,
-  ): number => {
+  ): Promise<number> => {
     const data = job?.data as RotateJobData | undefined;
-    const policy = (data && findConfigured(config, data.credentialId)?.policy) ?? config.renewal;
+    const policy = data ? await policyOf(data) : runtime.config.renewal;
     const notAfter = data?.notAfter ? new Date(data.notAfter) : new Date(Date.now() + 365 * 86_400_000);
     return (
       retryDelay({ attempt: Math.max(1, attemptsMade), policy, notAfter, now: new Date() }) ?? policy.backoff
@@ -190,7 +200,7 @@ async function startOn(
       ...common,
       maxStalledCount: ROTATE_MAX_STALLS,
       concurrency: config.worker.concurrency,
-      settings: { backoffStrategy: backoffFor(config) },
+      settings: { backoffStrategy: backoffFor(runtime) },
     }),
     new Worker(QUEUES.scan, createScanProcessor(runtime, producer, metrics), { ...common, concurrency: 1 }),
     new Worker(QUEUES.retire, createRetireProcessor(runtime, producer), { ...common, concurrency: 2 }),

@@ -114,7 +114,6 @@ export const ERROR_CODES = {
     summary: "A finished rotation record cannot change (a write from a process that stalled past its lease).",
   },
   ISSUER_FAILED: { retryable: true, summary: "The issuer did not sign the CSR." },
-  VERIFY_FAILED: { retryable: false, summary: "The token call with the new material failed." },
   CONSUMERS_ON_OLD_CERT: {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",

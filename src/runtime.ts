@@ -24,7 +24,7 @@ import type { LockManager } from "./locks/types.js";
 import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
-import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
+import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
 import type { SecretStore } from "./stores/types.js";
 
@@ -66,7 +66,11 @@ export interface Runtime {
   readonly locks: LockManager;
   /** Open alert episodes (alert once per failure): in Redis beside the journal, else under stateDir. */
   readonly episodes: EpisodeStore;
-  credential(id: string): Promise<ResolvedCredential>;
+  /**
+   * The credential with this id. `source` (a job's `discovery`) rebuilds a discovered one without a store
+   * request; without it a discovered id is looked up by listing the discovery stores.
+   */
+  credential(id: string, source?: DiscoverySource): Promise<ResolvedCredential>;
   depsFor(credential: ResolvedCredential): RotationDeps;
   close(): Promise<void>;
 }
@@ -122,12 +126,14 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     for (const store of stores.values()) await store.close().catch(() => undefined);
   };
   try {
+    // every adapter logs its retries into this runtime's log (a worker's, a command's)
+    const { logger } = options;
     for (const [name, storeConfig] of Object.entries(config.stores))
-      stores.set(name, await createStore(name, storeConfig));
+      stores.set(name, await createStore(name, storeConfig, { logger }));
     for (const [name, bankConfig] of Object.entries(config.banks))
-      banks.set(name, createBank(name, bankConfig));
+      banks.set(name, createBank(name, bankConfig, { logger }));
     for (const [name, issuerConfig] of Object.entries(config.issuers)) {
-      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks }));
+      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks, logger }));
     }
   } catch (error) {
     await closeAll();
@@ -181,7 +187,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     journal,
     locks,
     episodes,
-    credential: (id) => resolveCredential(config, stores, id),
+    credential: (id, source) => resolveCredential(config, stores, id, source),
     depsFor,
     async close() {
       await closeAll();

@@ -14,7 +14,7 @@ import { createTokenClient } from "./token-client.js";
 import { type BankOptions, bankConnection, createTokenEndpoint } from "./token-endpoint.js";
 import type { BankClient, CsrSigner, SlotRegistry } from "./types.js";
 
-export type { BankLogger, BankOptions } from "./token-endpoint.js";
+export type { BankOptions } from "./token-endpoint.js";
 /** The options of this adapter (every adapter takes the same). */
 export type BankingApiOptions = BankOptions;
 

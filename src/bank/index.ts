@@ -9,7 +9,7 @@ import { createOauth2Mtls } from "./oauth2-mtls.js";
 import type { BankOptions } from "./token-endpoint.js";
 import type { BankClient, BankKind } from "./types.js";
 
-export type { BankLogger, BankOptions } from "./token-endpoint.js";
+export type { BankOptions } from "./token-endpoint.js";
 
 export type BankConfigOf<K extends BankKind> = Extract<BankConfig, { kind: K }>;
 

@@ -11,22 +11,17 @@
 import { readFileSync } from "node:fs";
 import type { BankConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import type { AdapterLogger } from "../observability/logger.js";
 import { type MtlsSession, mtlsSession, type TlsSettings } from "./mtls.js";
 import type { TokenClient } from "./token-client.js";
 import type { RetryPolicy } from "./transport.js";
 import type { BankClient, ClientMaterial } from "./types.js";
 
-/** The log calls an adapter makes (a pino Logger fits). Objects carry no secrets. */
-export interface BankLogger {
-  debug(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-}
-
 /** What any bank factory may be handed. */
 export interface BankOptions {
   /** The pinned CA bundle as PEM text, instead of reading `config.caFile`. */
   caPem?: string;
-  logger?: BankLogger;
+  logger?: AdapterLogger;
   /** Backoff between retries (default 200 ms doubling up to 5 s). */
   retryDelay?: { baseMs: number; maxMs: number };
 }
@@ -81,7 +76,7 @@ export function createTokenEndpoint(
   config: BankConfig,
   connection: BankConnection,
   tokens: TokenClient,
-  logger: BankLogger | undefined,
+  logger: AdapterLogger | undefined,
 ): TokenEndpoint {
   // Keyed by the material object: the token call and the probe of one verify share a SecureContext.
   const sessions = new WeakMap<ClientMaterial, MtlsSession>();

@@ -70,8 +70,17 @@ const vaultStore = z.strictObject({
   ...vaultConnection,
   /** KV v2 mount. */
   mount: z.string().default("secret"),
-  /** Pending material lives at the sibling path `<path><pendingSuffix>`. */
+  /** Without pendingPrefix: pending material lives at the sibling path `<path><pendingSuffix>`. */
   pendingSuffix: z.string().min(1).default(".pending"),
+  /**
+   * Pending material lives at `<pendingPrefix><path>` instead, a prefix of its own, so a Vault policy can grant
+   * `delete` there and not on the credentials (infra/vault/certrotor-policy.hcl is written for "certrotor-pending/").
+   */
+  pendingPrefix: z
+    .string()
+    .min(1)
+    .regex(/^[^/]/, "expected a KV path prefix without a leading '/', e.g. \"certrotor-pending/\"")
+    .optional(),
 });
 
 const awsStore = z.strictObject({
@@ -93,6 +102,11 @@ const awsStore = z.strictObject({
   connectTimeout: duration.default(3_000),
   /** Whole-request timeout per attempt. */
   requestTimeout: duration.default(10_000),
+  /**
+   * How long a read that contradicts the store's own last label change, or that would make it refuse
+   * (CAS_CONFLICT, PENDING_CONFLICT), is repeated before it is believed: Secrets Manager is eventually consistent.
+   */
+  consistencyWindow: duration.default(2_000),
 });
 
 export const storeSchema = z.discriminatedUnion("kind", [fileStore, vaultStore, awsStore]);

@@ -20,8 +20,8 @@ import type { TokenIssuer } from "./token.js";
 export const TOKEN_PATH = "/public/gw_banking/v1/auth/token-v2";
 /** The standard OAuth 2.0 token endpoint (kind oauth2-mtls). */
 export const OAUTH_TOKEN_PATH = "/oauth/token";
-export const BALANCE_PATH = "/public/gw_banking/v1/accounts/:accountId/balance";
-export const JWKS_PATH = "/.well-known/jwks.json";
+const BALANCE_PATH = "/public/gw_banking/v1/accounts/:accountId/balance";
+const JWKS_PATH = "/.well-known/jwks.json";
 
 export const INVALID_CREDENTIALS = "Invalid Credentials";
 export const INVALID_CLIENT_CERTIFICATE = "Invalid Client Certificate";

@@ -23,7 +23,7 @@ import { isCertrotorError } from "../errors.js";
 import { badRequest, HttpError, notFound } from "./http.js";
 import { parseAllowEntry } from "./ip.js";
 
-export const MAX_ACTIVE_CERTIFICATES = 2;
+const MAX_ACTIVE_CERTIFICATES = 2;
 
 export type CredentialStatus = "active" | "inactive";
 
@@ -77,7 +77,7 @@ interface Binding {
 /** A certificate reference as the admin API accepts it: its id, or its fingerprint (hex, colons allowed). */
 export type CertificateRef = { certificateId: string } | { fingerprint: string };
 
-export const normalizeFingerprint = (text: string): string => text.replace(/:/g, "").toLowerCase();
+const normalizeFingerprint = (text: string): string => text.replace(/:/g, "").toLowerCase();
 
 const digest = (secret: string): Buffer => createHash("sha256").update(secret, "utf8").digest();
 

@@ -13,7 +13,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { AwsStoreConfig } from "../config/schema.js";
-import { toCallFailure } from "./aws-errors.js";
+import { isQuotaError, QuotaExceeded, toCallFailure } from "./aws-errors.js";
 
 /** One version of a secret as GetSecretValue returns it. */
 export interface AwsVersion {
@@ -68,6 +68,22 @@ export function createSecretsApi(
       requestTimeout: config.requestTimeout,
       throwOnRequestTimeout: true,
     },
+  });
+  // Inside the SDK's retry loop: a quota error leaves it at once instead of being retried as throttling.
+  type Middleware = Parameters<typeof client.middlewareStack.addRelativeTo>[0];
+  const noQuotaRetries =
+    (next: (args: unknown) => Promise<unknown>) =>
+    async (args: unknown): Promise<unknown> => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw isQuotaError(error) ? new QuotaExceeded(error) : error;
+      }
+    };
+  client.middlewareStack.addRelativeTo(noQuotaRetries as unknown as Middleware, {
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+    name: "certrotorNoQuotaRetries",
   });
 
   async function call<T extends { $metadata?: { attempts?: number } }>(

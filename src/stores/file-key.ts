@@ -24,7 +24,7 @@ export interface KeySettings {
 }
 
 /** The key file used when neither keyEnv nor keyFile is configured. */
-export function defaultKeyFile(dir: string): string {
+function defaultKeyFile(dir: string): string {
   return join(dir, ".key");
 }
 
@@ -35,7 +35,7 @@ function keyInvalid(message: string, details: Record<string, string>, hint?: str
 const KEY_HINT = "the key must be 32 random bytes, written as base64 or as 64 hex characters";
 
 /** 32 key bytes from base64 or 64 hex characters; undefined when the text is neither. */
-export function parseKeyText(text: string): Buffer | undefined {
+function parseKeyText(text: string): Buffer | undefined {
   const trimmed = text.trim();
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, "hex");
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;

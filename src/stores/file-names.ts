@@ -22,7 +22,7 @@ function rejectPath(path: string, why: string): never {
 }
 
 /** Throws BAD_ARGUMENT when `path` cannot name a credential (empty, control characters, `.`/`..` segments). */
-export function assertValidPath(path: string): void {
+function assertValidPath(path: string): void {
   if (path.length === 0) rejectPath(path, "it is empty");
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(path))

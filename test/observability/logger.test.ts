@@ -14,6 +14,7 @@ const NOT_SECRET = new Set([
   "SecretId", // AWS secret name or ARN
   "secretsmanager",
   "secretDigest", // the sandbox keeps a digest of each client secret, never the secret
+  "secretSeen", // AWS store: a flag that the secret exists
   "NextToken",
   "nextToken",
   "tokenType",

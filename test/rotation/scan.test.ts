@@ -8,7 +8,7 @@ import { scan } from "../../src/rotation/scan.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { isCertrotorError } from "../../src/errors.js";
 import { aCa, aClientCert, days } from "../fixtures/pki.js";
-import { aWorld } from "../fixtures/world.js";
+import { aWorld, worldDiscovery } from "../fixtures/world.js";
 
 const HOUR = 3_600_000;
 const silent = createLogger({ level: "silent" });
@@ -106,16 +106,7 @@ describe("scan", () => {
     const config = {
       ...world.config,
       credentials: world.config.credentials.slice(0, 1),
-      discovery: [
-        {
-          store: "main",
-          prefix: "certrotor/",
-          bank: "sandbox",
-          issuer: "issuer",
-          keyType: "p256" as const,
-          pfx: true,
-        },
-      ],
+      discovery: [worldDiscovery()],
     };
     const runtime = await createRuntime(config, { logger: silent });
     try {

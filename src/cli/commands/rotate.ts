@@ -4,7 +4,7 @@ import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
 import { createFollower } from "../../queue/follow.js";
 import { createProducer } from "../../queue/producer.js";
-import type { ResolvedCredential } from "../../rotation/credentials.js";
+import { jobReference, type ResolvedCredential } from "../../rotation/credentials.js";
 import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
 import { createRuntime, type Runtime } from "../../runtime.js";
 import { addConfigOption, makeLogger } from "../context.js";
@@ -93,7 +93,7 @@ async function rotateQueued(
   const follower = options.wait ? await createFollower(connection, redis.settings.prefix) : undefined;
   try {
     const queued = await producer.enqueueRotate({
-      credentialId: credential.id,
+      ...jobReference(credential),
       trigger: "on-demand",
       attempts: credential.policy.attempts,
       ...(options.force ? { unbindStale: true } : {}),
