@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
 import { createFileEpisodes } from "./alerts/episodes-file.js";
-import { createBankingApi } from "./bank/banking-api.js";
+import { createBank } from "./bank/index.js";
 import type { BankClient } from "./bank/types.js";
 import { type Config, type RedisConfig, stateKind } from "./config/schema.js";
 import { CertrotorError } from "./errors.js";
@@ -131,7 +131,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     for (const [name, storeConfig] of Object.entries(config.stores))
       stores.set(name, await createStore(name, storeConfig, { logger }));
     for (const [name, bankConfig] of Object.entries(config.banks))
-      banks.set(name, createBankingApi(name, bankConfig, { logger }));
+      banks.set(name, createBank(name, bankConfig, { logger }));
     for (const [name, issuerConfig] of Object.entries(config.issuers)) {
       issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks, logger }));
     }

@@ -50,14 +50,24 @@ export function genericAnswerError(answer: HttpAnswer, what: string): CertrotorE
   );
 }
 
-/** Token endpoint refusals (seed 001): 400, 401 Invalid Credentials / Invalid Client Certificate, 403. */
+/**
+ * RFC 6749 § 5.2: a client that authenticated in the body may be refused with 400 `invalid_client` (or
+ * `unauthorized_client`) instead of 401; that is seed 001's 401 row all the same.
+ */
+function clientRefused(answer: HttpAnswer): boolean {
+  if (answer.status === 401) return true;
+  const error = (answer.json as { error?: unknown } | undefined)?.error;
+  return answer.status === 400 && (error === "invalid_client" || error === "unauthorized_client");
+}
+
+/** Token endpoint refusals (seed 001; RFC 6749 § 5.2): 400, 401 Invalid Credentials / Invalid Client Certificate, 403. */
 export function tokenAnswerError(answer: HttpAnswer, what: string): CertrotorError {
   const text = bankText(answer.json);
-  if (answer.status === 401) {
+  if (clientRefused(answer)) {
     const certificate = /certificate|certificado/i.test(text);
     const code: ErrorCode & BankErrorCode = certificate ? "INVALID_CLIENT_CERT" : "INVALID_CREDENTIALS";
     const label = certificate ? "Invalid Client Certificate" : "Invalid Credentials";
-    return bankError(code, `${what}: the bank answered 401 ${label}`, answer);
+    return bankError(code, `${what}: the bank answered ${answer.status} ${label}`, answer);
   }
   if (answer.status === 403) {
     return bankError(

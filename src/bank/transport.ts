@@ -16,7 +16,10 @@ export interface HttpCall {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   url: URL;
   headers?: Record<string, string>;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded (RFC 6749 token requests); instead of `body`. */
+  form?: Record<string, string>;
   session: MtlsSession;
   timeoutMs: number;
   /** Read the client certificate the connection presented (costs ≈ 0.4 ms; see MtlsSession). */
@@ -96,7 +99,12 @@ function opensslReason(error: unknown): string | undefined {
 
 export function send(call: HttpCall): Promise<HttpAnswer> {
   const what = `${call.method} ${call.url.pathname}`;
-  const body = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
+  const body = call.form
+    ? Buffer.from(new URLSearchParams(call.form).toString())
+    : call.body === undefined
+      ? undefined
+      : Buffer.from(JSON.stringify(call.body));
+  const contentType = call.form ? "application/x-www-form-urlencoded" : "application/json";
   return new Promise((resolve, reject) => {
     let phase: Phase = "connect";
     let protocol: string | null = null;
@@ -109,7 +117,7 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       maxVersion: call.session.maxVersion,
       headers: {
         accept: "application/json",
-        ...(body ? { "content-type": "application/json", "content-length": String(body.length) } : {}),
+        ...(body ? { "content-type": contentType, "content-length": String(body.length) } : {}),
         ...call.headers,
       },
     };

@@ -113,24 +113,71 @@ export const storeSchema = z.discriminatedUnion("kind", [fileStore, vaultStore, 
 
 // ---------------------------------------------------------------- banks
 
-const bankSchema = z.strictObject({
-  kind: z.literal("banking-api"),
+/** What every bank kind shares: connection, TLS, timeouts, and the bank's profile. */
+const bankCommon = {
   /** Base URL of the bank API, e.g. https://api.bank.example. */
   url: z.url(),
-  /** Base URL of the admin (certificate slot) API; defaults to `url`. */
-  adminUrl: z.url().optional(),
   /** CA bundle (PEM file) that the bank's server certificate must chain to: CA pinning. */
   caFile: z.string().optional(),
-  /** Bearer API key of the admin API. Use ${ENV_VAR}. */
-  adminApiKey: z.string().min(1),
   tls: z
     .strictObject({ minVersion: tlsVersion.default("TLSv1.2"), maxVersion: tlsVersion.default("TLSv1.3") })
     .default({ minVersion: "TLSv1.2", maxVersion: "TLSv1.3" }),
-  /** Optional protected call after the token: GET .../accounts/{accountId}/balance. */
-  probe: z.strictObject({ accountId: z.string().min(1) }).optional(),
   requestTimeout: duration.default(15_000),
   retries: z.number().int().min(0).max(10).default(3),
+  /** Active certificates the bank allows per credential: 2 (rotate with overlap) or 1 (cut-over). */
+  maxSlots: z.literal([1, 2]).default(2),
+  /** The bank's portal, shown in human tasks (manual registration, portal signing). */
+  portalUrl: z.url().optional(),
+};
+
+/**
+ * How a new certificate gets bound to the credential: `api` (through the bank's slot API), `manual` (a
+ * person binds it in the bank's portal), `none` (the bank trusts the issuing CA, seed 002: nothing to bind).
+ */
+export const REGISTRATIONS = ["api", "manual", "none"] as const;
+export type Registration = (typeof REGISTRATIONS)[number];
+
+const bankingApiBank = z.strictObject({
+  kind: z.literal("banking-api"),
+  ...bankCommon,
+  /** Base URL of the admin (certificate slot) API; defaults to `url`. */
+  adminUrl: z.url().optional(),
+  /** Bearer API key of the admin API. Use ${ENV_VAR}. */
+  adminApiKey: z.string().min(1),
+  registration: z.enum(REGISTRATIONS).default("api"),
+  /** Optional protected call after the token: GET .../accounts/{accountId}/balance. */
+  probe: z.strictObject({ accountId: z.string().min(1) }).optional(),
 });
+
+const oauth2MtlsBank = z.strictObject({
+  kind: z.literal("oauth2-mtls"),
+  ...bankCommon,
+  /** Path of the RFC 6749 token endpoint under `url`, e.g. /oauth/token. */
+  tokenPath: z.string().regex(/^\/[^\s?#]*$/, 'expected a path starting with "/", e.g. "/oauth/token"'),
+  /** How the client authenticates: HTTP Basic (RFC 6749 § 2.3.1) or client_id/client_secret in the form body. */
+  clientAuth: z.enum(["basic", "body"]).default("basic"),
+  /** `scope` parameter of the token request (space-separated), when the bank wants one. */
+  scope: z.string().min(1).optional(),
+  // No slot API: `api` is refused with a message saying what to use instead (a custom issue, so the
+  // loader prints this message rather than the list of values).
+  registration: z
+    .enum(REGISTRATIONS)
+    .default("manual")
+    .refine((value) => value !== "api", {
+      message:
+        'kind oauth2-mtls has no slot API, so registration must be "manual" (a person binds the certificate in the bank\'s portal) or "none" (the bank trusts the issuing CA); "api" needs kind banking-api',
+    })
+    .transform((value) => value as Exclude<Registration, "api">),
+  /** Optional protected call after the token: GET `path` (`{accountId}` replaced) with the Bearer token. */
+  probe: z
+    .strictObject({
+      path: z.string().regex(/^\/[^\s?#]*$/, 'expected a path starting with "/"'),
+      accountId: z.string().min(1),
+    })
+    .optional(),
+});
+
+export const bankSchema = z.discriminatedUnion("kind", [bankingApiBank, oauth2MtlsBank]);
 
 // ---------------------------------------------------------------- issuers
 
@@ -374,6 +421,8 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type StoreConfig = z.infer<typeof storeSchema>;
 export type BankConfig = z.infer<typeof bankSchema>;
+export type BankingApiConfig = z.infer<typeof bankingApiBank>;
+export type Oauth2MtlsConfig = z.infer<typeof oauth2MtlsBank>;
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 export type AlertChannelConfig = z.infer<typeof alertChannel>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;

@@ -40,7 +40,13 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
   bank: async (name, config, context) => {
     const bank = context.banks.get(config.bank);
     if (!bank) throw missing("bank", config.bank, name);
-    return createBankIssuer(name, bank);
+    if (!bank.signer) {
+      throw new CertrotorError(
+        "CONFIG_INVALID",
+        `issuers.${name}.bank: bank "${config.bank}" is of kind ${bank.kind}, which does not sign CSRs through an API (issuer kind bank needs a bank of kind banking-api)`,
+      );
+    }
+    return createBankIssuer(name, bank.signer);
   },
 };
 

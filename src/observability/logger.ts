@@ -53,6 +53,7 @@ export const SECRET_FIELDS = [
   "x-vault-token",
   "X-Vault-Token",
   "adminApiKey",
+  "portalApiKey",
   "apiKey",
   "routingKey",
 ] as const;

@@ -3,6 +3,7 @@
  * due, and find drift between store, bank and journal. Pages through stores and reads with bounded
  * concurrency; parses with the native X509Certificate (3× faster than a JS parser on a big fleet).
  */
+import { requireSlots } from "../bank/capabilities.js";
 import { X509Certificate } from "node:crypto";
 import pLimit from "p-limit";
 import type { BankClient } from "../bank/types.js";
@@ -140,7 +141,7 @@ async function scanOne(
     }
     let boundSlots: number | undefined;
     if (!deps.skipBank) {
-      const slots = await deps.banks.get(credential.bank)!.listSlots(clientId);
+      const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(clientId);
       boundSlots = slots.length;
       const known = new Set([
         fingerprint,

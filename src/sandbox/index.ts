@@ -14,3 +14,4 @@ export {
 export { loadSeedFile } from "./seed.js";
 export { INVALID_CLIENT_CERTIFICATE, INVALID_CREDENTIALS, TOKEN_PATH } from "./api-routes.js";
 export { ADMIN_PREFIX } from "./admin-routes.js";
+export { PORTAL_PREFIX } from "./portal-routes.js";

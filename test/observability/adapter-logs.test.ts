@@ -4,6 +4,7 @@
  * default level. Real emulators and the sandbox bank with injected faults; the log is read back as the
  * JSON lines pino wrote, and holds no secret.
  */
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -128,7 +129,7 @@ describe("adapter retries in the runtime's log", () => {
   it("logs the bank's retries", async () => {
     const { clientId } = sandbox.addCredential({});
     sandbox.setFaults({ admin: { failNext: 1 } });
-    assert.deepEqual(await runtime.banks.get("bank")!.listSlots(clientId), []);
+    assert.deepEqual(await requireSlots(runtime.banks.get("bank")!).listSlots(clientId), []);
     sandbox.setFaults({});
     const retries = lines().filter((l) => l.msg === "bank call failed; retrying");
     assert.equal(retries.length, 1);

@@ -22,6 +22,8 @@ const NOT_SECRET = new Set([
   "tokens",
   "tokenStatus",
   "tokenTtlSeconds",
+  "tokenPath", // bank config: path of the OAuth 2.0 token endpoint
+  "oauth_token_path", // sandbox.json: the same path
   "publicKeyPem",
   "privateKeyEncoding",
   "signingAlgorithm",

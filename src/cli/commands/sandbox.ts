@@ -1,5 +1,5 @@
 /**
- * `certrotor sandbox --out DIR [--port N] [--host H] [--tls-max 1.2|1.3] [--allow-ip CIDR...] [--seed FILE]`
+ * `certrotor sandbox [serve] --out DIR [--port N] [--host H] [--tls-max 1.2|1.3] [--allow-ip CIDR...] [--seed FILE]`
  * Runs the bank sandbox with an institution CA and one credential whose client certificate is bound,
  * writes the files a person needs to call it (PEM, PFX, connection details) and serves until
  * SIGINT/SIGTERM. Secrets are only in files (mode 0600), never printed.
@@ -16,6 +16,7 @@ import {
   startSandbox,
   TOKEN_PATH,
 } from "../../sandbox/index.js";
+import { registerPortal } from "./sandbox-portal.js";
 
 interface SandboxFlags {
   out?: string;
@@ -108,14 +109,22 @@ function printBanner(
   out(
     `  curl -X POST ${sandbox.url}${TOKEN_PATH} --cert-type P12 --cert ${at("client.pfx")}:"$(cat ${at("client.pfx.pass")})" --cacert ${at("bank-ca.pem")} -H "Content-Type: application/json" -d @${at("token-request.json")}`,
   );
+  out(`portal (a person binding, unbinding, signing): ${sandbox.portalUrl}`);
+  out(`  certrotor sandbox portal bind|unbind|sign --sandbox ${at("")} ...`);
   out("stop with Ctrl-C (SIGINT) or SIGTERM");
 }
 
 export function register(program: Command): void {
-  program
+  // `sandbox [serve]` runs the bank, `sandbox portal ...` plays the person at its portal. The server's
+  // flags live on the default subcommand so that `portal sign --out` is the portal's own --out.
+  const sandbox = program
     .command("sandbox")
+    .description("The bank sandbox: run it (the default, `serve`), or act at its portal (`portal`)");
+  registerPortal(sandbox);
+  sandbox
+    .command("serve", { isDefault: true })
     .description(
-      "Run the bank sandbox (mTLS token endpoint, protected call, CORE admin API) with a ready client",
+      "Run the bank sandbox (mTLS token endpoints, protected call, CORE admin API, portal) with a ready client",
     )
     .option("--out <dir>", "folder to write the client certificate, key, PFX and connection details into")
     .option("--port <n>", "listen port (0 = a free port)", "8443")
