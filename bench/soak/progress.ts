@@ -1,14 +1,14 @@
 /**
  * What the soak knows while it runs: the rotate queue's events (completions, stalls, final failures,
  * retries) and, every few seconds, each credential's latest rotation in the journal. Both survive the
- * Redis restart (ioredis reconnects; a poll that fails during the outage is skipped).
+ * Redis restart or a failover (ioredis reconnects; a poll that fails during the outage is skipped).
  */
 import { Queue, QueueEvents } from "bullmq";
-import { Redis } from "ioredis";
 import pLimit from "p-limit";
 import { createRedisJournal } from "../../src/journal/redis.js";
 import type { Journal } from "../../src/journal/types.js";
 import type { Config } from "../../src/config/schema.js";
+import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
 import { statePrefix } from "../../src/runtime.js";
 
 export interface QueueCounters {
@@ -40,7 +40,7 @@ export interface Snapshot {
 export interface ProgressWatch {
   readonly counters: QueueCounters;
   readonly journal: Journal;
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly queues: { rotate: Queue; notify: Queue };
   /**
    * The rotate queue's counts and how many credentials are rotated: from the journal (every credential's
@@ -59,7 +59,7 @@ export async function watchProgress(
   credentialIds: readonly string[],
 ): Promise<ProgressWatch> {
   const settings = config.redis!;
-  const connection = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const connection = redisConnection(settings, "blocking");
   connection.on("error", () => undefined);
   const prefix = settings.prefix;
   const journal = createRedisJournal(connection, { prefix: `${statePrefix(settings)}journal:` });
@@ -69,7 +69,7 @@ export async function watchProgress(
     return queue;
   };
   const queues = { rotate: make("rotate"), notify: make("notify") };
-  const eventsConnection = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const eventsConnection = redisConnection(settings, "blocking");
   eventsConnection.on("error", () => undefined);
   const events = new QueueEvents("rotate", { connection: eventsConnection, prefix });
   events.on("error", () => undefined);
