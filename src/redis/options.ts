@@ -77,6 +77,8 @@ function fromUrl(url: string): RedisOptions {
 /** Reconnect soon after a failover: 250 ms doubling to 2 s, forever. */
 const reconnectDelay = (times: number): number => Math.min(250 * 2 ** Math.max(0, times - 1), 2_000);
 
+const DEMOTED = /^(READONLY|UNBLOCKED\b.*instance state changed)/;
+
 /** Options of one Redis connection (a standalone node, a Sentinel master, or a Cluster node). */
 function nodeOptions(settings: RedisConfig, role: ConnectionRole): RedisOptions {
   const tls = tlsOptions(settings);
@@ -98,9 +100,10 @@ export function redisOptions(settings: RedisConfig, role: ConnectionRole): Redis
   const base: RedisOptions = {
     ...nodeOptions(settings, role),
     retryStrategy: reconnectDelay,
-    // a master demoted to replica behind the same address (a managed endpoint, Sentinel) answers writes
-    // with READONLY: reconnect, so Sentinel (or DNS) leads to the new master
-    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 1 : false),
+    // a master demoted to replica behind the same address (a managed endpoint, a Sentinel failover that
+    // left it up) answers writes with READONLY and ends blocking reads with UNBLOCKED: reconnect, so
+    // Sentinel (or DNS) leads to the new master
+    reconnectOnError: (error) => (DEMOTED.test(error.message) ? 1 : false),
   };
   if (settings.url) return { ...fromUrl(settings.url), ...base };
   const sentinel = settings.sentinel;
@@ -113,8 +116,9 @@ export function redisOptions(settings: RedisConfig, role: ConnectionRole): Redis
     ...(sentinel.username ? { sentinelUsername: sentinel.username } : {}),
     ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
     ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-    // subscribe to +switch-master, so a failover that leaves the old master up is followed at once
-    failoverDetector: true,
+    // no failoverDetector: in ioredis 6.0 quit() leaves its subscriptions to the sentinels open (the
+    // process never exits); a killed master drops the connection and a demoted one answers READONLY,
+    // either of which makes the connection ask the sentinels again
     sentinelRetryStrategy: reconnectDelay,
   };
 }

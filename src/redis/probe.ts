@@ -61,7 +61,6 @@ function probeConnection(settings: RedisConfig, timeoutMs: number): RedisClient 
     retryStrategy: () => null,
     reconnectOnError: null,
     sentinelRetryStrategy: () => null,
-    failoverDetector: false,
   });
 }
 

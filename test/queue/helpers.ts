@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import type { Config } from "../../src/config/schema.js";
+import type { Config, RedisConfig } from "../../src/config/schema.js";
+import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
 
 const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 
@@ -85,11 +86,15 @@ export class RotateWatcher {
   private readonly stepWaiters: Array<{ step: string; resolve: (jobId: string) => void }> = [];
   private constructor(
     readonly events: QueueEvents,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
   ) {}
 
-  static async start(redisUrl: string, prefix: string): Promise<RotateWatcher> {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  /** `redis`: a standalone URL, or a redis: section (a cluster, a Sentinel group). */
+  static async start(redis: string | RedisConfig, prefix: string): Promise<RotateWatcher> {
+    const connection =
+      typeof redis === "string"
+        ? new Redis(redis, { maxRetriesPerRequest: null })
+        : redisConnection(redis, "blocking");
     connection.on("error", () => undefined);
     const events = new QueueEvents("rotate", { connection, prefix });
     events.on("error", () => undefined);
