@@ -143,10 +143,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             if (infoField(info, "cluster_state") !== "ok") return false;
             if (infoField(info, "cluster_slots_ok") !== "16384") return false;
             const replication = await client.info("replication");
-            return infoField(replication, "role") === "master" ||
+            return (
+              infoField(replication, "role") === "master" ||
               infoField(replication, "master_link_status") === "up"
-              ? true
-              : false;
+            );
           });
           if (!healthy) return undefined;
         }

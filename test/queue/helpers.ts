@@ -47,10 +47,11 @@ export interface WorkerProcess {
   ready: Promise<void>;
 }
 
-export function spawnWorker(configPath: string): WorkerProcess {
+/** `env`: more environment variables for the worker process. */
+export function spawnWorker(configPath: string, env: NodeJS.ProcessEnv = {}): WorkerProcess {
   const child = spawn(process.execPath, [BIN, "worker", "--config", configPath, "--log-level", "warn"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1", ...env },
   });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {

@@ -34,7 +34,7 @@ describe("the redis: section", () => {
     assert.equal(standalone.redis?.connectTimeout, 5_000);
 
     const cluster = parse(
-      '  cluster: ["10.0.0.1:6379", "[::1]:7000"]\n  username: certrotor\n  password: "${REDIS_PASSWORD}"\n  prefix: "{certrotor-prod}"\n  failoverTimeout: 20s\n',
+      `  cluster: ["10.0.0.1:6379", "[::1]:7000"]\n  username: certrotor\n  password: "\${REDIS_PASSWORD}"\n  prefix: "{certrotor-prod}"\n  failoverTimeout: 20s\n`,
       { REDIS_PASSWORD: "s3cret" },
     );
     assert.deepEqual(cluster.redis?.cluster, ["10.0.0.1:6379", "[::1]:7000"]);
