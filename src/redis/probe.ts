@@ -110,7 +110,10 @@ function refusal(settings: RedisConfig, error: unknown): CertrotorError {
       `the TLS certificate of Redis at ${where} was refused: ${said}`,
       {
         cause: error,
-        hint: "set redis.tls.caFile to the CA that signed the Redis server certificate, and redis.tls.serverName to a name the certificate carries",
+        hint:
+          (error as NodeJS.ErrnoException).code === "ERR_TLS_CERT_ALTNAME_INVALID"
+            ? "set redis.tls.serverName to a name the Redis server certificate carries (or dial that name)"
+            : "set redis.tls.caFile to the CA that signed the Redis server certificate",
       },
     );
   }
