@@ -130,6 +130,11 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "Redis refused the configured user or password, or a command the ACL user may not run.",
   },
+  REDIS_TLS_REFUSED: {
+    retryable: false,
+    summary:
+      "Redis's TLS certificate does not chain to redis.tls.caFile (or the system roots) or does not name the server.",
+  },
   LISTEN_FAILED: {
     retryable: false,
     summary: "The health/metrics server cannot listen on its address (port in use, not permitted).",

@@ -6,7 +6,6 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
 import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
 import { createFileEpisodes } from "./alerts/episodes-file.js";
 import { createBank } from "./bank/index.js";
@@ -21,7 +20,14 @@ import type { Journal } from "./journal/types.js";
 import { createFileLockManager } from "./locks/file.js";
 import { createRedisLockManager } from "./locks/redis.js";
 import type { LockManager } from "./locks/types.js";
-import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
+import {
+  type ConnectionRole,
+  closeConnection,
+  type RedisClient,
+  redisConnection,
+} from "./redis/connection.js";
+import { createRedisErrorLog, logRedisErrors, type RedisErrorLog } from "./redis/error-log.js";
+import { assertRedisReachable } from "./redis/probe.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
 import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
@@ -46,9 +52,11 @@ export interface RuntimeOptions {
 export interface RuntimeRedis {
   readonly settings: RedisConfig;
   /** The connection of the journal, locks and episodes (owned by the runtime). */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
+  /** Redis errors of this process, logged at a bounded rate (see src/redis/error-log.ts). */
+  readonly errors: RedisErrorLog;
   /** A new connection with the same settings (the caller closes it). */
-  connect(role: ConnectionRole): Redis;
+  connect(role: ConnectionRole): RedisClient;
 }
 
 export interface Runtime {
@@ -88,7 +96,11 @@ interface SharedState {
   close(): Promise<void>;
 }
 
-async function openState(config: Readonly<Config>, role: "worker" | "command"): Promise<SharedState> {
+async function openState(
+  config: Readonly<Config>,
+  role: "worker" | "command",
+  logger: Logger,
+): Promise<SharedState> {
   const settings = config.redis;
   if (stateKind(config) === "file" || !settings) {
     const locks = createFileLockManager(join(config.stateDir, "locks"));
@@ -101,15 +113,25 @@ async function openState(config: Readonly<Config>, role: "worker" | "command"): 
   }
   if (role === "command") await assertRedisReachable(settings);
   const connection = redisConnection(settings, role === "worker" ? "state" : "command");
-  connection.on("error", () => undefined); // failures surface on the calls that fail (REDIS_UNAVAILABLE)
+  // a worker logs what its connections go through (bounded); a command's failures surface on the calls
+  // that fail (REDIS_UNAVAILABLE)
+  const errors = createRedisErrorLog(logger);
+  if (role === "worker") logRedisErrors(connection, errors, "state");
+  else connection.on("error", () => undefined);
   const prefix = statePrefix(settings);
   return {
     journal: createRedisJournal(connection, { prefix: `${prefix}journal:`, lockPrefix: `${prefix}lock:` }),
     locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
     episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
-    redis: { settings, connection, connect: (connectionRole) => redisConnection(settings, connectionRole) },
+    redis: {
+      settings,
+      connection,
+      errors,
+      connect: (connectionRole) => redisConnection(settings, connectionRole),
+    },
     close: async () => {
-      await connection.quit().catch(() => connection.disconnect());
+      await closeConnection(connection);
+      errors.close();
     },
   };
 }
@@ -141,7 +163,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
   }
   let state: SharedState;
   try {
-    state = await openState(config, options.role ?? "command");
+    state = await openState(config, options.role ?? "command", options.logger);
   } catch (error) {
     await closeAll();
     throw error;

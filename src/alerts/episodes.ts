@@ -7,7 +7,7 @@
  * inside the queue prefix's {hash tag}. The file adapter (episodes-file.ts) serves `--inline` runs, so a
  * cron job that fails every hour alerts once; the memory adapter serves tests.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { luaScript, redisError } from "../redis/lua.js";
 import { ALERT_KINDS, type AlertKind } from "../queue/payloads.js";
 
@@ -62,7 +62,7 @@ return 0`,
 );
 
 /** `prefix` e.g. `${statePrefix(config)}alerts:episodes:`. The connection stays the caller's. */
-export function createRedisEpisodes(redis: Redis, options: { prefix: string }): EpisodeStore {
+export function createRedisEpisodes(redis: RedisClient, options: { prefix: string }): EpisodeStore {
   const key = (credentialId: string): string => `${options.prefix}${credentialId}`;
   const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
     try {

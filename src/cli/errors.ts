@@ -34,6 +34,7 @@ const BAD_INPUT = new Set<string>([
   "CA_KEY_MISSING",
   "STORE_KEY_INVALID",
   "REDIS_ACCESS_DENIED",
+  "REDIS_TLS_REFUSED",
 ]);
 
 export function exitCodeFor(error: unknown): number {

@@ -356,8 +356,11 @@ const workerSchema = z.strictObject({
   startupTimeout: duration.default(60_000),
   /** BullMQ job lock: a job whose worker stopped renewing it for this long is stalled and taken over. */
   jobLockDuration: duration.default(30_000),
-  /** Lease of the per-credential rotation lock (renewed while a rotation runs). */
-  rotationLease: duration.default(60_000),
+  /**
+   * Lease of the per-credential rotation lock (renewed every third of it while a rotation runs). A killed
+   * worker's rotations resume within max(jobLockDuration, rotationLease) + 5 s (jobs/worker.ts resumeBoundMs).
+   */
+  rotationLease: duration.default(30_000),
 });
 
 // ---------------------------------------------------------------- redis: the one shared state
@@ -367,17 +370,105 @@ const redisUrl = z.string().refine((value) => /^rediss?:\/\/[^\s]*$/.test(value)
   message: 'expected a redis:// or rediss:// URL (e.g. "redis://127.0.0.1:6379")',
 });
 
-export const redisSchema = z.strictObject({
-  /** Standalone Redis: redis://[user:password@]host:port[/db], or rediss:// for TLS. ${REDIS_URL} by convention. */
-  url: redisUrl,
-  /**
-   * Prefix of every key certrotor writes (queues, journal, locks, alert episodes). The {braces} are a Redis
-   * Cluster hash tag keeping every key in one slot, which BullMQ's multi-key scripts need.
-   */
-  prefix: z.string().min(1).default("{certrotor}"),
-  /** TCP connect timeout of each connection attempt. */
-  connectTimeout: duration.default(5_000),
+/** One Redis (or Sentinel) node: "host:port", "[v6 address]:port". */
+const redisNode = z.string().refine((value) => /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]/]+):\d{1,5}$/.test(value), {
+  message: 'expected "host:port" (e.g. "redis-0.internal:6379")',
 });
+
+/** Defaults of the optional redis.* timeouts (applied in src/redis/, documented in README). */
+export const REDIS_DEFAULTS = {
+  /** A command of a worker waits this long for a failover (a replica promoted) before it fails. */
+  failoverTimeout: 30_000,
+} as const;
+
+/**
+ * The hash tag Redis Cluster hashes a key by: the text between the first "{" and the first "}" after it,
+ * when not empty (redis.io/docs/reference/cluster-spec, "Hash tags"); undefined when the key has none.
+ */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf("{");
+  if (open < 0) return undefined;
+  const close = key.indexOf("}", open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+export const redisSchema = z
+  .strictObject({
+    /** Standalone Redis: redis://[user:password@]host:port[/db], or rediss:// for TLS. ${REDIS_URL} by convention. */
+    url: redisUrl.optional(),
+    /** Redis Cluster: any reachable nodes ("host:port"); the others are discovered (CLUSTER SLOTS). */
+    cluster: z.array(redisNode).min(1).optional(),
+    /** Redis Sentinel: the sentinels to ask and the name of the monitored master. */
+    sentinel: z
+      .strictObject({
+        sentinels: z.array(redisNode).min(1),
+        /** The master group name (`sentinel monitor <name> ...`). */
+        name: z.string().min(1),
+        /** The sentinels' own ACL user and password, when they require one (`requirepass` on the sentinels). */
+        username: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+      })
+      .optional(),
+    /** ACL user (Redis 6+) of every data connection. Use ${ENV_VAR}. */
+    username: z.string().min(1).optional(),
+    /** Password of that user (or of `requirepass`). Use ${ENV_VAR}. */
+    password: z.string().min(1).optional(),
+    /**
+     * TLS to Redis (and to the sentinels): the server certificate must chain to `caFile` (else to the system
+     * roots) and name `serverName` (else the host dialled). Verification is never switched off.
+     */
+    tls: z
+      .strictObject({
+        caFile: z.string().min(1).optional(),
+        serverName: z.string().min(1).optional(),
+      })
+      .optional(),
+    /**
+     * Prefix of every key certrotor writes (queues, journal, locks, alert episodes). The {braces} are a Redis
+     * Cluster hash tag keeping every key in one slot, which BullMQ's multi-key scripts need.
+     */
+    prefix: z.string().min(1).default("{certrotor}"),
+    /** TCP (and TLS) connect timeout of each connection attempt. */
+    connectTimeout: duration.default(5_000),
+    /** A command that gets no answer this long fails (not the workers' blocking reads); absent: no bound. */
+    commandTimeout: duration.optional(),
+    /** How long a worker's commands wait out a failover (cluster or Sentinel) before failing (default 30s). */
+    failoverTimeout: duration.optional(),
+  })
+  .superRefine((redis, ctx) => {
+    const forms = (["url", "cluster", "sentinel"] as const).filter((form) => redis[form] !== undefined);
+    if (forms.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          forms.length === 0
+            ? "give one of url (standalone), cluster (nodes) or sentinel ({ sentinels, name })"
+            : `give exactly one of url, cluster, sentinel (found ${forms.join(" and ")})`,
+      });
+    }
+    if (redis.cluster && hashTagOf(redis.prefix) === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prefix"],
+        message: `"${redis.prefix}" has no {hash tag}: in Redis Cluster every key certrotor writes must share one slot (BullMQ's multi-key scripts fail with CROSSSLOT otherwise); write it as "{${redis.prefix.replace(/[{}]/g, "") || "certrotor"}}"`,
+      });
+    }
+    if (redis.url && (redis.username || redis.password) && /^rediss?:\/\/[^/@]*@/.test(redis.url)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message:
+          "the URL carries a user or password and so do redis.username / redis.password: give them once",
+      });
+    }
+    if (redis.url?.startsWith("redis://") && redis.tls) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: "redis.tls is set but the URL is redis:// (plain TCP): use rediss:// for TLS",
+      });
+    }
+  });
 export type RedisConfig = z.infer<typeof redisSchema>;
 
 const schedulesSchema = z.strictObject({

@@ -3,7 +3,7 @@
  * Subscribes to the queue's events before the job is added, so no event is missed.
  */
 import { QueueEvents } from "bullmq";
-import type { Redis } from "ioredis";
+import { duplicateForBlocking, type RedisClient } from "../redis/connection.js";
 import { QUEUES } from "./names.js";
 
 export type FollowOutcome = { status: "completed"; result: unknown } | { status: "failed"; reason: string };
@@ -14,9 +14,9 @@ export interface Follower {
   close(): Promise<void>;
 }
 
-export async function createFollower(connection: Redis, prefix: string): Promise<Follower> {
+export async function createFollower(connection: RedisClient, prefix: string): Promise<Follower> {
   // BullMQ does not close a connection it was handed: keep ours to close it
-  const own = connection.duplicate({ maxRetriesPerRequest: null });
+  const own = duplicateForBlocking(connection);
   own.on("error", () => undefined);
   const events = new QueueEvents(QUEUES.rotate, { connection: own, prefix });
   events.on("error", () => undefined);
