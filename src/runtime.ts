@@ -26,6 +26,7 @@ import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks } from "./rotation/context.js";
 import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
+import { ensureWritableDirectory } from "./util/dirs.js";
 import type { SecretStore } from "./stores/types.js";
 
 export interface RuntimeOptions {
@@ -85,6 +86,8 @@ interface SharedState {
 async function openState(config: Readonly<Config>, role: "worker" | "command"): Promise<SharedState> {
   const settings = config.redis;
   if (stateKind(config) === "file" || !settings) {
+    // before anything is read or changed: a state dir that cannot be written fails here, at once
+    await ensureWritableDirectory("stateDir", config.stateDir);
     return {
       journal: await createFileJournal(join(config.stateDir, "journal")),
       locks: createFileLockManager(join(config.stateDir, "locks")),

@@ -79,7 +79,7 @@ describe("config loading", () => {
 
   it("refuses unknown fields and YAML syntax errors", () => {
     expectConfigError(`${VALID}\nbogus: 1\n`, { VAULT_TOKEN: "t", BANK_KEY: "k" }, "unknown field bogus");
-    expectConfigError("stores: [\n", {}, "certrotor.yaml: YAML");
+    expectConfigError("stores: [\n", {}, "certrotor.yaml: line 2, column 1: YAML");
   });
 });
 

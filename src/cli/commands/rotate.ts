@@ -7,6 +7,8 @@ import { createProducer } from "../../queue/producer.js";
 import type { ResolvedCredential } from "../../rotation/credentials.js";
 import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
 import { createRuntime, type Runtime } from "../../runtime.js";
+import { formatDuration } from "../../config/duration.js";
+import { durationArg } from "../args.js";
 import { addConfigOption, makeLogger } from "../context.js";
 import { EXIT } from "../errors.js";
 import { inlineAlerts } from "../inline-alerts.js";
@@ -15,6 +17,8 @@ import { progressHooks } from "../progress.js";
 interface RotateOptions {
   config: string;
   wait?: boolean;
+  /** --wait: how long the queue may be without a worker before the command gives up. */
+  workerTimeout: number;
   force?: boolean;
   inline?: boolean;
 }
@@ -88,8 +92,23 @@ async function rotateQueued(
   const connection = redis.connect("command");
   connection.on("error", () => undefined);
   const producer = createProducer(connection, redis.settings.prefix);
-  const follower = options.wait ? await createFollower(connection, redis.settings.prefix) : undefined;
+  const follower = options.wait
+    ? await createFollower(connection, redis.settings.prefix, {
+        workers: () => producer.queues.rotate.getWorkersCount(),
+        noWorkerMs: options.workerTimeout,
+      })
+    : undefined;
+  const noWorker = (why: string): CertrotorError =>
+    new CertrotorError("NO_WORKER", `rotate ${credential.id} --wait: ${why}`, {
+      hint: `start \`certrotor worker\` with this config (redis.url and redis.prefix "${redis.settings.prefix}"), or run the rotation here with rotate --inline`,
+      details: { prefix: redis.settings.prefix },
+    });
   try {
+    if (follower && !(await follower.waitForWorker())) {
+      throw noWorker(
+        `no worker consumed the rotate queue within ${formatDuration(options.workerTimeout)}; nothing was queued`,
+      );
+    }
     const queued = await producer.enqueueRotate({
       credentialId: credential.id,
       trigger: "on-demand",
@@ -107,6 +126,11 @@ async function rotateQueued(
       if (last) out(`  ${last.step.padEnd(9)} ${at - last.at} ms`);
       last = { step, at };
     });
+    if (outcome.status === "no-worker") {
+      throw noWorker(
+        `no worker has consumed the rotate queue for ${formatDuration(Math.round(outcome.forMs / 1000) * 1000)}; rotation ${queued.rotationId} stays queued (job ${queued.jobId}) and runs when a worker starts`,
+      );
+    }
     if (outcome.status === "failed") {
       out(`failed: ${outcome.reason}`);
       return EXIT.failed;
@@ -135,6 +159,12 @@ export function register(program: Command): void {
         "Rotate one credential on demand: queued for the workers, or --inline in this process without Redis",
       )
       .option("--wait", "follow the rotation step by step and exit with its outcome")
+      .option(
+        "--worker-timeout <duration>",
+        "with --wait: give up (NO_WORKER, exit 69) when no worker consumes the queue for this long",
+        durationArg,
+        30_000,
+      )
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
       .option(
         "--inline",
