@@ -5,7 +5,7 @@
  * nobody consumes the queue: before the job is added (`waitForWorker`) and while it waits (a job that no
  * worker has been there to take for `noWorkerMs` ends the wait as "no-worker"), instead of waiting forever.
  */
-import { QueueEvents } from "bullmq";
+import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { QUEUES } from "./names.js";
 
@@ -31,6 +31,23 @@ export interface Follower {
 }
 
 const DEFAULT_NO_WORKER_MS = 30_000;
+
+/**
+ * How many workers consume the rotate queue (BullMQ's getWorkersCount, from CLIENT LIST), undefined when
+ * Redis will not say (an ACL without CLIENT). Its Queue writes nothing (skipMetasUpdate), so asking
+ * leaves Redis as it was.
+ */
+export function createWorkerProbe(
+  connection: Redis,
+  prefix: string,
+): { count(): Promise<number | undefined>; close(): Promise<void> } {
+  const queue = new Queue(QUEUES.rotate, { connection, prefix, skipMetasUpdate: true });
+  queue.on("error", () => undefined);
+  return {
+    count: () => queue.getWorkersCount().catch(() => undefined),
+    close: () => queue.close(),
+  };
+}
 
 export async function createFollower(
   connection: Redis,

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { alertRotationRun } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
-import { createFollower } from "../../queue/follow.js";
+import { createFollower, createWorkerProbe } from "../../queue/follow.js";
 import { createProducer } from "../../queue/producer.js";
 import type { ResolvedCredential } from "../../rotation/credentials.js";
 import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
@@ -91,13 +91,14 @@ async function rotateQueued(
   if (!redis) throw new CertrotorError("INTERNAL", "rotate: a queued rotation without Redis state");
   const connection = redis.connect("command");
   connection.on("error", () => undefined);
-  const producer = createProducer(connection, redis.settings.prefix);
-  const follower = options.wait
+  const probe = options.wait ? createWorkerProbe(connection, redis.settings.prefix) : undefined;
+  const follower = probe
     ? await createFollower(connection, redis.settings.prefix, {
-        workers: () => producer.queues.rotate.getWorkersCount(),
+        workers: probe.count,
         noWorkerMs: options.workerTimeout,
       })
     : undefined;
+  let producer: ReturnType<typeof createProducer> | undefined;
   const noWorker = (why: string): CertrotorError =>
     new CertrotorError("NO_WORKER", `rotate ${credential.id} --wait: ${why}`, {
       hint: `start \`certrotor worker\` with this config (redis.url and redis.prefix "${redis.settings.prefix}"), or run the rotation here with rotate --inline`,
@@ -109,6 +110,8 @@ async function rotateQueued(
         `no worker consumed the rotate queue within ${formatDuration(options.workerTimeout)}; nothing was queued`,
       );
     }
+    // made only now: the queue's first use writes its metadata, and a refused --wait writes nothing
+    producer = createProducer(connection, redis.settings.prefix);
     const queued = await producer.enqueueRotate({
       credentialId: credential.id,
       trigger: "on-demand",
@@ -146,7 +149,8 @@ async function rotateQueued(
     return result?.status === "consumers-on-old-cert" ? EXIT.failed : EXIT.ok;
   } finally {
     await follower?.close();
-    await producer.close();
+    await probe?.close();
+    await producer?.close();
     connection.disconnect();
   }
 }
