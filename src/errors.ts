@@ -139,6 +139,16 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "The health/metrics server cannot listen on its address (port in use, not permitted).",
   },
+  PATH_NOT_WRITABLE: {
+    retryable: false,
+    summary:
+      "A configured directory (stateDir, a file store's dir or key file, --out) cannot be created or written: read-only, not permitted, not a directory.",
+  },
+  NO_WORKER: {
+    retryable: true,
+    summary:
+      "rotate --wait: no worker consumes the rotate queue (none running with this redis.url and prefix, or all stopped while waiting).",
+  },
   STATE_UNAVAILABLE: {
     retryable: true,
     summary: "The local state directory (file journal, file locks) cannot be read or written.",

@@ -32,6 +32,7 @@ import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
 import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
+import { ensureWritableDirectory } from "./util/dirs.js";
 import type { SecretStore } from "./stores/types.js";
 
 export interface RuntimeOptions {
@@ -103,6 +104,8 @@ async function openState(
 ): Promise<SharedState> {
   const settings = config.redis;
   if (stateKind(config) === "file" || !settings) {
+    // before anything is read or changed: a state dir that cannot be written fails here, at once
+    await ensureWritableDirectory("stateDir", config.stateDir);
     const locks = createFileLockManager(join(config.stateDir, "locks"));
     return {
       journal: await createFileJournal(join(config.stateDir, "journal"), { leaseState: locks.leaseState }),

@@ -84,7 +84,7 @@ function tokenResult(fields: Omit<TokenResult, "accessToken">, accessToken: stri
 
 /** A 401 on the protected call: the token's binding to this certificate, the certificate itself, or the token. */
 function probeRefusal(answer: HttpAnswer, what: string) {
-  const text = bankText(answer.json);
+  const text = bankText(answer);
   if (/\bbound\b/i.test(text)) {
     return bankError(
       "TOKEN_NOT_BOUND",

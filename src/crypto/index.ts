@@ -11,6 +11,7 @@ export {
   type VerifiedCsr,
   verifyCsr,
 } from "./csr.js";
+export { type ClientMaterialFields, checkClientMaterial } from "./client-material.js";
 export { type CertificateInfo, fingerprintOf, hasClientAuth, inspectCertificate } from "./inspect.js";
 export type { KeyUsage } from "./extensions.js";
 export { issueCertificate, NOT_BEFORE_BACKDATE_MS } from "./issue.js";

@@ -7,7 +7,7 @@
  * `certrotor sandbox portal ...`).
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OAUTH_TOKEN_PATH } from "./api-routes.js";
 import {
@@ -21,6 +21,7 @@ import {
 } from "../crypto/index.js";
 import type { SeedCredential } from "./seed.js";
 import type { SandboxHandle } from "./server.js";
+import { ensureWritableDirectory } from "../util/dirs.js";
 
 const DAY = 86_400_000;
 
@@ -101,7 +102,7 @@ export interface KitFile {
 
 /** Writes the kit and the sandbox's connection details into `dir`; returns what was written. */
 export async function writeKit(dir: string, kit: SandboxKit, sandbox: SandboxHandle): Promise<KitFile[]> {
-  await mkdir(dir, { recursive: true });
+  await ensureWritableDirectory("--out", dir, 0o755);
   const details: SandboxDetails = {
     url: sandbox.url,
     client_id: kit.credential.clientId,

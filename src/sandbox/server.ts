@@ -213,6 +213,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+/** The TLS 1.2 suites the sandbox offers: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305. */
+export const TLS12_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
 async function listen(
   options: SandboxOptions,
   pki: Awaited<ReturnType<typeof createSandboxPki>>,
@@ -232,6 +242,10 @@ async function listen(
     rejectUnauthorized: false,
     minVersion: "TLSv1.2",
     maxVersion: options.tlsMaxVersion ?? "TLSv1.3",
+    // TLS 1.2: forward-secret AEAD suites only, none of OpenSSL's CBC-SHA1 defaults (TLS 1.3 suites are
+    // all AEAD and stay Node's defaults)
+    ciphers: TLS12_CIPHERS,
+    honorCipherOrder: true,
   });
   server.listen(options.port ?? 0, host);
   await Promise.race([

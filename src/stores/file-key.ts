@@ -5,9 +5,10 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CertrotorError } from "../errors.js";
+import { makeDirectory } from "../util/dirs.js";
 
 export interface StoreKey {
   readonly key: Buffer;
@@ -81,7 +82,7 @@ async function createKeyFile(file: string, hasDocuments: HasDocuments): Promise<
       "restore the key file (or set keyEnv/keyFile to where the key is); a new key could not read them",
     );
   }
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(file), 0o700);
   // O_EXCL: when two processes start at once, one creates the key and the other reads it.
   const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(
     (error: NodeJS.ErrnoException) => {

@@ -7,7 +7,8 @@
  * process do not poll each other) and an O_EXCL lock file (so processes sharing the directory do not
  * interleave). See file-lock.ts, file-io.ts, file-crypto.ts; the port's rules are in file-doc.ts.
  */
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
+import { ensureWritableDirectory } from "../util/dirs.js";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
 import type { FileStoreConfig } from "../config/schema.js";
@@ -228,11 +229,7 @@ export async function createFileStore(
   options: FileStoreOptions = {},
 ): Promise<FileSecretStore> {
   const env = options.env ?? process.env;
-  try {
-    await mkdir(config.dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw fsError(name, "to create", config.dir, error);
-  }
+  await ensureWritableDirectory(`stores.${name}.dir`, config.dir);
   const hasDocuments = async (): Promise<boolean> =>
     (await readdir(config.dir)).some((entry) => entry.endsWith(DOC_SUFFIX) && !entry.startsWith("."));
   const key = await loadStoreKey(config, env, hasDocuments);

@@ -10,6 +10,7 @@
  * written: CONFIG_INVALID, not retried.
  */
 import { CertrotorError, isCertrotorError } from "../errors.js";
+import { assertSecretPath } from "../util/secret-path.js";
 import type { VaultClient } from "./vault-client.js";
 import { isVaultStatus, VaultStatusError } from "./vault-failure.js";
 
@@ -20,8 +21,12 @@ export type KvRead =
 
 export const CAS_MISMATCH = "check-and-set parameter did not match the current version";
 
-/** Each segment URL-encoded; leading/trailing slashes dropped. */
+/**
+ * Each segment URL-encoded; leading/trailing slashes dropped. A `.`/`..` segment or a control character
+ * is refused first (util/secret-path.ts): `../../sys/seal` must never reach another Vault route.
+ */
 export function encodePath(path: string): string {
+  if (path !== "") assertSecretPath(path, "vault"); // "" is the mount's root folder (list)
   return path
     .split("/")
     .filter((segment) => segment !== "")

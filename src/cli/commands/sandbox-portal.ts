@@ -84,7 +84,7 @@ async function openPortal(sandboxPath: string): Promise<Portal> {
 
 /** A refusal of the portal as the CLI's one line (the portal's own description, never the key). */
 function refusal(answer: HttpAnswer, what: string): CertrotorError {
-  const said = bankText(answer.json);
+  const said = bankText(answer);
   const text = `${what}: the portal answered ${answer.status}${said ? `: ${said}` : ""}`;
   if (answer.status === 409) return new CertrotorError("SLOTS_FULL", text);
   if (answer.status === 401) {
