@@ -34,6 +34,8 @@ export const SECRET_FIELDS = [
   "pfxPassphrase",
   "passphrase",
   "password",
+  "sentinelPassword",
+  "secrets",
   "clientSecret",
   "client_secret",
   "secret",

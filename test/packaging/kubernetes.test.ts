@@ -166,4 +166,81 @@ describe("infra/kubernetes manifests", () => {
     const { env } = configAndEnv();
     assert.ok(!Object.keys(env).some((name) => /^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)$/.test(name)));
   });
+
+  it("have a NetworkPolicy on the worker pods: ingress only from Prometheus on the metrics port", () => {
+    const policy = one("NetworkPolicy");
+    assert.ok(selects(at(policy, "spec", "podSelector", "matchLabels")), "selects the worker pods");
+    assert.deepEqual((at(policy, "spec", "policyTypes") as string[]).slice().sort(), ["Egress", "Ingress"]);
+    const ingress = at(policy, "spec", "ingress") as Json[];
+    assert.equal(ingress.length, 1, "one ingress rule");
+    const from = ingress[0]!.from as Json[];
+    assert.ok(from.length > 0, "a rule without `from` would admit every source");
+    for (const peer of from) {
+      assert.equal(at(peer, "podSelector", "matchLabels", "app.kubernetes.io/name"), "prometheus");
+      assert.equal(peer.ipBlock, undefined);
+    }
+    const ports = ingress[0]!.ports as Json[];
+    const metrics = (at(container, "ports") as Json[]).find(
+      (p) => p.containerPort === configSchema.parse({}).worker.port,
+    )!;
+    assert.deepEqual(
+      ports.map((p) => p.port),
+      [metrics.name],
+      "only the metrics port, by the name the ServiceMonitor scrapes",
+    );
+  });
+
+  it("let the worker pods reach only DNS, Redis, Vault, the bank, AWS and the alert endpoints, each on its port", () => {
+    const egress = at(one("NetworkPolicy"), "spec", "egress") as Json[];
+    for (const rule of egress) {
+      assert.ok(Array.isArray(rule.to) && rule.to.length > 0, "every egress rule names its destinations");
+      assert.ok(Array.isArray(rule.ports) && rule.ports.length > 0, "every egress rule names its ports");
+      for (const peer of rule.to as Json[]) {
+        const cidr = at(peer, "ipBlock", "cidr") as string | undefined;
+        if (cidr) assert.ok(!/^(0\.0\.0\.0|::)\/0$/.test(cidr), `${cidr} would allow the whole internet`);
+        if (peer.namespaceSelector) assert.ok(peer.podSelector, "a namespace is narrowed to its pods");
+      }
+    }
+    const allowed = (port: number, protocol = "TCP"): boolean =>
+      egress.some((rule) =>
+        (rule.ports as Json[]).some((p) => p.port === port && (p.protocol ?? "TCP") === protocol),
+      );
+    assert.ok(allowed(53, "UDP") && allowed(53, "TCP"), "DNS over UDP and TCP");
+    const dns = egress.find((rule) => (rule.ports as Json[]).some((p) => p.port === 53))!;
+    assert.equal(at(dns, "to", 0, "podSelector", "matchLabels", "k8s-app"), "kube-dns");
+    // every endpoint the ConfigMap's config calls is on a port the policy allows
+    const { text, env } = configAndEnv();
+    const config = parseConfig(text, "configmap certrotor.yaml", env);
+    const port = (url: string): number => {
+      const parsed = new URL(url);
+      return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
+    };
+    const endpoints: Array<[string, number]> = [
+      ["redis", Number(new URL(config.redis?.url ?? "redis://redis:6379").port || 6379)],
+    ];
+    for (const [name, store] of Object.entries(config.stores)) {
+      if (store.kind === "vault") endpoints.push([`stores.${name}`, port(store.address)]);
+      if (store.kind === "aws")
+        endpoints.push([`stores.${name}`, store.endpoint ? port(store.endpoint) : 443]);
+    }
+    for (const [name, issuer] of Object.entries(config.issuers)) {
+      if (issuer.kind === "vault-pki") endpoints.push([`issuers.${name}`, port(issuer.address)]);
+    }
+    for (const [name, bank] of Object.entries(config.banks)) {
+      endpoints.push([`banks.${name}`, port(bank.url)]);
+      if ("adminUrl" in bank && bank.adminUrl)
+        endpoints.push([`banks.${name}.adminUrl`, port(bank.adminUrl)]);
+    }
+    for (const [name, channel] of Object.entries(config.alerts.channels)) {
+      if ("url" in channel) endpoints.push([`alerts.channels.${name}`, port(channel.url)]);
+    }
+    assert.ok(endpoints.length >= 5);
+    for (const [what, p] of endpoints) assert.ok(allowed(p), `${what} on port ${p}`);
+    const allowedPorts = new Set(egress.flatMap((rule) => (rule.ports as Json[]).map((p) => p.port)));
+    assert.deepEqual(
+      [...allowedPorts].sort((x, y) => Number(x) - Number(y)),
+      [53, 443, 6379, 8200],
+      "no port beyond those",
+    );
+  });
 });
