@@ -89,6 +89,8 @@ async function measureCase(keyType: KeyType, tls: Tls): Promise<BenchRow> {
         tls: { minVersion: tls, maxVersion: tls },
         requestTimeout: 10_000,
         retries: 0,
+        registration: "api",
+        maxSlots: 2,
       },
       { caPem: sandbox.serverCaPem },
     );

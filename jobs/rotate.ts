@@ -14,7 +14,7 @@ import { stepMetrics } from "../src/observability/step-timer.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
 import type { RotationObserver } from "../src/rotation/context.js";
-import type { ResolvedCredential } from "../src/rotation/credentials.js";
+import { jobReference, type ResolvedCredential } from "../src/rotation/credentials.js";
 import { failRotation } from "../src/rotation/fail.js";
 import { runRotationAttempt } from "../src/rotation/saga.js";
 import type { Runtime } from "../src/runtime.js";
@@ -69,7 +69,7 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
     let credential: ResolvedCredential | undefined;
     let error: CertrotorError;
     try {
-      const resolved = await runtime.credential(data.credentialId);
+      const resolved = await runtime.credential(data.credentialId, data.discovery);
       credential = data.unbindStale
         ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
         : resolved;
@@ -96,7 +96,7 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
       });
       if (outcome.status === "retire-due") {
         await producer.enqueueRetire(
-          { credentialId: data.credentialId, rotationId: data.rotationId },
+          { ...jobReference(resolved), rotationId: data.rotationId },
           outcome.retireDueAt.getTime() - Date.now(),
         );
       }

@@ -18,10 +18,10 @@ import { randomInt } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
 import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js";
 import { isCertrotorError } from "../src/errors.js";
-import { holdLock } from "../src/locks/hold.js";
+import { holdLock, type KeptLock } from "../src/locks/hold.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import type { Producer } from "../src/queue/producer.js";
-import { listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
+import { jobReference, listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
 import { type ScanEntry, type ScanReport, scan } from "../src/rotation/scan.js";
 import type { Runtime } from "../src/runtime.js";
 import { mulberry32 } from "../src/util/seeded-random.js";
@@ -38,7 +38,7 @@ export interface ScanResult {
 }
 
 /** Credentials per chunk: each chunk is read with the scan's bounded concurrency, then acted on. */
-export const SCAN_CHUNK = 100;
+const SCAN_CHUNK = 100;
 
 /** How long a resumed scan waits before it looks at the lease again. */
 export const SCAN_LOCKED_RETRY_MS = 5_000;
@@ -83,12 +83,25 @@ async function alertOnChunk(
   return alertOnScan(deps, report, active);
 }
 
-async function enqueueDue(runtime: Runtime, producer: Producer, entries: ScanEntry[], result: ScanResult) {
+/**
+ * One rotate job per due entry, from the credentials the chunk resolved (no lookup by id: for a discovered
+ * credential that would list its store once per entry). The job carries where discovery found the
+ * credential, so its worker does not list either.
+ */
+async function enqueueDue(
+  runtime: Runtime,
+  producer: Producer,
+  credentials: readonly ResolvedCredential[],
+  entries: ScanEntry[],
+  result: ScanResult,
+) {
+  const byId = new Map(credentials.map((c) => [c.id, c] as const));
   for (const entry of entries) {
     if (entry.decision !== "due-now" && entry.decision !== "expired") continue;
-    const credential = await runtime.credential(entry.credentialId);
+    // every entry is of one of the chunk's credentials; the lookup is only a safety net
+    const credential = byId.get(entry.credentialId) ?? (await runtime.credential(entry.credentialId));
     const queued = await producer.enqueueRotate({
-      credentialId: entry.credentialId,
+      ...jobReference(credential),
       trigger: "schedule",
       attempts: credential.policy.attempts,
       ...(entry.notAfter ? { notAfter: entry.notAfter } : {}),
@@ -97,7 +110,17 @@ async function enqueueDue(runtime: Runtime, producer: Producer, entries: ScanEnt
   }
 }
 
-export function createScanProcessor(runtime: Runtime, producer: Producer, metrics?: WorkerMetrics) {
+export interface ScanJobOptions {
+  /** Judge from the stores alone, as `certrotor scan --no-bank` does (no slots, no drift against the bank). */
+  skipBank?: boolean;
+}
+
+export function createScanProcessor(
+  runtime: Runtime,
+  producer: Producer,
+  metrics?: WorkerMetrics,
+  options: ScanJobOptions = {},
+) {
   return async (job: Job, token?: string): Promise<ScanResult> => {
     const resumed = savedProgress(job.progress);
     const result: ScanResult = {
@@ -106,13 +129,13 @@ export function createScanProcessor(runtime: Runtime, producer: Producer, metric
       alreadyQueued: [],
       alerts: { raised: 0, resolved: 0, errors: 0 },
     };
-    let release: () => Promise<void>;
+    let held: KeptLock;
     try {
       // renewed while the scan runs; another worker's scan, or a dead one's until its lease runs out, holds it
-      ({ release } = await holdLock(runtime.locks, "scan", {
+      held = await holdLock(runtime.locks, "scan", {
         ttlMs: runtime.config.worker.rotationLease,
         owner: `scan:${process.pid}`,
-      }));
+      });
     } catch (error) {
       if (!isCertrotorError(error, "LOCKED")) throw error;
       if (resumed && token) {
@@ -133,14 +156,20 @@ export function createScanProcessor(runtime: Runtime, producer: Producer, metric
           chunk * SCAN_CHUNK,
           (chunk + 1) * SCAN_CHUNK,
         );
-        const report = await scan({ ...runtime, credentials: part });
+        const report = await scan({
+          ...runtime,
+          credentials: part,
+          ...(options.skipBank ? { skipBank: true } : {}),
+        });
         entries.push(...report.entries);
+        // a scan that stalled past its lease (another one took over) alerts and enqueues nothing more
+        await held.lease.check();
         // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised
         const alerts = await alertOnChunk(runtime, producer, report);
         result.alerts.raised += alerts.raised;
         result.alerts.resolved += alerts.resolved;
         result.alerts.errors += alerts.errors;
-        await enqueueDue(runtime, producer, report.entries, result);
+        await enqueueDue(runtime, producer, part, report.entries, result);
         await job.updateProgress({ seed, next: chunk + 1 } satisfies ScanProgress);
       }
       result.scanned = entries.length;
@@ -155,7 +184,7 @@ export function createScanProcessor(runtime: Runtime, producer: Producer, metric
       );
       return result;
     } finally {
-      await release();
+      await held.release();
     }
   };
 }

@@ -2,22 +2,25 @@
  * The worker process: BullMQ workers for scan, rotate, retire and notify, the cron schedulers, the
  * health server, and a graceful shutdown that finishes (or releases) the current steps within a bound.
  */
+import { hostname } from "node:os";
 import { type MinimalJob, Worker } from "bullmq";
 import { createNotifyProcessor } from "./notify.js";
 import { createRetireProcessor } from "./retire.js";
-import { createRotateProcessor } from "./rotate.js";
+import { createRotateProcessor, LOCKED_RETRY_MS } from "./rotate.js";
 import { createScanProcessor } from "./scan.js";
 import type { DeliveryRecorder } from "../src/alerts/deliver.js";
-import type { Config, RedisConfig } from "../src/config/schema.js";
+import type { Config, RedisConfig, RenewalPolicyConfig } from "../src/config/schema.js";
 import { CertrotorError } from "../src/errors.js";
 import type { Logger } from "../src/observability/logger.js";
 import { createMetrics, type WorkerMetrics } from "../src/observability/metrics.js";
 import { retryDelay } from "../src/rotation/backoff.js";
 import type { RotationHooks } from "../src/rotation/context.js";
-import { findConfigured } from "../src/rotation/credentials.js";
+import { knownCredential } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
-import { redisConnection, waitForRedis } from "../src/redis/connection.js";
+import { closeConnection, describeRedis, redisConnection } from "../src/redis/connection.js";
+import { isRedisTransient, logRedisErrors } from "../src/redis/error-log.js";
+import { waitForRedis, writeProbe } from "../src/redis/probe.js";
 import { QUEUES } from "../src/queue/names.js";
 import type { RotateJobData } from "../src/queue/payloads.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
@@ -46,16 +49,26 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-/** Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far). */
-function backoffFor(config: Config) {
-  return (
+/**
+ * Expiry-aware backoff for rotate jobs (BullMQ calls it with the attempts made so far), with the renewal
+ * policy of the job's credential: configured, or its discovery rule's (rebuilt from the job's reference;
+ * a job queued by an older version without one looks its credential up by listing).
+ */
+function backoffFor(runtime: Runtime) {
+  const policyOf = async (data: RotateJobData): Promise<RenewalPolicyConfig> =>
+    knownCredential(runtime.config, data.credentialId, data.discovery)?.policy ??
+    (await runtime.credential(data.credentialId).then(
+      (credential) => credential.policy,
+      () => runtime.config.renewal,
+    ));
+  return async (
     attemptsMade: number,
     _type: string | undefined,
     _error: Error | undefined,
     job: MinimalJob | undefined,
-  ): number => {
+  ): Promise<number> => {
     const data = job?.data as RotateJobData | undefined;
-    const policy = (data && findConfigured(config, data.credentialId)?.policy) ?? config.renewal;
+    const policy = data ? await policyOf(data) : runtime.config.renewal;
     const notAfter = data?.notAfter ? new Date(data.notAfter) : new Date(Date.now() + 365 * 86_400_000);
     return (
       retryDelay({ attempt: Math.max(1, attemptsMade), policy, notAfter, now: new Date() }) ?? policy.backoff
@@ -76,6 +89,34 @@ function alertRecorder(metrics: WorkerMetrics): DeliveryRecorder {
  * workers killed every few seconds; genuine errors stay bounded by the job's attempts.
  */
 export const ROTATE_MAX_STALLS = 25;
+
+/**
+ * How often the stalled-job check runs: a sixth of the job lock, 1 to 5 s. A killed worker's job is taken
+ * over by the first check after its lock ran out, so this is what a takeover waits beyond the lock.
+ */
+export function stalledIntervalMs(jobLockDuration: number): number {
+  return Math.min(5_000, Math.max(1_000, Math.floor(jobLockDuration / 6)));
+}
+
+/**
+ * The bound README § "The worker and its queues" states for a killed worker's rotations to resume on
+ * another worker: its job lock runs out (≤ jobLockDuration) and the next stalled check (≤ the interval
+ * above, at most 5 s) puts the job back; the saga then waits for the dead holder's rotation lease
+ * (≤ rotationLease), looking again when that lease would end, and at least every LOCKED_RETRY_MS.max (5 s). So max(jobLockDuration, rotationLease) +
+ * 5 s: 35 s with the defaults (30 s, 30 s).
+ */
+export function resumeBoundMs(worker: Pick<Config["worker"], "jobLockDuration" | "rotationLease">): number {
+  return Math.max(
+    worker.jobLockDuration + stalledIntervalMs(worker.jobLockDuration),
+    worker.rotationLease + LOCKED_RETRY_MS.max,
+  );
+}
+
+/**
+ * How long a BullMQ worker waits after a failed fetch or a failed move of a finished job (its default is
+ * 15 s): short, so a worker is back at work within seconds of a failover or a restart.
+ */
+const RUN_RETRY_DELAY_MS = 1_000;
 
 /** What start-up opened so far, closed in reverse order when a later part fails. */
 class Openings {
@@ -102,7 +143,7 @@ export async function startWorker(config: Readonly<Config>, options: WorkerOptio
       "CONFIG_INVALID",
       "the worker needs a redis: section (its queues live in Redis)",
       {
-        hint: "add redis: { url: redis://127.0.0.1:6379 } (or the URL from an environment variable)",
+        hint: "add redis: { url: redis://127.0.0.1:6379 } (or cluster: [nodes], or sentinel: { sentinels, name })",
       },
     );
   }
@@ -138,13 +179,15 @@ async function startOn(
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   opened.add(() => runtime.close());
-  const producerConn = redisConnection(settings, "command");
+  const errors = runtime.redis!.errors;
+  // the jobs a rotation enqueues (retire, notify) wait out a failover like the journal's writes do
+  const producerConn = redisConnection(settings, "state");
   const blocking = redisConnection(settings, "blocking");
-  for (const conn of [producerConn, blocking]) {
-    conn.on("error", (e) => logger.debug({ err: e.message }, "redis connection error"));
-    opened.add(() => conn.quit().catch(() => conn.disconnect()));
-  }
+  logRedisErrors(producerConn, errors, "producer");
+  logRedisErrors(blocking, errors, "queue");
+  for (const conn of [producerConn, blocking]) opened.add(() => closeConnection(conn));
   const { prefix } = settings;
+  const probeKey = `${prefix}:probe:readyz:${hostname()}:${process.pid}`;
   const producer = createProducer(producerConn, prefix, {
     notifyAttempts: config.alerts.deliveryAttempts,
     notifyBackoffMs: config.alerts.deliveryBackoff,
@@ -160,15 +203,14 @@ async function startOn(
       metrics,
       async ready() {
         const checks: Record<string, string> = {};
-        const pong = await producerConn
-          .ping()
-          .catch((e: unknown) => (e instanceof Error ? e.message : "error"));
-        checks.redis = pong === "PONG" ? "ok" : `unreachable: ${pong}`;
+        // a write, not a PING: a replica (a demoted master, a stale address) answers PING but not SET
+        checks.redis = await writeProbe(producerConn, probeKey);
         checks.workers = workers.length > 0 ? "running" : "starting";
         checks.stores = runtime.stores.size > 0 ? `${runtime.stores.size} configured` : "none configured";
         checks.banks = runtime.banks.size > 0 ? `${runtime.banks.size} configured` : "none configured";
         return {
-          ok: pong === "PONG" && workers.length > 0 && runtime.stores.size > 0 && runtime.banks.size > 0,
+          ok:
+            checks.redis === "ok" && workers.length > 0 && runtime.stores.size > 0 && runtime.banks.size > 0,
           checks,
         };
       },
@@ -182,15 +224,16 @@ async function startOn(
     connection: blocking,
     prefix,
     lockDuration: config.worker.jobLockDuration,
-    stalledInterval: Math.max(1_000, Math.floor(config.worker.jobLockDuration / 2)),
+    stalledInterval: stalledIntervalMs(config.worker.jobLockDuration),
     maxStalledCount: 3,
+    runRetryDelay: RUN_RETRY_DELAY_MS,
   };
   workers = [
     new Worker(QUEUES.rotate, createRotateProcessor(runtime, producer, metrics), {
       ...common,
       maxStalledCount: ROTATE_MAX_STALLS,
       concurrency: config.worker.concurrency,
-      settings: { backoffStrategy: backoffFor(config) },
+      settings: { backoffStrategy: backoffFor(runtime) },
     }),
     new Worker(QUEUES.scan, createScanProcessor(runtime, producer, metrics), { ...common, concurrency: 1 }),
     new Worker(QUEUES.retire, createRetireProcessor(runtime, producer), { ...common, concurrency: 2 }),
@@ -200,7 +243,11 @@ async function startOn(
     }),
   ];
   for (const worker of workers) {
-    worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
+    worker.on("error", (error) => {
+      // what a failover makes every worker say, many times a second, is logged at a bounded rate
+      if (isRedisTransient(error)) errors.report(`queue ${worker.name}`, error);
+      else logger.warn({ queue: worker.name, err: error.message }, "worker error");
+    });
     worker.on("failed", (job, error) =>
       logger.warn(
         { queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade, reason: error.message },
@@ -208,7 +255,10 @@ async function startOn(
       ),
     );
   }
-  logger.info({ port: health.port, concurrency: config.worker.concurrency, prefix }, "worker started");
+  logger.info(
+    { port: health.port, concurrency: config.worker.concurrency, prefix, redis: describeRedis(settings) },
+    "worker started",
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -114,7 +114,6 @@ export const ERROR_CODES = {
     summary: "A finished rotation record cannot change (a write from a process that stalled past its lease).",
   },
   ISSUER_FAILED: { retryable: true, summary: "The issuer did not sign the CSR." },
-  VERIFY_FAILED: { retryable: false, summary: "The token call with the new material failed." },
   CONSUMERS_ON_OLD_CERT: {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",
@@ -131,9 +130,24 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "Redis refused the configured user or password, or a command the ACL user may not run.",
   },
+  REDIS_TLS_REFUSED: {
+    retryable: false,
+    summary:
+      "Redis's TLS certificate does not chain to redis.tls.caFile (or the system roots) or does not name the server.",
+  },
   LISTEN_FAILED: {
     retryable: false,
     summary: "The health/metrics server cannot listen on its address (port in use, not permitted).",
+  },
+  PATH_NOT_WRITABLE: {
+    retryable: false,
+    summary:
+      "A configured directory (stateDir, a file store's dir or key file, --out) cannot be created or written: read-only, not permitted, not a directory.",
+  },
+  NO_WORKER: {
+    retryable: true,
+    summary:
+      "rotate --wait: no worker consumes the rotate queue (none running with this redis.url and prefix, or all stopped while waiting).",
   },
   STATE_UNAVAILABLE: {
     retryable: true,

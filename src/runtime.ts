@@ -6,10 +6,9 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Redis } from "ioredis";
 import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
 import { createFileEpisodes } from "./alerts/episodes-file.js";
-import { createBankingApi } from "./bank/banking-api.js";
+import { createBank } from "./bank/index.js";
 import type { BankClient } from "./bank/types.js";
 import { type Config, type RedisConfig, stateKind } from "./config/schema.js";
 import { CertrotorError } from "./errors.js";
@@ -21,11 +20,19 @@ import type { Journal } from "./journal/types.js";
 import { createFileLockManager } from "./locks/file.js";
 import { createRedisLockManager } from "./locks/redis.js";
 import type { LockManager } from "./locks/types.js";
-import { assertRedisReachable, type ConnectionRole, redisConnection } from "./redis/connection.js";
+import {
+  type ConnectionRole,
+  closeConnection,
+  type RedisClient,
+  redisConnection,
+} from "./redis/connection.js";
+import { createRedisErrorLog, logRedisErrors, type RedisErrorLog } from "./redis/error-log.js";
+import { assertRedisReachable } from "./redis/probe.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
-import { type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
+import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
+import { ensureWritableDirectory } from "./util/dirs.js";
 import type { SecretStore } from "./stores/types.js";
 
 export interface RuntimeOptions {
@@ -46,9 +53,11 @@ export interface RuntimeOptions {
 export interface RuntimeRedis {
   readonly settings: RedisConfig;
   /** The connection of the journal, locks and episodes (owned by the runtime). */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
+  /** Redis errors of this process, logged at a bounded rate (see src/redis/error-log.ts). */
+  readonly errors: RedisErrorLog;
   /** A new connection with the same settings (the caller closes it). */
-  connect(role: ConnectionRole): Redis;
+  connect(role: ConnectionRole): RedisClient;
 }
 
 export interface Runtime {
@@ -66,7 +75,11 @@ export interface Runtime {
   readonly locks: LockManager;
   /** Open alert episodes (alert once per failure): in Redis beside the journal, else under stateDir. */
   readonly episodes: EpisodeStore;
-  credential(id: string): Promise<ResolvedCredential>;
+  /**
+   * The credential with this id. `source` (a job's `discovery`) rebuilds a discovered one without a store
+   * request; without it a discovered id is looked up by listing the discovery stores.
+   */
+  credential(id: string, source?: DiscoverySource): Promise<ResolvedCredential>;
   depsFor(credential: ResolvedCredential): RotationDeps;
   close(): Promise<void>;
 }
@@ -84,9 +97,15 @@ interface SharedState {
   close(): Promise<void>;
 }
 
-async function openState(config: Readonly<Config>, role: "worker" | "command"): Promise<SharedState> {
+async function openState(
+  config: Readonly<Config>,
+  role: "worker" | "command",
+  logger: Logger,
+): Promise<SharedState> {
   const settings = config.redis;
   if (stateKind(config) === "file" || !settings) {
+    // before anything is read or changed: a state dir that cannot be written fails here, at once
+    await ensureWritableDirectory("stateDir", config.stateDir);
     const locks = createFileLockManager(join(config.stateDir, "locks"));
     return {
       journal: await createFileJournal(join(config.stateDir, "journal"), { leaseState: locks.leaseState }),
@@ -97,15 +116,25 @@ async function openState(config: Readonly<Config>, role: "worker" | "command"): 
   }
   if (role === "command") await assertRedisReachable(settings);
   const connection = redisConnection(settings, role === "worker" ? "state" : "command");
-  connection.on("error", () => undefined); // failures surface on the calls that fail (REDIS_UNAVAILABLE)
+  // a worker logs what its connections go through (bounded); a command's failures surface on the calls
+  // that fail (REDIS_UNAVAILABLE)
+  const errors = createRedisErrorLog(logger);
+  if (role === "worker") logRedisErrors(connection, errors, "state");
+  else connection.on("error", () => undefined);
   const prefix = statePrefix(settings);
   return {
     journal: createRedisJournal(connection, { prefix: `${prefix}journal:`, lockPrefix: `${prefix}lock:` }),
     locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
     episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
-    redis: { settings, connection, connect: (connectionRole) => redisConnection(settings, connectionRole) },
+    redis: {
+      settings,
+      connection,
+      errors,
+      connect: (connectionRole) => redisConnection(settings, connectionRole),
+    },
     close: async () => {
-      await connection.quit().catch(() => connection.disconnect());
+      await closeConnection(connection);
+      errors.close();
     },
   };
 }
@@ -122,12 +151,14 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     for (const store of stores.values()) await store.close().catch(() => undefined);
   };
   try {
+    // every adapter logs its retries into this runtime's log (a worker's, a command's)
+    const { logger } = options;
     for (const [name, storeConfig] of Object.entries(config.stores))
-      stores.set(name, await createStore(name, storeConfig));
+      stores.set(name, await createStore(name, storeConfig, { logger }));
     for (const [name, bankConfig] of Object.entries(config.banks))
-      banks.set(name, createBankingApi(name, bankConfig));
+      banks.set(name, createBank(name, bankConfig, { logger }));
     for (const [name, issuerConfig] of Object.entries(config.issuers)) {
-      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks }));
+      issuers.set(name, await createIssuer(name, issuerConfig, { stores, banks, logger }));
     }
   } catch (error) {
     await closeAll();
@@ -135,7 +166,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
   }
   let state: SharedState;
   try {
-    state = await openState(config, options.role ?? "command");
+    state = await openState(config, options.role ?? "command", options.logger);
   } catch (error) {
     await closeAll();
     throw error;
@@ -181,7 +212,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     journal,
     locks,
     episodes,
-    credential: (id) => resolveCredential(config, stores, id),
+    credential: (id, source) => resolveCredential(config, stores, id, source),
     depsFor,
     async close() {
       await closeAll();

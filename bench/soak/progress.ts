@@ -1,19 +1,19 @@
 /**
  * What the soak knows while it runs: the rotate queue's events (completions, stalls, final failures,
  * retries) and, every few seconds, each credential's latest rotation in the journal. Both survive the
- * Redis restart (ioredis reconnects; a poll that fails during the outage is skipped).
+ * Redis restart or a failover (ioredis reconnects; a poll that fails during the outage is skipped).
  *
  * It also keeps each rotation record as first seen finished — read right after its job's completion or
  * final failure, and on every full poll — so the end-of-run check can tell whether a finished record
  * changed afterwards (a stale worker overwriting it).
  */
 import { Queue, QueueEvents } from "bullmq";
-import { Redis } from "ioredis";
 import pLimit from "p-limit";
 import { createRedisJournal } from "../../src/journal/redis.js";
 import { isFinished, type Journal, type RotationRecord } from "../../src/journal/types.js";
 import { rotateJobId } from "../../src/queue/names.js";
 import type { Config } from "../../src/config/schema.js";
+import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
 import { statePrefix } from "../../src/runtime.js";
 
 export interface QueueCounters {
@@ -45,7 +45,7 @@ export interface Snapshot {
 export interface ProgressWatch {
   readonly counters: QueueCounters;
   readonly journal: Journal;
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly queues: { rotate: Queue; notify: Queue };
   /** Each finished rotation record as first seen, by rotation id. */
   readonly finished: ReadonlyMap<string, RotationRecord>;
@@ -66,7 +66,7 @@ export async function watchProgress(
   credentialIds: readonly string[],
 ): Promise<ProgressWatch> {
   const settings = config.redis!;
-  const connection = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const connection = redisConnection(settings, "blocking");
   connection.on("error", () => undefined);
   const prefix = settings.prefix;
   const journal = createRedisJournal(connection, { prefix: `${statePrefix(settings)}journal:` });
@@ -76,7 +76,7 @@ export async function watchProgress(
     return queue;
   };
   const queues = { rotate: make("rotate"), notify: make("notify") };
-  const eventsConnection = new Redis(settings.url, { maxRetriesPerRequest: null });
+  const eventsConnection = redisConnection(settings, "blocking");
   eventsConnection.on("error", () => undefined);
   const events = new QueueEvents("rotate", { connection: eventsConnection, prefix });
   events.on("error", () => undefined);

@@ -29,7 +29,11 @@ export interface RunFacts {
     /** Kill turns skipped because the worker due was still starting. */
     skippedKills: number;
     unexpectedExits: readonly WorkerExit[];
+    /** SOAK_REDIS: standalone or cluster. */
+    redisMode?: string;
     redisRestarts: number;
+    /** Master failovers (cluster). */
+    redisFailovers?: number;
     redisDowntimeMs: number;
     /** Exit codes of the workers' graceful stop at the end (0 = clean). */
     finalExits: readonly FinalExit[];

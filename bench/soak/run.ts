@@ -2,14 +2,16 @@
  * `npm run soak`: a bounded, self-stopping soak on loopback. N credentials (default 1,000) across the file
  * store, the Vault emulator and the AWS emulator, due at staggered times; 3 `certrotor worker` processes;
  * 5xx answers and dropped connections on the bank sandbox and both emulators; one worker SIGKILLed every
- * few seconds and restarted, or SIGSTOPped past its leases and SIGCONTed; Redis (AOF) restarted once. It stops when every credential's latest rotation
+ * few seconds and restarted, or SIGSTOPped past its leases and SIGCONTed; Redis (AOF) restarted once, or
+ * with SOAK_REDIS=cluster a Redis Cluster (3 masters, 3 replicas) whose master of the soak's slot is
+ * SIGKILLed once (a failover). It stops when every credential's latest rotation
  * succeeded (or at the hard deadline), turns the faults off, checks every credential (verify.ts), writes
  * bench/soak.json and exits 1 on any credential not rotated, any violation, or no convergence.
  *
  * Environment (all optional): SOAK_CREDENTIALS, SOAK_WORKERS, SOAK_CONCURRENCY, SOAK_KILL_EVERY_MS,
  * SOAK_PAUSE_EVERY, SOAK_PAUSE_MS, SOAK_MIN_UPTIME_MS,
  * SOAK_DEADLINE_S, SOAK_ERROR_RATE, SOAK_DROP_RATE, SOAK_DROP_AFTER_RATE, SOAK_SCAN_EVERY_S,
- * SOAK_DUE_SPREAD_S, SOAK_REDIS_RESTART_AT, SOAK_PFX=1, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1
+ * SOAK_DUE_SPREAD_S, SOAK_REDIS (standalone|cluster), SOAK_REDIS_RESTART_AT, SOAK_PFX=1, SOAK_SEED, SOAK_OUT (report path), SOAK_KEEP=1
  * (keep the worker logs in bench/soak-logs), SOAK_WORKER_LOG, SOAK_WORKER_NODE_ARGS.
  */
 import { cp } from "node:fs/promises";
@@ -23,7 +25,7 @@ import { type ProgressWatch, type Snapshot, watchProgress } from "./progress.js"
 import { alertsRaised, buildReport, type RunFacts, writeReport } from "./report.js";
 import { type Supervisor, superviseWorkers } from "./supervisor.js";
 import { verifyAll } from "./verify.js";
-import { buildSoakWorld, type SoakWorld } from "./world.js";
+import { buildSoakWorld, type SoakRedisMode, type SoakWorld } from "./world.js";
 
 const env = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -39,7 +41,15 @@ function scanPeriod(credentials: number): number {
   return [2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60].find((period) => period >= wanted) ?? 60;
 }
 
+function redisMode(): SoakRedisMode {
+  const value = process.env.SOAK_REDIS ?? "standalone";
+  if (value !== "standalone" && value !== "cluster")
+    throw new Error(`SOAK_REDIS must be standalone or cluster, got "${value}"`);
+  return value;
+}
+
 const options = {
+  redis: redisMode(),
   credentials: env("SOAK_CREDENTIALS", 1_000),
   workers: env("SOAK_WORKERS", 3),
   concurrency: env("SOAK_CONCURRENCY", 4),
@@ -68,7 +78,7 @@ const options = {
   /** PKCS#12 per rotation: off by default, the soak is about faults and crashes, not PFX throughput. */
   pfx: env("SOAK_PFX", 0) === 1,
   seed: env("SOAK_SEED", 1),
-  /** Redis is restarted once this share of the credentials is rotated (above 1: never). */
+  /** Redis is restarted (cluster: a master failed over) once this share is rotated (above 1: never). */
   redisRestartAt: env("SOAK_REDIS_RESTART_AT", 0.3),
 };
 if (options.pauseEvery > 0 && options.pauseMs <= Math.max(options.rotationLeaseMs, options.jobLockDurationMs))
@@ -88,7 +98,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.once(signal, () => (abort = `stopped by ${signal}`));
 
 interface ChaosState {
+  redisMode: SoakRedisMode;
   redisRestarts: number;
+  redisFailovers: number;
+  /** Until Redis served again: the restart, or the kill of the master until its replica was promoted. */
   redisDowntimeMs: number;
 }
 
@@ -140,12 +153,17 @@ async function runUntilConverged(
       abort = `not converged within the ${options.deadlineS}s deadline`;
       break;
     }
-    if (snapshot && chaos.redisRestarts === 0 && snapshot.succeeded >= options.redisRestartAt * total) {
-      const started = Date.now();
-      await world.redis.restart();
-      chaos.redisRestarts++;
-      chaos.redisDowntimeMs = Date.now() - started;
-      say(`redis restarted (down ${chaos.redisDowntimeMs} ms)`);
+    const disrupted = chaos.redisRestarts + chaos.redisFailovers > 0;
+    if (snapshot && !disrupted && snapshot.succeeded >= options.redisRestartAt * total) {
+      const { kind, downtimeMs } = await world.redis.disrupt();
+      if (kind === "restart") chaos.redisRestarts++;
+      else chaos.redisFailovers++;
+      chaos.redisDowntimeMs = downtimeMs;
+      say(
+        kind === "restart"
+          ? `redis restarted (down ${downtimeMs} ms)`
+          : `redis master of the soak's slot SIGKILLed: replica promoted after ${downtimeMs} ms, the old master back as a replica`,
+      );
     }
   }
   return false;
@@ -153,7 +171,7 @@ async function runUntilConverged(
 
 async function main(): Promise<number> {
   const started = Date.now();
-  say(`setting up ${options.credentials} credentials, ${options.workers} workers`);
+  say(`setting up ${options.credentials} credentials, ${options.workers} workers, Redis ${options.redis}`);
   const faults = faultCounter();
   const bank = watchBank();
   let world: SoakWorld | undefined;
@@ -180,7 +198,12 @@ async function main(): Promise<number> {
     applyFaults(world, options, options.seed);
     sup = superviseWorkers(world.configPath, options.workers, join(world.dir, "logs"), options.minUptimeMs);
     await sup.ready(120_000);
-    const chaos: ChaosState = { redisRestarts: 0, redisDowntimeMs: 0 };
+    const chaos: ChaosState = {
+      redisMode: options.redis,
+      redisRestarts: 0,
+      redisFailovers: 0,
+      redisDowntimeMs: 0,
+    };
     const runStart = Date.now();
     const converged = await runUntilConverged(world, sup, watch, chaos);
     const runMs = Date.now() - runStart;

@@ -13,6 +13,7 @@
  *   change a rotation record after it finished (compared with the record as first seen finished).
  */
 import { isDeepStrictEqual } from "node:util";
+import { requireSlots } from "../../src/bank/capabilities.js";
 import pLimit from "p-limit";
 import type { AuditEvent, RotationRecord } from "../../src/journal/types.js";
 import type { Runtime } from "../../src/runtime.js";
@@ -167,7 +168,7 @@ async function verifyOne(
   const current = (await store.readCurrent(ref)).material;
   const rotated = current.rotationId !== undefined && current.fingerprint !== credential.originalFingerprint;
   if (!rotated) violations.push("not rotated: the current material is the seeded one");
-  const slots = await bank.listSlots(credential.clientId);
+  const slots = await requireSlots(bank).listSlots(credential.clientId);
   if (slots.length !== 1) violations.push(`old cert not retired: ${slots.length} certificates bound`);
   const pending = await store.readPending(ref);
   if (pending) violations.push(`pending material of rotation ${pending.rotationId} left behind`);

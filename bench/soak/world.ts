@@ -1,5 +1,6 @@
 /**
- * The soak's installation: one Redis (AOF), the bank sandbox, the Vault and AWS emulators, the institution
+ * The soak's installation: one Redis (AOF), or with SOAK_REDIS=cluster a Redis Cluster of 3 masters and 3
+ * replicas, the bank sandbox, the Vault and AWS emulators, the institution
  * CA (kept in the file store, as the local-ca issuer reads it) and N credentials spread over the three
  * stores, seeded and bound the way a consumer's tooling would have left them; half of them are rotated
  * with certificates the institution CA signs (local-ca), half with ones the bank signs (bank issuer).
@@ -23,7 +24,8 @@ import {
 import { createFileStore, type FileSecretStore } from "../../src/stores/file.js";
 import { encodeMaterial } from "../../src/stores/material.js";
 import type { Material } from "../../src/stores/types.js";
-import { type RedisServer, startRedis } from "../../src/util/redis-server.js";
+import { startRedisCluster } from "../../src/util/redis-cluster.js";
+import { startRedis } from "../../src/util/redis-server.js";
 import { type AwsEmulator, startAwsEmulator } from "../../test/emulators/aws/server.js";
 import { startVaultEmulator, type VaultEmulator } from "../../test/emulators/vault/server.js";
 import { aCa, days } from "../../test/fixtures/pki.js";
@@ -31,7 +33,55 @@ import { aCa, days } from "../../test/fixtures/pki.js";
 export const STORE_NAMES = ["files", "vault", "aws"] as const;
 export type SoakStoreName = (typeof STORE_NAMES)[number];
 
+export type SoakRedisMode = "standalone" | "cluster";
+
+/** The soak's Redis, and the one disruption the run inflicts on it. */
+export interface SoakRedis {
+  readonly mode: SoakRedisMode;
+  /** The redis: section of the workers. */
+  readonly settings: { url: string } | { cluster: string[] };
+  /**
+   * standalone: a restart (AOF kept); cluster: a SIGKILL of the master of the soak's slot, its replica
+   * promoted, and the killed node back as a replica. `downtimeMs`: until Redis served again.
+   */
+  disrupt(): Promise<{ kind: "restart" | "failover"; downtimeMs: number }>;
+  stop(): Promise<void>;
+}
+
+const PREFIX = "{soak}";
+
+async function startSoakRedis(mode: SoakRedisMode): Promise<SoakRedis> {
+  if (mode === "standalone") {
+    const redis = await startRedis({ persistent: true });
+    return {
+      mode,
+      settings: { url: redis.url },
+      async disrupt() {
+        const started = Date.now();
+        await redis.restart();
+        return { kind: "restart", downtimeMs: Date.now() - started };
+      },
+      stop: () => redis.stop(),
+    };
+  }
+  // a node timeout of 5 s: a loaded 2-core machine must not fail nodes over by itself
+  const cluster = await startRedisCluster({ nodeTimeoutMs: 5_000 });
+  return {
+    mode,
+    settings: { cluster: cluster.addresses },
+    async disrupt() {
+      const { master } = await cluster.rolesOf(PREFIX);
+      const { ms } = await cluster.failover(master, 60_000);
+      await master.up();
+      return { kind: "failover", downtimeMs: ms };
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
 export interface SoakOptions {
+  /** SOAK_REDIS: one redis-server, or a Redis Cluster. */
+  redis: SoakRedisMode;
   credentials: number;
   /** Due times spread over [dueFrom, dueFrom + dueSpread) ms from the end of seeding. */
   dueFromMs: number;
@@ -60,7 +110,7 @@ export interface SoakWorld {
   dir: string;
   configPath: string;
   config: Config;
-  redis: RedisServer;
+  redis: SoakRedis;
   sandbox: SandboxHandle;
   vault: VaultEmulator;
   aws: AwsEmulator;
@@ -78,7 +128,7 @@ const RENEW_BEFORE_MS = days(30);
 
 function buildConfig(
   options: SoakOptions,
-  parts: { dir: string; redis: RedisServer; sandbox: SandboxHandle; vault: VaultEmulator; aws: AwsEmulator },
+  parts: { dir: string; redis: SoakRedis; sandbox: SandboxHandle; vault: VaultEmulator; aws: AwsEmulator },
   bankCaFile: string,
   count: number,
 ): Config {
@@ -123,7 +173,7 @@ function buildConfig(
       backoff: 500,
       backoffMax: 4_000,
     },
-    redis: { url: redis.url, prefix: "{soak}" },
+    redis: { ...redis.settings, prefix: PREFIX },
     worker: {
       concurrency: options.concurrency,
       port: 0,
@@ -253,7 +303,7 @@ export async function buildSoakWorld(
   };
   try {
     await mkdir(join(dir, "logs"));
-    const redis = await startRedis({ persistent: true });
+    const redis = await startSoakRedis(options.redis);
     stops.unshift(() => redis.stop());
     const vault = await startVaultEmulator();
     stops.unshift(() => vault.stop());

@@ -15,23 +15,6 @@ export interface DeliveryRecorder {
   record(channel: string, kind: ChannelKind, outcome: DeliveryOutcome): void;
 }
 
-export interface DeliveryCounter extends DeliveryRecorder {
-  /** Counts by channel name, then outcome. */
-  snapshot(): Record<string, Record<DeliveryOutcome, number>>;
-}
-
-export function createDeliveryCounter(): DeliveryCounter {
-  const counts = new Map<string, Record<DeliveryOutcome, number>>();
-  return {
-    record(channel, _kind, outcome) {
-      const row = counts.get(channel) ?? { delivered: 0, failed: 0, "given-up": 0 };
-      row[outcome]++;
-      counts.set(channel, row);
-    },
-    snapshot: () => Object.fromEntries([...counts].map(([name, row]) => [name, { ...row }])),
-  };
-}
-
 export interface DeliveryState {
   delivered: string[];
   abandoned: string[];

@@ -1,28 +1,20 @@
 /**
  * Email through SMTP with nodemailer: STARTTLS (or implicit TLS), AUTH, dot-stuffing and RFC 5322/2047
  * encoding are easy to get subtly wrong by hand, and nodemailer is the maintained standard for Node.
- * The server's certificate is always verified (an extra CA may be pinned with caFile). A plain-text
+ * The server's certificate is always verified (rejectUnauthorized set explicitly, so the environment
+ * cannot switch it off; a CA may be pinned with caFile), and STARTTLS is required unless the config says
+ * `insecure: true`. A plain-text
  * message carries the same title and fields as the other channels. nodemailer types stay in this file.
  */
-import { readFileSync } from "node:fs";
 import nodemailer from "nodemailer";
 import type { AlertChannelConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { alertText, alertTitle } from "./format.js";
+import { readChannelCa } from "./http.js";
 import type { Alert, Channel } from "./types.js";
 import type { HttpChannelOptions } from "./webhook.js";
 
 type EmailConfig = Extract<AlertChannelConfig, { kind: "email" }>;
-
-function readCa(name: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CertrotorError("CONFIG_INVALID", `alerts.channels.${name}.caFile cannot be read: ${file}`, {
-      cause: error,
-    });
-  }
-}
 
 /** Authentication and 5xx answers are final; 4xx answers and connection trouble may pass. */
 function deliveryError(name: string, error: unknown): CertrotorError {
@@ -39,14 +31,17 @@ function deliveryError(name: string, error: unknown): CertrotorError {
 }
 
 export function createEmailChannel(name: string, config: EmailConfig, options: HttpChannelOptions): Channel {
-  const ca = config.caFile ? readCa(name, config.caFile) : undefined;
+  const ca = readChannelCa(name, config.caFile);
   const transport = nodemailer.createTransport({
     host: config.host,
     port: config.port,
     secure: config.secure,
+    // on by default: no MAIL and no AUTH before STARTTLS (the schema allows false only with insecure: true)
     requireTLS: config.requireTLS,
+    ignoreTLS: false,
     ...(config.user ? { auth: { user: config.user, pass: config.password ?? "" } } : {}),
-    ...(ca ? { tls: { ca } } : {}),
+    // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn verification off
+    tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", ...(ca ? { ca } : {}) },
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,

@@ -51,10 +51,5 @@ export function createFileEpisodes(dir: string): EpisodeStore {
       await removeFile(file);
       return true;
     },
-    async resolveAll(credentialId) {
-      const open = await list(credentialId);
-      for (const episode of open) await removeFile(join(folder(credentialId), episode.kind));
-      return open;
-    },
   };
 }

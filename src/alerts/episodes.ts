@@ -7,7 +7,7 @@
  * inside the queue prefix's {hash tag}. The file adapter (episodes-file.ts) serves `--inline` runs, so a
  * cron job that fails every hour alerts once; the memory adapter serves tests.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { luaScript, redisError } from "../redis/lua.js";
 import { ALERT_KINDS, type AlertKind } from "../queue/payloads.js";
 
@@ -32,8 +32,6 @@ export interface EpisodeStore {
   list(credentialId: string): Promise<OpenEpisode[]>;
   /** Ends one episode; with `openedAt`, only that episode (a later one of the same kind stays). */
   resolve(credentialId: string, kind: EpisodeKind, openedAt?: string): Promise<boolean>;
-  /** Ends every open episode of the credential and returns those that were open. */
-  resolveAll(credentialId: string): Promise<OpenEpisode[]>;
 }
 
 export function episodeKey(credentialId: string, kind: AlertKind): string {
@@ -63,15 +61,8 @@ const resolveIf = luaScript(
 return 0`,
 );
 
-const takeAll = luaScript(
-  "episode-resolve-all",
-  `local all = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1])
-return all`,
-);
-
 /** `prefix` e.g. `${statePrefix(config)}alerts:episodes:`. The connection stays the caller's. */
-export function createRedisEpisodes(redis: Redis, options: { prefix: string }): EpisodeStore {
+export function createRedisEpisodes(redis: RedisClient, options: { prefix: string }): EpisodeStore {
   const key = (credentialId: string): string => `${options.prefix}${credentialId}`;
   const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
     try {
@@ -93,9 +84,6 @@ export function createRedisEpisodes(redis: Redis, options: { prefix: string }): 
         return call("episode resolve", async () => (await redis.hdel(key(credentialId), kind)) === 1);
       }
       return (await resolveIf.run(redis, [key(credentialId)], [kind, openedAt])) === 1;
-    },
-    async resolveAll(credentialId) {
-      return episodesOf((await takeAll.run(redis, [key(credentialId)], [])) as string[]);
     },
   };
 }
@@ -121,11 +109,6 @@ export function createMemoryEpisodes(): EpisodeStore {
       const episodes = of(credentialId);
       if (!episodes.has(kind) || (openedAt !== undefined && episodes.get(kind) !== openedAt)) return false;
       return episodes.delete(kind);
-    },
-    async resolveAll(credentialId) {
-      const all = episodesOf([...of(credentialId)].flat());
-      open.delete(credentialId);
-      return all;
     },
   };
 }

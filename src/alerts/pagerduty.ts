@@ -6,7 +6,7 @@
  */
 import type { AlertChannelConfig } from "../config/schema.js";
 import { alertTitle } from "./format.js";
-import { postJson } from "./http.js";
+import { postJson, readChannelCa } from "./http.js";
 import type { Alert, Channel } from "./types.js";
 import type { HttpChannelOptions } from "./webhook.js";
 
@@ -54,6 +54,7 @@ export function createPagerDutyChannel(
   config: PagerDutyConfig,
   options: HttpChannelOptions,
 ): Channel {
+  const caPem = readChannelCa(name, config.caFile);
   return {
     name,
     kind: "pagerduty",
@@ -61,7 +62,7 @@ export function createPagerDutyChannel(
       if (alert.action === "notify") return;
       const body = JSON.stringify({ routing_key: config.routingKey, ...pagerDutyEvent(alert) });
       await postJson(
-        { channel: name, kind: "pagerduty", url: config.url, timeoutMs: options.timeoutMs },
+        { channel: name, kind: "pagerduty", url: config.url, timeoutMs: options.timeoutMs, caPem },
         body,
       );
     },

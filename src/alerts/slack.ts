@@ -5,7 +5,7 @@
  */
 import type { AlertChannelConfig } from "../config/schema.js";
 import { alertFields, alertTitle } from "./format.js";
-import { postJson } from "./http.js";
+import { postJson, readChannelCa } from "./http.js";
 import type { Alert, Channel } from "./types.js";
 import type { HttpChannelOptions } from "./webhook.js";
 
@@ -55,12 +55,13 @@ export function slackMessage(alert: Alert): Record<string, unknown> {
 }
 
 export function createSlackChannel(name: string, config: SlackConfig, options: HttpChannelOptions): Channel {
+  const caPem = readChannelCa(name, config.caFile);
   return {
     name,
     kind: "slack",
     async send(alert: Alert) {
       await postJson(
-        { channel: name, kind: "slack", url: config.url, timeoutMs: options.timeoutMs },
+        { channel: name, kind: "slack", url: config.url, timeoutMs: options.timeoutMs, caPem },
         JSON.stringify(slackMessage(alert)),
       );
     },

@@ -16,6 +16,8 @@ export interface AdminClientOptions {
   baseUrl: string;
   apiKey: string;
   session: MtlsSession;
+  /** Active certificates the bank allows per credential (config `maxSlots`), for the SLOTS_FULL message. */
+  maxSlots: 1 | 2;
   timeoutMs: number;
   retry: RetryPolicy;
   onRetry: (what: string, code: string, attempt: number, delayMs: number) => void;
@@ -123,7 +125,7 @@ export function createAdminClient(options: AdminClientOptions) {
       if (answer.status === 409) {
         throw bankError(
           "SLOTS_FULL",
-          `${what}: credential "${clientId}" already has 2 active certificates at bank "${options.bankName}"`,
+          `${what}: credential "${clientId}" already has ${options.maxSlots} active certificate${options.maxSlots === 1 ? "" : "s"} at bank "${options.bankName}"`,
           answer,
         );
       }

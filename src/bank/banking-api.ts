@@ -1,133 +1,66 @@
 /**
  * The `banking-api` adapter of the bank port: seed 001's Banking API (token-v2 over mTLS, a protected
- * call) and its CORE admin API (certificate slots, bank-signed CSRs).
+ * call) and its CORE admin API (certificate slots, bank-signed CSRs): token endpoint, slots and signer.
  *
  *   const bank = createBankingApi("main", config.banks.main);
  *   await bank.verify({ certPem, keyPem }, { clientId, clientSecret }, { probe: true });
  *
- * TLS: the bank's server certificate is verified against the pinned CA (caFile / caPem), TLS versions
- * from config; one SecureContext per client material, reused between the token call and the probe.
- * Retries with exponential backoff only for what a retry can fix (5xx, 429, resets, hang-ups, timeouts).
+ * TLS, sessions and retries: token-endpoint.ts (shared by every adapter).
  */
-import { readFileSync } from "node:fs";
-import type { BankConfig } from "../config/schema.js";
-import { CertrotorError } from "../errors.js";
+import type { BankingApiConfig } from "../config/schema.js";
 import { createAdminClient } from "./admin-client.js";
-import { type MtlsSession, mtlsSession, plainSession, type TlsSettings } from "./mtls.js";
+import { plainSession } from "./mtls.js";
 import { createTokenClient } from "./token-client.js";
-import type { RetryPolicy } from "./transport.js";
-import type { BankClient, ClientMaterial } from "./types.js";
+import { type BankOptions, bankConnection, createTokenEndpoint } from "./token-endpoint.js";
+import type { BankClient, CsrSigner, SlotRegistry } from "./types.js";
 
-/** The log calls the adapter makes (a pino Logger fits). Objects carry no secrets. */
-export interface BankLogger {
-  debug(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-}
+export type { BankOptions } from "./token-endpoint.js";
+/** The options of this adapter (every adapter takes the same). */
+export type BankingApiOptions = BankOptions;
 
-export interface BankingApiOptions {
-  /** The pinned CA bundle as PEM text, instead of reading `config.caFile`. */
-  caPem?: string;
-  logger?: BankLogger;
-  /** Backoff between retries (default 200 ms doubling up to 5 s). */
-  retryDelay?: { baseMs: number; maxMs: number };
-}
-
-function readCa(name: string, config: BankConfig, options: BankingApiOptions): string | undefined {
-  if (options.caPem !== undefined) return options.caPem;
-  if (config.caFile === undefined) return undefined;
-  try {
-    return readFileSync(config.caFile, "utf8");
-  } catch (error) {
-    throw new CertrotorError("CONFIG_NOT_FOUND", `banks.${name}.caFile: ${config.caFile} cannot be read`, {
-      cause: error,
-      details: { bank: name, path: config.caFile },
-    });
-  }
-}
+/** A banking-api bank always has both optional capabilities. */
+export type BankingApiClient = BankClient & { readonly slots: SlotRegistry; readonly signer: CsrSigner };
 
 export function createBankingApi(
   name: string,
-  config: BankConfig,
-  options: BankingApiOptions = {},
-): BankClient {
-  const tls: TlsSettings = {
-    caPem: readCa(name, config, options),
-    minVersion: config.tls.minVersion,
-    maxVersion: config.tls.maxVersion,
-  };
-  const retry: RetryPolicy = {
-    retries: config.retries,
-    baseDelayMs: options.retryDelay?.baseMs ?? 200,
-    maxDelayMs: options.retryDelay?.maxMs ?? 5_000,
-  };
-  const onRetry = (what: string, code: string, attempt: number, delayMs: number): void =>
-    options.logger?.warn({ bank: name, call: what, code, attempt, delayMs }, "bank call failed; retrying");
-  const common = { timeoutMs: config.requestTimeout, retry, onRetry };
-  const adminSession = plainSession(tls);
+  config: BankingApiConfig,
+  options: BankOptions = {},
+): BankingApiClient {
+  const connection = bankConnection(name, config, options);
+  const { logger } = options;
+  const adminSession = plainSession(connection.tls);
   const admin = createAdminClient({
     bankName: name,
     baseUrl: config.adminUrl ?? config.url,
     apiKey: config.adminApiKey,
     session: adminSession,
-    ...common,
+    maxSlots: config.maxSlots,
+    ...connection.common,
   });
-  const tokens = createTokenClient({ baseUrl: config.url, ...common });
-  // Keyed by the material object: the token call and the probe of one verify share a SecureContext.
-  const sessions = new WeakMap<ClientMaterial, MtlsSession>();
-  const sessionFor = (material: ClientMaterial): MtlsSession => {
-    let session = sessions.get(material);
-    if (!session) {
-      session = mtlsSession(material, tls, `bank "${name}" client material`);
-      sessions.set(material, session);
-    }
-    return session;
-  };
+  const tokens = createTokenClient({ baseUrl: config.url, ...connection.common });
 
-  const client: BankClient = {
-    kind: "banking-api",
-    name,
+  const slots: SlotRegistry = {
     listSlots: (clientId) => admin.listSlots(clientId),
     async bind(clientId, certPem) {
       const bound = await admin.bind(clientId, certPem);
-      options.logger?.debug({ bank: name, clientId, fingerprint: bound.fingerprint }, "certificate bound");
+      logger?.debug({ bank: name, clientId, fingerprint: bound.fingerprint }, "certificate bound");
       return bound;
     },
     async unbind(clientId, fingerprint) {
       await admin.unbind(clientId, fingerprint);
-      options.logger?.debug({ bank: name, clientId, fingerprint }, "certificate unbound");
+      logger?.debug({ bank: name, clientId, fingerprint }, "certificate unbound");
     },
-    signCsr: (csrPem, { idempotencyKey }) => admin.signCsr(csrPem, idempotencyKey),
-    async requestToken(material, credentials) {
-      const token = await tokens.requestToken(sessionFor(material), credentials);
-      options.logger?.debug(
-        {
-          bank: name,
-          clientId: credentials.clientId,
-          boundToCert: token.boundToCert,
-          expiresIn: token.expiresIn,
-        },
-        "token obtained",
-      );
-      return token;
-    },
-    probe: (token, material, accountId) => tokens.probe(sessionFor(material), token, accountId),
-    async verify(material, credentials, verifyOptions = {}) {
-      const token = await client.requestToken(material, credentials);
-      const accountId =
-        verifyOptions.probeAccountId ?? (verifyOptions.probe ? config.probe?.accountId : undefined);
-      if (verifyOptions.probe && accountId === undefined) {
-        throw new CertrotorError(
-          "BAD_ARGUMENT",
-          `bank "${name}": a probe was asked but banks.${name}.probe.accountId is not set`,
-        );
-      }
-      if (accountId !== undefined) await client.probe(token, material, accountId);
-      return token;
-    },
+  };
+
+  return {
+    kind: "banking-api",
+    name,
+    slots,
+    signer: { signCsr: (csrPem, { idempotencyKey }) => admin.signCsr(csrPem, idempotencyKey) },
+    ...createTokenEndpoint(name, config, connection, tokens, logger),
     async close() {
       // only the admin agent keeps sockets; mTLS agents never do, and their sessions are weakly held
       adminSession.agent.destroy();
     },
   };
-  return client;
 }

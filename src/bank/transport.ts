@@ -16,7 +16,10 @@ export interface HttpCall {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   url: URL;
   headers?: Record<string, string>;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded (RFC 6749 token requests); instead of `body`. */
+  form?: Record<string, string>;
   session: MtlsSession;
   timeoutMs: number;
   /** Read the client certificate the connection presented (costs ≈ 0.4 ms; see MtlsSession). */
@@ -29,6 +32,36 @@ export interface HttpAnswer {
   json: unknown;
   /** DER of the client certificate this connection presented (only when asked with capturePresentedCert). */
   presentedCertDer: Buffer | undefined;
+  /**
+   * Values the request carried that the bank's text must never be quoted with (client_secret, the
+   * bearer token or API key, CSR/PEM bodies): a bank that echoes the request would otherwise put them
+   * into an error message. See answers.ts bankText.
+   */
+  echoes?: readonly string[];
+}
+
+/** Request body fields that are identifiers, not secrets: a bank quoting them back may keep them. */
+const NOT_SECRET_FIELDS = new Set(["client_id", "grant_type", "certificate_id"]);
+
+/** Every string the request carried that is, or may be, secret (see HttpAnswer.echoes). */
+export function requestEchoes(call: Pick<HttpCall, "body" | "headers">): string[] {
+  const out: string[] = [];
+  const collect = (value: unknown, key?: string): void => {
+    if (typeof value === "string") {
+      if (!(key && NOT_SECRET_FIELDS.has(key)) && value.length >= 4) out.push(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) collect(item);
+    } else if (value !== null && typeof value === "object")
+      for (const [k, v] of Object.entries(value)) collect(v, k);
+  };
+  collect(call.body);
+  for (const [name, value] of Object.entries(call.headers ?? {})) {
+    if (name.toLowerCase() !== "authorization") continue;
+    out.push(value);
+    const credential = value.replace(/^\S+\s+/, "");
+    if (credential.length >= 4) out.push(credential);
+  }
+  return out;
 }
 
 const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)/;
@@ -96,7 +129,12 @@ function opensslReason(error: unknown): string | undefined {
 
 export function send(call: HttpCall): Promise<HttpAnswer> {
   const what = `${call.method} ${call.url.pathname}`;
-  const body = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
+  const body = call.form
+    ? Buffer.from(new URLSearchParams(call.form).toString())
+    : call.body === undefined
+      ? undefined
+      : Buffer.from(JSON.stringify(call.body));
+  const contentType = call.form ? "application/x-www-form-urlencoded" : "application/json";
   return new Promise((resolve, reject) => {
     let phase: Phase = "connect";
     let protocol: string | null = null;
@@ -105,11 +143,14 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       method: call.method,
       agent: call.session.agent,
       secureContext: call.session.secureContext,
+      // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off; the
+      // pinned CA is in the secureContext
+      rejectUnauthorized: true,
       minVersion: call.session.minVersion,
       maxVersion: call.session.maxVersion,
       headers: {
         accept: "application/json",
-        ...(body ? { "content-type": "application/json", "content-length": String(body.length) } : {}),
+        ...(body ? { "content-type": contentType, "content-length": String(body.length) } : {}),
         ...call.headers,
       },
     };
@@ -143,7 +184,12 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       res.on("error", (error) => reject(networkError(error, what, "exchange")));
       res.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, json: parseJson(text), presentedCertDer });
+        resolve({
+          status: res.statusCode ?? 0,
+          json: parseJson(text),
+          presentedCertDer,
+          echoes: requestEchoes(call),
+        });
       });
     });
     req.end(body);

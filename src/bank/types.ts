@@ -1,9 +1,17 @@
 /**
- * The bank port: only the calls the rotation saga (and the bank issuer) make. One adapter today,
- * `banking-api.ts` (seed 001's Banking API and its CORE admin API); the embedded default is the sandbox.
+ * The bank port: only the calls the rotation saga (and the bank issuer) make. Every bank has a token
+ * endpoint (`BankClient`); a slot API (`SlotRegistry`) and CSR signing (`CsrSigner`) are optional
+ * capabilities, present as `bank.slots` / `bank.signer` only where the bank offers them (use
+ * `requireSlots` / `requireSigner` from capabilities.ts for a coded NOT_SUPPORTED otherwise).
+ * Adapters, one file each, chosen by `kind` in index.ts:
+ * - `banking-api.ts`: seed 001's Banking API (JSON token contract) and its CORE admin API (slots, CSR signing);
+ * - `oauth2-mtls.ts`: a standard RFC 6749 client_credentials token call over mTLS, no slot API (portal
+ *   banks such as seed 000's, banks that trust the institution's CA such as seed 002's).
  */
 
-/** A certificate bound to a credential at the bank (one of its at most 2 active slots). */
+export type BankKind = "banking-api" | "oauth2-mtls";
+
+/** A certificate bound to a credential at the bank (one of its active slots: at most 2, or 1 at single-slot banks). */
 export interface BoundCertificate {
   /** The bank's id of the registered certificate. */
   id: string;
@@ -50,23 +58,36 @@ export interface VerifyOptions {
   probeAccountId?: string;
 }
 
-export interface BankClient {
-  readonly kind: "banking-api";
-  readonly name: string;
+/** The bank's certificate slots for a credential (seed 001's CORE admin API). Optional: portal banks have none. */
+export interface SlotRegistry {
   /** The certificates bound to `clientId`. */
   listSlots(clientId: string): Promise<BoundCertificate[]>;
-  /** Registers and binds `certPem`; a certificate already bound is success. SLOTS_FULL when both slots are taken. */
+  /** Registers and binds `certPem`; a certificate already bound is success. SLOTS_FULL when every slot is taken. */
   bind(clientId: string, certPem: string): Promise<BoundCertificate>;
   /** Unbinds the certificate with `fingerprint`; one not bound is success. */
   unbind(clientId: string, fingerprint: string): Promise<void>;
-  /** The bank's CA signs the CSR (seed 000). The same idempotency key returns the same certificate. */
+}
+
+/** The bank's CA signs CSRs through an API (seed 000's model, automated). Optional. */
+export interface CsrSigner {
+  /** The same idempotency key returns the same certificate. */
   signCsr(
     csrPem: string,
     options: { idempotencyKey: string },
   ): Promise<{ certPem: string; chainPem: string }>;
+}
+
+/** Every bank: the token endpoint over mTLS, and the optional capabilities it has. */
+export interface BankClient {
+  readonly kind: BankKind;
+  readonly name: string;
+  /** Present only when the bank has a slot API. */
+  readonly slots?: SlotRegistry;
+  /** Present only when the bank signs CSRs through an API. */
+  readonly signer?: CsrSigner;
   /** client_credentials token over mTLS with `material`. */
   requestToken(material: ClientMaterial, credentials: BankCredentials): Promise<TokenResult>;
-  /** The protected call (GET .../accounts/{accountId}/balance) with `token`, over the same material. */
+  /** The configured protected call with `token`, over the same material. */
   probe(token: TokenResult, material: ClientMaterial, accountId: string): Promise<void>;
   /** Token (with the cnf binding check) and, when asked, the probe: the saga's verify step. */
   verify(

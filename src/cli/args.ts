@@ -35,3 +35,19 @@ export function durationArg(value: string): number {
     );
   return ms;
 }
+
+/** One of `values` (commander's .choices() says the same, but its message lists no hint). */
+export function enumArg<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((values as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`expected one of ${values.join(", ")}, got "${value}"`);
+  };
+}
+
+/** A Redis URL (redis:// or rediss://), as the config's redis.url. */
+export function redisUrlArg(value: string): string {
+  if (!/^rediss?:\/\/\S*$/.test(value)) {
+    throw new InvalidArgumentError('expected a redis:// or rediss:// URL (e.g. "redis://127.0.0.1:6379")');
+  }
+  return value;
+}

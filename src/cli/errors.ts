@@ -34,6 +34,8 @@ const BAD_INPUT = new Set<string>([
   "CA_KEY_MISSING",
   "STORE_KEY_INVALID",
   "REDIS_ACCESS_DENIED",
+  "REDIS_TLS_REFUSED",
+  "PATH_NOT_WRITABLE",
 ]);
 
 export function exitCodeFor(error: unknown): number {
@@ -42,6 +44,7 @@ export function exitCodeFor(error: unknown): number {
   if (
     error.code === "REDIS_UNAVAILABLE" ||
     error.code === "LISTEN_FAILED" ||
+    error.code === "NO_WORKER" ||
     error.code === "STORE_UNAVAILABLE" ||
     error.code === "BANK_UNAVAILABLE"
   )

@@ -3,6 +3,8 @@
  * `register(program)`. Errors end as one clear line on stderr and a documented exit code.
  */
 import { Command, CommanderError } from "commander";
+import { LOG_LEVELS } from "../config/schema.js";
+import { enumArg } from "./args.js";
 import { exitCodeFor, formatCliError } from "./errors.js";
 import { commands } from "./commands/index.js";
 
@@ -14,14 +16,20 @@ function usageErrorLine(text: string): string {
   const what = text
     .trim()
     .replace(/^error:\s*/i, "")
-    .split("\n")[0];
+    .split("\n")[0]!
+    // commander quotes the refused value: a URL's user:password part is not repeated
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@']*@/gi, "$1***@");
   return `certrotor: BAD_ARGUMENT: ${what} (hint: certrotor --help, or certrotor <command> --help)\n`;
 }
 
 export function buildProgram(): Command {
   const program = new Command("certrotor")
     .description("Keeps the mTLS client certificates of bank API credentials valid, with zero downtime.")
-    .option("--log-level <level>", "trace|debug|info|warn|error|silent (default from config, else info)")
+    .option(
+      "--log-level <level>",
+      `${LOG_LEVELS.join("|")} (default from config, else info)`,
+      enumArg(LOG_LEVELS),
+    )
     .configureOutput({ outputError: (text, write) => write(usageErrorLine(text)) })
     .exitOverride();
   for (const register of commands) register(program);

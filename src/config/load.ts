@@ -2,12 +2,23 @@
  * Loads the config file once, at the edge: YAML → ${ENV} interpolation → schema → cross-references →
  * frozen result. Every problem is reported at once, each naming its exact path.
  */
-import { readFile } from "node:fs/promises";
-import { parseDocument } from "yaml";
+import { open } from "node:fs/promises";
 import type { ZodError } from "zod";
-import { CertrotorError, isCertrotorError } from "../errors.js";
-import { validateCron } from "../rotation/window.js";
+import { CertrotorError } from "../errors.js";
+import {
+  cronProblems,
+  crossReferenceProblems,
+  durationProblems,
+  movedKeyProblems,
+  stateProblems,
+} from "./checks.js";
 import { type Config, configSchema } from "./schema.js";
+import { MAX_CONFIG_BYTES, parseYaml } from "./yaml.js";
+
+/** Problems listed in one error; the rest are counted (a broken 40 MB file must not become a 40 MB line). */
+export const MAX_PROBLEMS = 20;
+/** Longest problem line kept (a value quoted in a message is cut, never the field path before it). */
+const MAX_PROBLEM_CHARS = 300;
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -69,105 +80,6 @@ export function formatZodIssues(error: ZodError): string[] {
   });
 }
 
-/** Names that credentials, issuers and discovery rules point at must exist. */
-function crossReferenceProblems(config: Config): string[] {
-  const problems: string[] = [];
-  const need = (kind: "stores" | "banks" | "issuers", value: string, where: string): void => {
-    if (!(value in config[kind])) {
-      const known = Object.keys(config[kind]);
-      problems.push(
-        `${where}: no ${kind.slice(0, -1)} named "${value}" (configured: ${known.length ? known.join(", ") : "none"})`,
-      );
-    }
-  };
-  const seen = new Set<string>();
-  config.credentials.forEach((credential, i) => {
-    if (seen.has(credential.id))
-      problems.push(`credentials[${i}].id: duplicate credential id "${credential.id}"`);
-    seen.add(credential.id);
-    need("stores", credential.store, `credentials[${i}].store`);
-    need("banks", credential.bank, `credentials[${i}].bank`);
-    need("issuers", credential.issuer, `credentials[${i}].issuer`);
-  });
-  config.discovery.forEach((rule, i) => {
-    need("stores", rule.store, `discovery[${i}].store`);
-    need("banks", rule.bank, `discovery[${i}].bank`);
-    need("issuers", rule.issuer, `discovery[${i}].issuer`);
-  });
-  for (const [name, issuer] of Object.entries(config.issuers)) {
-    if (issuer.kind === "local-ca") need("stores", issuer.store, `issuers.${name}.store`);
-    if (issuer.kind === "bank") need("banks", issuer.bank, `issuers.${name}.bank`);
-  }
-  config.credentials.forEach((credential, i) => {
-    for (const [j, channel] of (credential.alerts ?? []).entries()) {
-      if (!(channel in config.alerts.channels)) {
-        problems.push(`credentials[${i}].alerts[${j}]: no alert channel named "${channel}"`);
-      }
-    }
-  });
-  return problems;
-}
-
-/** Keys that moved: a config still using one is refused with a line naming the new key. */
-const MOVED: ReadonlyArray<{ from: [string, string]; to: string }> = [
-  { from: ["worker", "redisUrl"], to: "redis.url" },
-  { from: ["worker", "queuePrefix"], to: "redis.prefix" },
-];
-
-function movedKeyProblems(raw: unknown): string[] {
-  const problems: string[] = [];
-  for (const { from, to } of MOVED) {
-    const section = (raw as Record<string, unknown> | null)?.[from[0]];
-    if (section !== null && typeof section === "object" && from[1] in section) {
-      problems.push(
-        `${from.join(".")}: moved to ${to} (one redis: section serves the worker and every command; write redis: { ${to.split(".")[1]}: ... })`,
-      );
-    }
-  }
-  return problems;
-}
-
-/** `state` must agree with `redis`: every entry point uses Redis whenever it is configured. */
-function stateProblems(config: Config): string[] {
-  if (config.state === "file" && config.redis)
-    return [
-      "state: file cannot be combined with a redis: section (the workers keep their journal, locks and alert episodes in Redis, so every command must too); remove state, or remove redis for a single-host setup",
-    ];
-  if (config.state === "redis" && !config.redis) return ["state: redis needs a redis: section with a url"];
-  return [];
-}
-
-/** Every cron pattern and time zone is checked at load time: a bad one never silently schedules nothing. */
-function cronProblems(config: Config): string[] {
-  const problems: string[] = [];
-  const check = (pattern: string | undefined, timezone: string, where: string): void => {
-    if (pattern === undefined) return;
-    try {
-      validateCron(pattern, where, timezone);
-    } catch (error) {
-      problems.push(isCertrotorError(error) ? error.message : `${where}: invalid cron pattern "${pattern}"`);
-    }
-  };
-  check(config.schedules.scan, config.schedules.timezone, "schedules.scan");
-  check(config.schedules.retire, config.schedules.timezone, "schedules.retire");
-  check(config.renewal.window?.cron, config.renewal.window?.timezone ?? "UTC", "renewal.window.cron");
-  config.credentials.forEach((c, i) => {
-    check(
-      c.renewal?.window?.cron,
-      c.renewal?.window?.timezone ?? "UTC",
-      `credentials[${i}].renewal.window.cron`,
-    );
-  });
-  config.discovery.forEach((d, i) => {
-    check(
-      d.renewal?.window?.cron,
-      d.renewal?.window?.timezone ?? "UTC",
-      `discovery[${i}].renewal.window.cron`,
-    );
-  });
-  return problems;
-}
-
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -176,41 +88,72 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** `source: p1; p2; ...` with at most MAX_PROBLEMS problems, each cut to MAX_PROBLEM_CHARS, then a count. */
+export function problemReport(source: string, problems: readonly string[]): string {
+  const shown = problems
+    .slice(0, MAX_PROBLEMS)
+    .map((line) => line.replace(/\s+/g, " "))
+    .map((line) => (line.length > MAX_PROBLEM_CHARS ? `${line.slice(0, MAX_PROBLEM_CHARS - 1)}…` : line));
+  const more = problems.length - shown.length;
+  const tail = more > 0 ? `; and ${more} more problem${more === 1 ? "" : "s"}` : "";
+  return `${source}: ${shown.join("; ")}${tail}`;
+}
+
+function refuse(code: "CONFIG_INVALID" | "ENV_MISSING", source: string, problems: string[]): never {
+  throw new CertrotorError(code, problemReport(source, problems), {
+    details: { source, problems: problems.length },
+  });
+}
+
 /** Parses config text. `source` names the file in error messages. */
 export function parseConfig(
   text: string,
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<Config> {
-  const document = parseDocument(text, { prettyErrors: false });
-  if (document.errors.length > 0) {
-    const lines = document.errors.map((e) => `${source}: YAML ${e.message.split("\n")[0]}`);
-    throw new CertrotorError("CONFIG_INVALID", lines.join("; "), { details: { source } });
-  }
-  const raw = document.toJS() ?? {};
+  const raw = parseYaml(text);
+  if (!raw.ok) refuse("CONFIG_INVALID", source, raw.problems);
   const missing: string[] = [];
-  const interpolated = interpolateEnv(raw, env, "", missing);
-  if (missing.length > 0) {
-    throw new CertrotorError("ENV_MISSING", `${source}: ${missing.join("; ")}`, { details: { source } });
-  }
+  const interpolated = interpolateEnv(raw.value, env, "", missing);
+  if (missing.length > 0) refuse("ENV_MISSING", source, missing);
   const moved = movedKeyProblems(interpolated);
-  if (moved.length > 0) {
-    throw new CertrotorError("CONFIG_INVALID", `${source}: ${moved.join("; ")}`, { details: { source } });
-  }
+  if (moved.length > 0) refuse("CONFIG_INVALID", source, moved);
   const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) {
-    const lines = formatZodIssues(parsed.error);
-    throw new CertrotorError("CONFIG_INVALID", `${source}: ${lines.join("; ")}`, { details: { source } });
-  }
+  if (!parsed.success) refuse("CONFIG_INVALID", source, formatZodIssues(parsed.error));
   const problems = [
     ...stateProblems(parsed.data),
     ...crossReferenceProblems(parsed.data),
     ...cronProblems(parsed.data),
+    ...durationProblems(parsed.data),
   ];
-  if (problems.length > 0) {
-    throw new CertrotorError("CONFIG_INVALID", `${source}: ${problems.join("; ")}`, { details: { source } });
-  }
+  if (problems.length > 0) refuse("CONFIG_INVALID", source, problems);
   return deepFreeze(parsed.data);
+}
+
+/** The file's text, refusing more than MAX_CONFIG_BYTES without reading further (/dev/zero ends too). */
+async function readBounded(path: string): Promise<string> {
+  const handle = await open(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_CONFIG_BYTES) {
+        throw new CertrotorError(
+          "CONFIG_INVALID",
+          `${path}: the file is larger than ${MAX_CONFIG_BYTES} bytes, the most a config may be`,
+          { details: { source: path } },
+        );
+      }
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function loadConfig(
@@ -219,8 +162,9 @@ export async function loadConfig(
 ): Promise<Readonly<Config>> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readBounded(path);
   } catch (error) {
+    if (error instanceof CertrotorError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
     throw new CertrotorError("CONFIG_NOT_FOUND", `cannot read config file ${path} (${code})`, {
       cause: error,

@@ -30,7 +30,7 @@ export const EXT = {
 } as const;
 
 /** RFC 5280 §4.2.1.3 bit order (bit 0 first), which is also @peculiar's KeyUsageFlags order. */
-export const KEY_USAGES = [
+const KEY_USAGES = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",

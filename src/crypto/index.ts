@@ -4,28 +4,22 @@
  * @peculiar/x509's; PKCS#12 is node-forge's.
  */
 export { KEY_TYPES, type KeyType } from "../config/schema.js";
+export { createCa, signClientCsr, signServerCsr } from "./ca.js";
 export {
-  type CreateCaOptions,
-  createCa,
-  type SignClientCsrOptions,
-  signClientCsr,
-  signServerCsr,
-} from "./ca.js";
-export {
-  type CreateCsrOptions,
   createCsr,
   createCsrFromCertificate,
   type VerifiedCsr,
   verifyCsr,
 } from "./csr.js";
+export { type ClientMaterialFields, checkClientMaterial } from "./client-material.js";
 export { type CertificateInfo, fingerprintOf, hasClientAuth, inspectCertificate } from "./inspect.js";
 export type { KeyUsage } from "./extensions.js";
-export { type IssueCertificateOptions, issueCertificate, NOT_BEFORE_BACKDATE_MS } from "./issue.js";
-export { type GeneratedKeyPair, generateKeyPair, keyTypeOf, loadPrivateKey } from "./keys.js";
+export { issueCertificate, NOT_BEFORE_BACKDATE_MS } from "./issue.js";
+export { generateKeyPair, keyTypeOf, loadPrivateKey } from "./keys.js";
 export { assertKeyMatchesCertificate, keyMatchesCertificate } from "./match.js";
 export { encodeName, formatName } from "./names.js";
-export { certificatesDer, pemBlocks, toPem } from "./pem.js";
+export { certificatesDer, toPem } from "./pem.js";
 export { verifyChain } from "./chain.js";
-export { type BuildPfxOptions, buildPfx, PFX_ITERATIONS, randomPassphrase } from "./pkcs12.js";
-export { type PfxContents, readPfx } from "./pkcs12-read.js";
+export { buildPfx, randomPassphrase } from "./pkcs12.js";
+export { readPfx } from "./pkcs12-read.js";
 export { assertClientCertificate, assertIssuedForCsr } from "./profile.js";

@@ -139,11 +139,6 @@ export function loadPrivateKey(pem: string, passphrase?: string, where = "privat
   return privateKeyObject(pem, where, passphrase).export({ type: "pkcs8", format: "pem" }).toString();
 }
 
-/** SPKI PEM of the public half of a private key. */
-export function publicKeyPemOf(key: KeyObject): string {
-  return createPublicKey(key).export({ type: "spki", format: "pem" }).toString();
-}
-
 /** SPKI DER of a public key, or of the public half of a private key. */
 export function spkiDerOf(key: KeyObject): Buffer {
   return (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });

@@ -14,7 +14,7 @@ export interface PemBlock {
   text: string;
 }
 
-export const CERT_LABELS = ["CERTIFICATE", "X509 CERTIFICATE"] as const;
+const CERT_LABELS = ["CERTIFICATE", "X509 CERTIFICATE"] as const;
 export const PRIVATE_KEY_LABELS = [
   "PRIVATE KEY",
   "RSA PRIVATE KEY",
@@ -49,7 +49,7 @@ function decodeBody(body: string, label: string, where: string): Omit<PemBlock, 
 }
 
 /** Every PEM block in `text`, in order. Throws PEM_MALFORMED when there is none or one is broken. */
-export function pemBlocks(text: string, where: string): PemBlock[] {
+function pemBlocks(text: string, where: string): PemBlock[] {
   if (typeof text !== "string") throw malformed(where, "expected PEM text");
   const blocks: PemBlock[] = [];
   for (const match of text.matchAll(BLOCK)) {
@@ -63,7 +63,7 @@ export function pemBlocks(text: string, where: string): PemBlock[] {
   return blocks;
 }
 
-export function wrongKind(where: string, expected: string, label: string): CertrotorError {
+function wrongKind(where: string, expected: string, label: string): CertrotorError {
   return new CertrotorError(
     "PEM_WRONG_KIND",
     `${where}: expected ${expected}, found a "${label}" PEM block`,

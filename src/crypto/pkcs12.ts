@@ -35,7 +35,7 @@ import {
 } from "./pkcs12-asn1.js";
 
 /** OpenSSL's default (PKCS12_DEFAULT_ITER); the passphrases certrotor makes carry 192 random bits anyway. */
-export const PFX_ITERATIONS = 2048;
+const PFX_ITERATIONS = 2048;
 const SHA256 = "2.16.840.1.101.3.4.2.1";
 
 export interface BuildPfxOptions {

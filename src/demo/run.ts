@@ -4,6 +4,7 @@
  * rotate (through the real queue when Redis is available, inline otherwise) → verify → promote → retire,
  * and a before/after report whose token calls are made after the rotation finished.
  */
+import { requireSlots } from "../bank/capabilities.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,8 @@ import type { Config, KeyType, RedisConfig } from "../config/schema.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import { Redis } from "ioredis";
-import { assertRedisReachable, redactUrl } from "../redis/connection.js";
+import { redactUrl } from "../redis/connection.js";
+import { assertRedisReachable } from "../redis/probe.js";
 import { createFollower } from "../queue/follow.js";
 import type { Producer } from "../queue/producer.js";
 import type { RotationObserver } from "../rotation/context.js";
@@ -159,7 +161,9 @@ async function snapshot(runtime: Runtime, credentialId: string) {
   const credential = await runtime.credential(credentialId);
   const deps = runtime.depsFor(credential);
   const current = await deps.store.readCurrent(credential.ref);
-  const bound = (await deps.bank.listSlots(current.material.clientId)).map((s) => s.fingerprint);
+  const bound = (await requireSlots(deps.bank).listSlots(current.material.clientId)).map(
+    (s) => s.fingerprint,
+  );
   return { credential, deps, material: current.material, bound };
 }
 

@@ -13,8 +13,8 @@ import { credentialMaterial } from "./credential.js";
 
 const DAY_MS = 86_400_000;
 
-export const DEMO_CA_SUBJECT = "CN=Demo Fintech Issuing CA,O=Demo Fintech Ltda,C=BR";
-export const DEMO_CLIENT_SUBJECT = "CN=payments-api,OU=Payments,O=Demo Fintech Ltda,L=Sao Paulo,ST=SP,C=BR";
+const DEMO_CA_SUBJECT = "CN=Demo Fintech Issuing CA,O=Demo Fintech Ltda,C=BR";
+const DEMO_CLIENT_SUBJECT = "CN=payments-api,OU=Payments,O=Demo Fintech Ltda,L=Sao Paulo,ST=SP,C=BR";
 
 export interface DemoWorldOptions {
   dir: string;

@@ -4,11 +4,11 @@
  * key returns the same certificate, and a retry after a crash (new key, new CSR) gets a new one.
  */
 import { createHash } from "node:crypto";
-import type { BankClient } from "../bank/types.js";
+import type { CsrSigner } from "../bank/types.js";
 import { CertrotorError } from "../errors.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
-export function createBankIssuer(name: string, bank: BankClient): Issuer {
+export function createBankIssuer(name: string, bank: CsrSigner): Issuer {
   let lastChain: string | undefined;
   return {
     kind: "bank",

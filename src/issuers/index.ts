@@ -4,6 +4,8 @@
 import type { BankClient } from "../bank/types.js";
 import type { IssuerConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import type { AdapterLogger } from "../observability/logger.js";
+import { vaultReports } from "../stores/adapter-logs.js";
 import type { SecretStore } from "../stores/types.js";
 import { createBankIssuer } from "./bank.js";
 import { createLocalCaIssuer } from "./local-ca.js";
@@ -13,6 +15,8 @@ import { createVaultPkiIssuer } from "./vault-pki.js";
 export interface IssuerContext {
   stores: ReadonlyMap<string, SecretStore>;
   banks: ReadonlyMap<string, BankClient>;
+  /** Where an issuer with its own client (Vault PKI) logs its retries and logins. */
+  logger?: AdapterLogger;
 }
 
 type IssuerFactory<K extends IssuerKind> = (
@@ -31,11 +35,18 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
     if (!store) throw missing("store", config.store, name);
     return createLocalCaIssuer(name, { store, path: config.path, validityMs: config.validity });
   },
-  "vault-pki": (name, config) => createVaultPkiIssuer(name, config),
+  "vault-pki": (name, config, context) =>
+    createVaultPkiIssuer(name, config, undefined, context.logger && vaultReports(context.logger)),
   bank: async (name, config, context) => {
     const bank = context.banks.get(config.bank);
     if (!bank) throw missing("bank", config.bank, name);
-    return createBankIssuer(name, bank);
+    if (!bank.signer) {
+      throw new CertrotorError(
+        "CONFIG_INVALID",
+        `issuers.${name}.bank: bank "${config.bank}" is of kind ${bank.kind}, which does not sign CSRs through an API (issuer kind bank needs a bank of kind banking-api)`,
+      );
+    }
+    return createBankIssuer(name, bank.signer);
   },
 };
 

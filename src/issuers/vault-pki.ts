@@ -2,6 +2,12 @@
  * Vault PKI as an issuer: `POST <mount>/sign/<role>` with the CSR, over the shared Vault client (auth,
  * renewal, TLS trust, retries and error mapping live there). The CN is taken from the CSR; the role
  * decides what it allows.
+ *
+ * Vault copies the CN into the DNS SANs unless told not to (builtin/logical/pki/issuing/issue_common.go
+ * GenerateCreationBundle): it runs the CN through idna ToASCII with DNS length checks first, so a CN with a
+ * label over 63 characters is refused outright (`idna: invalid label`). A client certificate's CN is often
+ * not a hostname at all (an organisation name, `client_app_01`), so for such a CN the request carries
+ * `exclude_cn_from_sans: true`; a hostname CN keeps Vault's default (CN also in the DNS SANs).
  */
 import type { IssuerConfig } from "../config/schema.js";
 import { formatName, verifyCsr } from "../crypto/index.js";
@@ -11,6 +17,24 @@ import { createVaultClient, isVaultStatus, type VaultClient } from "../stores/va
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
 type VaultPkiConfig = Extract<IssuerConfig, { kind: "vault-pki" }>;
+
+/** One label of Vault's hostname pattern (issue_common.go labelPattern). */
+const LABEL = /^([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+
+/**
+ * Whether Vault would put `cn` into the DNS SANs itself: ASCII labels of 1–63 characters matching its
+ * hostname pattern, at most 253 characters (a trailing dot and a leading `*.` wildcard label allowed).
+ * Non-ASCII names count as not hostnames: excluding them is always accepted.
+ */
+export function isVaultHostname(cn: string): boolean {
+  const name = cn.endsWith(".") ? cn.slice(0, -1) : cn;
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split(".");
+  return labels.every(
+    (label, index) =>
+      label.length <= 63 && (LABEL.test(label) || (index === 0 && label === "*" && labels.length > 1)),
+  );
+}
 
 function asString(value: unknown, field: string, name: string): string {
   if (typeof value !== "string" || value.length === 0) {
@@ -23,12 +47,14 @@ export async function createVaultPkiIssuer(
   name: string,
   config: VaultPkiConfig,
   client?: VaultClient,
+  logger?: (line: object) => void,
 ): Promise<Issuer> {
   const vault =
     client ??
     (await createVaultClient(config, {
       label: `vault-pki issuer "${name}"`,
       unavailableCode: "ISSUER_FAILED",
+      ...(logger ? { logger } : {}),
     }));
   let caPem: string | undefined;
   return {
@@ -46,6 +72,8 @@ export async function createVaultPkiIssuer(
         body = await vault.request("POST", `${config.mount}/sign/${config.role}`, {
           csr: csrPem,
           ...(cn ? { common_name: cn } : {}),
+          // An email CN becomes an email SAN in Vault, which is harmless; only a non-hostname is excluded.
+          ...(cn && !cn.includes("@") && !isVaultHostname(cn) ? { exclude_cn_from_sans: true } : {}),
           format: "pem",
           ...(config.ttl ? { ttl: `${Math.floor(config.ttl / 1000)}s` } : {}),
         });

@@ -20,7 +20,7 @@
  * writes back with a Lua compare-and-set on `_rev`, retrying on a concurrent change: no WATCH, so the
  * connection can be shared with other users.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { CertrotorError } from "../errors.js";
 import { luaScript, redisError } from "../redis/lua.js";
 import { assertNoSecrets } from "./guard.js";
@@ -141,7 +141,7 @@ function scores(record: RotationRecord): [string, string] {
 }
 
 /** A Journal on a caller-owned ioredis connection; `close()` leaves the connection open. */
-export function createRedisJournal(redis: Redis, options: RedisJournalOptions = {}): Journal {
+export function createRedisJournal(redis: RedisClient, options: RedisJournalOptions = {}): Journal {
   const prefix = options.prefix ?? "{certrotor}:journal:";
   const now = options.now ?? (() => new Date());
   const maxHistory = options.maxHistory ?? 50;

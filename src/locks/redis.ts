@@ -9,7 +9,7 @@
  * Acquire, renew, release and check are Lua scripts comparing the stored value with ours, so a holder
  * whose lease expired can never extend, free or pass a check on its successor's lock.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import { luaScript } from "../redis/lua.js";
 import { createLease, type LeaseState, lockedError } from "./lease.js";
 import type { AcquireOptions, Lease, LockManager } from "./types.js";
@@ -61,7 +61,7 @@ function stateOf(reply: unknown): LeaseState {
 }
 
 /** A LockManager on a caller-owned ioredis connection; `close()` leaves the connection open. */
-export function createRedisLockManager(redis: Redis, opts: RedisLockOptions): LockManager {
+export function createRedisLockManager(redis: RedisClient, opts: RedisLockOptions): LockManager {
   const now = opts.now ?? Date.now;
   const keysOf = (key: string): [string, string] => {
     const { held, fence } = redisLockKeys(opts.prefix, key);

@@ -8,6 +8,16 @@ import { type DestinationStream, type Logger, pino } from "pino";
 export type { Logger } from "pino";
 
 /**
+ * The logger createRuntime hands every adapter (stores, banks, issuers): the runtime's own, so a retry
+ * against the bank, Vault or AWS shows in the log of the worker or command that made the call. A pino
+ * Logger fits. Objects carry no secrets (redaction still applies).
+ */
+export interface AdapterLogger {
+  debug(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
  * Every field name that may hold secret material, at any of the first nesting levels. A test scans src/
  * for property names that look secret and fails until each is listed here (or shown not to be one).
  */
@@ -43,11 +53,12 @@ export const SECRET_FIELDS = [
   "x-vault-token",
   "X-Vault-Token",
   "adminApiKey",
+  "portalApiKey",
   "apiKey",
   "routingKey",
 ] as const;
 
-export function redactPaths(): string[] {
+function redactPaths(): string[] {
   const paths: string[] = [];
   for (const field of SECRET_FIELDS) {
     const safe = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;

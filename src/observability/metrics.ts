@@ -13,7 +13,7 @@ import type { ScanEntry } from "../rotation/scan.js";
 import { within } from "../util/within.js";
 
 /** How a rotate job ended. The first three are "the new material is current". */
-export const ROTATION_OUTCOMES = [
+const ROTATION_OUTCOMES = [
   "succeeded",
   "retire-due",
   "consumers-on-old-cert",

@@ -3,8 +3,20 @@
  * never keys, PFX, passphrases, client secrets or tokens (invariant 7). Processors parse with these.
  */
 import { z } from "zod";
+import type { DiscoverySource } from "../rotation/credentials.js";
 
 const id = z.string().min(1).max(200);
+
+/**
+ * Where discovery found the job's credential (rule key, store, path), so the job rebuilds it from the config
+ * without listing the store. Absent for configured credentials, and in jobs queued by older versions
+ * (those resolve by id, listing).
+ */
+const discovery = z.strictObject({
+  rule: z.string().min(1).max(64),
+  store: id,
+  path: z.string().min(1).max(2048),
+}) satisfies z.ZodType<DiscoverySource>;
 
 export const rotateJobData = z.strictObject({
   credentialId: id,
@@ -14,13 +26,16 @@ export const rotateJobData = z.strictObject({
   unbindStale: z.boolean().optional(),
   /** notAfter of the cert being replaced, for expiry-aware backoff. */
   notAfter: z.iso.datetime().optional(),
+  discovery: discovery.optional(),
 });
 export type RotateJobData = z.infer<typeof rotateJobData>;
 
-export const retireJobData = z.strictObject({ credentialId: id, rotationId: id });
+export const retireJobData = z.strictObject({
+  credentialId: id,
+  rotationId: id,
+  discovery: discovery.optional(),
+});
 export type RetireJobData = z.infer<typeof retireJobData>;
-
-export const scanJobData = z.strictObject({}).catchall(z.never());
 
 export const ALERT_KINDS = [
   "rotation-failed",

@@ -3,7 +3,7 @@
  * notifications, and the cron job schedulers. The only writer of jobs besides BullMQ itself.
  */
 import { type JobsOptions, Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
 import type { Config } from "../config/schema.js";
 import { newRotationId } from "../rotation/saga.js";
 import {
@@ -43,7 +43,11 @@ export interface ProducerOptions {
   notifyBackoffMs?: number;
 }
 
-export function createProducer(connection: Redis, prefix: string, options: ProducerOptions = {}): Producer {
+export function createProducer(
+  connection: RedisClient,
+  prefix: string,
+  options: ProducerOptions = {},
+): Producer {
   const make = (name: QueueName): Queue => {
     const queue = new Queue(name, { connection, prefix });
     queue.on("error", () => undefined); // connection errors surface on the calls that fail

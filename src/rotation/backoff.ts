@@ -21,7 +21,7 @@ export interface BackoffPolicy {
 }
 
 /** How many retry intervals of validity the next attempt must leave before notAfter. */
-export const RESERVE_INTERVALS = 3;
+const RESERVE_INTERVALS = 3;
 
 /** The k-th retry interval before jitter: capped exponential. */
 export function retryInterval(k: number, policy: BackoffPolicy): number {

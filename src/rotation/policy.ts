@@ -21,7 +21,7 @@ import { formatDuration } from "../config/duration.js";
 import { retryBudgetMs } from "./backoff.js";
 import { inWindow, nextWindowOpening, type RotationWindow, validateCron } from "./window.js";
 
-export const RENEWAL_REASONS = [
+const RENEWAL_REASONS = [
   "Expired",
   "Forced",
   "NotDue",
@@ -35,7 +35,7 @@ export type RenewalReason = (typeof RENEWAL_REASONS)[number];
 /** ok: not yet; due: due but waiting for the window; due-now: start now; expired: already expired, start now. */
 export type RenewalStatus = "ok" | "due" | "due-now" | "expired";
 
-export const RENEWAL_FLAGS = [
+const RENEWAL_FLAGS = [
   "expired",
   "forced",
   "window-ignored",
@@ -105,7 +105,7 @@ export function lastSafeStart(notAfter: Date, policy: RenewalPolicyConfig): Date
   return new Date(ms(notAfter) - retryBudgetMs(policy) - policy.gracePeriod);
 }
 
-export function planRenewal(input: RenewalInput): RenewalPlan {
+function planRenewal(input: RenewalInput): RenewalPlan {
   const { notBefore, notAfter, policy } = input;
   const lifetime = Math.max(0, ms(notAfter) - ms(notBefore));
   const fractionAt = ms(notBefore) + Math.floor(policy.renewAtFraction * lifetime);
@@ -138,7 +138,7 @@ const describeWindow = (window: RotationWindow): string => `"${window.cron}" (${
 
 // ---------------------------------------------------------------- the checks, in order
 
-export const checkExpired: RenewalCheck = (input) =>
+const checkExpired: RenewalCheck = (input) =>
   ms(input.now) < ms(input.notAfter)
     ? null
     : {
@@ -146,12 +146,12 @@ export const checkExpired: RenewalCheck = (input) =>
         message: `certificate expired ${formatDuration(ms(input.now) - ms(input.notAfter))} ago (notAfter ${at(input.notAfter)}); rotate now`,
       };
 
-export const checkForced: RenewalCheck = (input, plan) =>
+const checkForced: RenewalCheck = (input, plan) =>
   input.force
     ? { reason: "Forced", message: `rotation forced on demand (policy would renew at ${at(plan.renewAt)})` }
     : null;
 
-export const checkNotDue: RenewalCheck = (input, plan) =>
+const checkNotDue: RenewalCheck = (input, plan) =>
   ms(input.now) >= ms(plan.renewAt)
     ? null
     : {
@@ -159,7 +159,7 @@ export const checkNotDue: RenewalCheck = (input, plan) =>
         message: `renewal planned at ${at(plan.renewAt)} (${basisText(input, plan)}), in ${formatDuration(ms(plan.renewAt) - ms(input.now))}`,
       };
 
-export const checkNoWindowBeforeExpiry: RenewalCheck = (_input, plan) =>
+const checkNoWindowBeforeExpiry: RenewalCheck = (_input, plan) =>
   plan.window && plan.opening === null
     ? {
         reason: "NoWindowBeforeExpiry",
@@ -167,7 +167,7 @@ export const checkNoWindowBeforeExpiry: RenewalCheck = (_input, plan) =>
       }
     : null;
 
-export const checkWindowClosed: RenewalCheck = (input, plan) =>
+const checkWindowClosed: RenewalCheck = (input, plan) =>
   plan.window && plan.opening && ms(plan.opening) > ms(input.now)
     ? {
         reason: "WindowClosed",
@@ -176,7 +176,7 @@ export const checkWindowClosed: RenewalCheck = (input, plan) =>
     : null;
 
 /** Terminal: reached only when renewAt has passed and nothing holds the rotation back. */
-export const checkRenewalDue: RenewalCheck = (input, plan) => ({
+const checkRenewalDue: RenewalCheck = (input, plan) => ({
   reason: plan.basis,
   message: `renewal due since ${at(plan.renewAt)} (${basisText(input, plan)}); certificate expires ${at(input.notAfter)}`,
 });
@@ -187,7 +187,7 @@ function basisText(input: RenewalInput, plan: RenewalPlan): string {
     : `${Math.round(input.policy.renewAtFraction * 1000) / 10}% of the lifetime, notAfter ${at(input.notAfter)}`;
 }
 
-export const RENEWAL_CHAIN: readonly RenewalCheck[] = [
+const RENEWAL_CHAIN: readonly RenewalCheck[] = [
   checkExpired,
   checkForced,
   checkNotDue,

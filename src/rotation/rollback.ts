@@ -3,6 +3,7 @@
  * promoted, drop the pending version, keep the old material current. Idempotent and safe to repeat.
  * Every effect is checked against the lease just before it is made (fence.ts).
  */
+import { requireSlots } from "../bank/capabilities.js";
 import { type CertrotorError, isCertrotorError } from "../errors.js";
 import { isFinished, type RotationRecord, type RotationTrigger } from "../journal/types.js";
 import type { HeldLock, RotationDeps } from "./context.js";
@@ -76,9 +77,9 @@ export async function undoRotation(
   const clientId = current?.material.clientId || credential.clientId;
   let unbound: string | undefined;
   if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
-    const slots = await deps.bank.listSlots(clientId);
+    const slots = await requireSlots(deps.bank).listSlots(clientId);
     if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
-      await fenced(holder, () => deps.bank.unbind(clientId, newFingerprint));
+      await fenced(holder, () => requireSlots(deps.bank).unbind(clientId, newFingerprint));
       unbound = newFingerprint;
     }
   }

@@ -3,11 +3,14 @@
  * due, and find drift between store, bank and journal. Pages through stores and reads with bounded
  * concurrency; parses with the native X509Certificate (3× faster than a JS parser on a big fleet).
  */
-import { X509Certificate } from "node:crypto";
+import type { X509Certificate } from "node:crypto";
+import { requireSlots } from "../bank/capabilities.js";
 import pLimit from "p-limit";
 import type { BankClient } from "../bank/types.js";
 import type { Config } from "../config/schema.js";
+import { checkClientMaterial } from "../crypto/index.js";
 import { toCertrotorError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
 import type { Journal, RotationRecord } from "../journal/types.js";
 import type { SecretStore } from "../stores/types.js";
 import { type ResolvedCredential, listCredentials } from "./credentials.js";
@@ -59,6 +62,8 @@ export interface ScanDeps {
   skipBank?: boolean;
   /** Scan only these (default: every managed credential, configured and discovered). */
   credentials?: readonly ResolvedCredential[];
+  /** Where a broken entry's cause is logged (an INTERNAL one with its cause: a bug to look into). */
+  logger?: Logger;
 }
 
 function sha256Hex(cert: X509Certificate): string {
@@ -101,6 +106,26 @@ async function withoutRotationRaces(
   return touched ? drift.filter((d) => d.kind === "stuck") : drift;
 }
 
+/** A broken entry in the log: its code and safe message; an unexpected failure also with its cause. */
+function reportBroken(
+  logger: Logger | undefined,
+  credentialId: string,
+  error: ReturnType<typeof toCertrotorError>,
+  thrown: unknown,
+): void {
+  if (!logger) return;
+  const line = { credentialId, code: error.code, reason: error.message };
+  if (error.code !== "INTERNAL") {
+    logger.warn(line, "scan: credential is broken");
+    return;
+  }
+  const cause = thrown instanceof Error ? thrown : new Error(String(thrown));
+  logger.error(
+    { ...line, err: { type: cause.name, message: cause.message, stack: cause.stack } },
+    "scan: unexpected failure reading a credential",
+  );
+}
+
 async function scanOne(
   deps: ScanDeps,
   credential: ResolvedCredential,
@@ -118,7 +143,8 @@ async function scanOne(
   try {
     const store = deps.stores.get(credential.store)!;
     const current = await store.readCurrent(credential.ref);
-    const cert = new X509Certificate(current.material.certPem);
+    // broken material is reported with its own code (PEM_MALFORMED, PFX_BAD_PASSPHRASE, KEY_MISMATCH, ...)
+    const cert = checkClientMaterial(current.material, `credential "${credential.id}" current material`);
     const fingerprint = sha256Hex(cert);
     const notAfter = new Date(cert.validTo);
     const clientId = current.material.clientId || credential.clientId;
@@ -140,7 +166,7 @@ async function scanOne(
     }
     let boundSlots: number | undefined;
     if (!deps.skipBank) {
-      const slots = await deps.banks.get(credential.bank)!.listSlots(clientId);
+      const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(clientId);
       boundSlots = slots.length;
       const known = new Set([
         fingerprint,
@@ -184,6 +210,7 @@ async function scanOne(
     };
   } catch (thrown) {
     const error = toCertrotorError(thrown);
+    reportBroken(deps.logger, credential.id, error, thrown);
     return { ...base, decision: "broken", reason: error.code, message: error.message, drift };
   }
 }

@@ -2,6 +2,7 @@
  * status: what an operator wants to know about one credential (or all): its current material, the
  * bank's slots, the renewal decision, the last rotations from the journal, and what is scheduled next.
  */
+import { requireSlots } from "../bank/capabilities.js";
 import { X509Certificate } from "node:crypto";
 import type { BankClient, BoundCertificate } from "../bank/types.js";
 import type { Config } from "../config/schema.js";
@@ -88,9 +89,9 @@ export async function credentialStatus(
       const opening = nextWindowOpening(credential.policy.window, now, notAfter);
       if (opening) out.nextWindowOpening = opening.toISOString();
     }
-    const slots = await deps.banks
-      .get(credential.bank)!
-      .listSlots(current.material.clientId || credential.clientId);
+    const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(
+      current.material.clientId || credential.clientId,
+    );
     out.slots = slots.map((s) => ({
       id: s.id,
       fingerprint: s.fingerprint,

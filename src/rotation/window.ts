@@ -20,7 +20,7 @@ export interface RotationWindow {
 const MINUTE_MS = 60_000;
 
 /** Throws CONFIG_INVALID naming `where` when `timezone` is not an IANA zone this runtime knows. */
-export function validateTimezone(timezone: string, where: string): void {
+function validateTimezone(timezone: string, where: string): void {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: timezone });
   } catch (cause) {

@@ -1,20 +1,16 @@
 /**
  * The CORE admin API (versioned under /admin/v1, Bearer API key checked by the dispatcher): credentials,
  * the certificate registry, bank-signed certificates (seed 000's model) and certificate bindings (seed
- * 001: at most 2 active per credential). Documented route by route in README § Bank sandbox.
+ * 001: at most 2 active per credential, 1 for a single-slot one). A portal-only credential's bindings
+ * are refused here (422 portal_only): only the portal routes change them. Documented route by route in
+ * README § Bank sandbox.
  */
 import { createHash } from "node:crypto";
 import { isCertrotorError } from "../errors.js";
 import { badRequest, HttpError, notFound, optionalStringField, readJsonObject, stringField } from "./http.js";
 import type { Route, RouteContext } from "./router.js";
-import type {
-  BindingView,
-  CertificateRecord,
-  CertificateRef,
-  CredentialRecord,
-  CredentialStatus,
-  SandboxState,
-} from "./state.js";
+import type { CertificateRef, CredentialStatus, SandboxState } from "./state.js";
+import { bindingJson, certificateJson, credentialJson, refFromPath } from "./views.js";
 
 export const ADMIN_PREFIX = "/admin/v1";
 
@@ -23,33 +19,6 @@ export interface AdminDeps {
   /** Signs a CSR with the bank's own CA. */
   signCsr(csrPem: string): Promise<{ certPem: string; chainPem: string }>;
 }
-
-const credentialJson = (record: CredentialRecord) => ({
-  client_id: record.clientId,
-  status: record.status,
-  allowed_ips: record.allowedIps,
-  created_at: record.createdAt.toISOString(),
-  updated_at: record.updatedAt.toISOString(),
-});
-
-const certificateJson = (record: CertificateRecord) => ({
-  id: record.id,
-  fingerprint: record.fingerprint,
-  subject: record.subject,
-  issuer: record.issuer,
-  not_before: record.notBefore.toISOString(),
-  not_after: record.notAfter.toISOString(),
-  registered_at: record.registeredAt.toISOString(),
-});
-
-const bindingJson = (view: BindingView) => ({
-  id: view.certificate.id,
-  fingerprint: view.certificate.fingerprint,
-  subject: view.certificate.subject,
-  not_after: view.certificate.notAfter.toISOString(),
-  bound_at: view.boundAt.toISOString(),
-  last_used_at: view.lastUsedAt?.toISOString() ?? null,
-});
 
 function statusField(body: Record<string, unknown>): CredentialStatus | undefined {
   const status = optionalStringField(body, "status");
@@ -78,9 +47,35 @@ function certificateRefField(body: Record<string, unknown>): CertificateRef {
   return certificateId !== undefined ? { certificateId } : { fingerprint: fingerprint! };
 }
 
-/** A path segment naming a certificate: its id ("crt-...") or its SHA-256 fingerprint (hex). */
-const refFromPath = (text: string): CertificateRef =>
-  /^[0-9a-f:]{64,95}$/i.test(text) ? { fingerprint: text } : { certificateId: text };
+/** The signed certificate, or 400 naming the `csr` field when the CSR was refused. */
+export async function csrAnswer(
+  signing: Promise<{ certPem: string; chainPem: string }>,
+): Promise<{ certPem: string; chainPem: string }> {
+  try {
+    return await signing;
+  } catch (error) {
+    if (isCertrotorError(error)) throw badRequest(`field "csr": ${error.message}`);
+    throw error;
+  }
+}
+
+/** Unbinds; 404 `not_bound` when the certificate was not bound to the credential. */
+export function unbindOrRefuse(state: SandboxState, clientId: string, refText: string): void {
+  if (!state.unbind(clientId, refFromPath(refText))) {
+    throw new HttpError(404, "not_bound", `certificate "${refText}" is not bound to this credential`);
+  }
+}
+
+/** 422 for a credential whose certificates only the portal may bind or unbind. */
+function refusePortalOnly(state: SandboxState, clientId: string): void {
+  if (!state.requireCredential(clientId).portalOnly) return;
+  throw new HttpError(
+    422,
+    "portal_only",
+    `credential "${clientId}" has its certificates bound and unbound only in the bank's portal: the admin API cannot do it`,
+    "portal_only",
+  );
+}
 
 /** Idempotent CSR signing: one signature per Idempotency-Key; the same key with another CSR is refused. */
 function csrSigner(deps: AdminDeps) {
@@ -109,13 +104,7 @@ function csrSigner(deps: AdminDeps) {
       byKey.set(key, entry);
       entry.result.catch(() => byKey.delete(key));
     }
-    let signed: { certPem: string; chainPem: string };
-    try {
-      signed = await entry.result;
-    } catch (error) {
-      if (isCertrotorError(error)) throw badRequest(`field "csr": ${error.message}`);
-      throw error;
-    }
+    const signed = await csrAnswer(entry.result);
     const { record } = deps.state.registerCertificate(signed.certPem);
     ctx.reply(known ? 200 : 201, {
       certificate: certificateJson(record),
@@ -171,18 +160,15 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       ctx.reply(200, { certificates: state.boundCertificates(clientId).map(bindingJson) });
     }),
     route("POST", "/credentials/:clientId/certificates", async (ctx) => {
+      const clientId = ctx.params["clientId"]!;
       const ref = certificateRefField(await readJsonObject(ctx.req));
-      const { view, created } = state.bind(ctx.params["clientId"]!, ref);
+      refusePortalOnly(state, clientId);
+      const { view, created } = state.bind(clientId, ref);
       ctx.reply(created ? 201 : 200, bindingJson(view));
     }),
     route("DELETE", "/credentials/:clientId/certificates/:ref", (ctx) => {
-      if (!state.unbind(ctx.params["clientId"]!, refFromPath(ctx.params["ref"]!))) {
-        throw new HttpError(
-          404,
-          "not_bound",
-          `certificate "${ctx.params["ref"]}" is not bound to this credential`,
-        );
-      }
+      refusePortalOnly(state, ctx.params["clientId"]!);
+      unbindOrRefuse(state, ctx.params["clientId"]!, ctx.params["ref"]!);
       ctx.reply(204, undefined);
     }),
   ];

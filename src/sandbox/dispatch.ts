@@ -27,6 +27,8 @@ export interface SandboxLogEntry {
   certFingerprint?: string;
   /** The Idempotency-Key of a CSR signing request (certrotor's names the rotation): who asked for a cert. */
   idempotencyKey?: string;
+  /** How an OAuth 2.0 token request authenticated the client (RFC 6749 § 2.3.1). */
+  clientAuth?: "basic" | "body";
 }
 
 export interface DispatchDeps {
@@ -35,6 +37,8 @@ export interface DispatchDeps {
   readonly faults: FaultInjector;
   readonly now: () => Date;
   readonly adminApiKey: string;
+  /** Bearer key of the portal routes (the person at the bank's portal). */
+  readonly portalApiKey: string;
   /** Trust decisions for client certificates (the configured bundle plus the bank's CA). */
   readonly judge: PeerJudge;
   readonly log: (entry: SandboxLogEntry) => void;
@@ -43,7 +47,7 @@ export interface DispatchDeps {
 const invalidClientCert = (reason: string): HttpError =>
   new HttpError(401, "invalid_client", INVALID_CLIENT_CERTIFICATE, reason);
 
-function adminKeyMatches(header: string | undefined, key: string): boolean {
+function bearerKeyMatches(header: string | undefined, key: string): boolean {
   const presented = /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1] ?? "";
   const a = Buffer.from(presented);
   const b = Buffer.from(key);
@@ -76,8 +80,11 @@ export async function dispatch(req: IncomingMessage, res: ServerResponse, deps: 
     const { route, params } = found;
     entry.endpoint = route.endpoint ?? "other";
     if (route.endpoint && (await applyFaults(route.endpoint, socket, res, deps, entry))) return;
-    if (route.guard === "admin" && !adminKeyMatches(req.headers.authorization, deps.adminApiKey)) {
+    if (route.guard === "admin" && !bearerKeyMatches(req.headers.authorization, deps.adminApiKey)) {
       throw new HttpError(401, "unauthorized", "missing or wrong admin API key", "admin_key");
+    }
+    if (route.guard === "portal" && !bearerKeyMatches(req.headers.authorization, deps.portalApiKey)) {
+      throw new HttpError(401, "unauthorized", "missing or wrong portal key", "portal_key");
     }
     await route.handle(routeContext(req, res, { route, params, now, socket, entry }, deps));
   } catch (error) {
@@ -114,7 +121,8 @@ function routeContext(
     clientCert(boundTo?: string): Peer {
       const check = deps.judge.check(socket, now);
       if (!check.ok) throw invalidClientCert(check.reason);
-      if (boundTo !== undefined && !deps.state.bindingFor(boundTo, check.peer.fingerprint)) {
+      const { fingerprint, info } = check.peer;
+      if (boundTo !== undefined && !deps.state.accepts(boundTo, { fingerprint, subject: info.subject })) {
         throw invalidClientCert("cert_not_bound");
       }
       certChecked = true;

@@ -6,7 +6,7 @@
 
 import { mulberry32 } from "../util/seeded-random.js";
 
-export type FaultEndpoint = "token" | "balance" | "admin";
+export type FaultEndpoint = "token" | "balance" | "admin" | "portal";
 
 export interface EndpointFaults {
   /** Milliseconds added before the request is handled. */

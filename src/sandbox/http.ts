@@ -13,6 +13,8 @@ export class HttpError extends Error {
     readonly description: string,
     /** Why, for the sandbox log only (never sent): e.g. "cert_not_bound", "ip_not_allowed". */
     readonly reason?: string,
+    /** Extra answer headers, e.g. RFC 6749 § 5.2's WWW-Authenticate after a refused HTTP Basic client. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(description);
     this.name = "HttpError";
@@ -87,7 +89,7 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...error.headers };
   if (error.status === 401 && error.error === "invalid_token")
     headers["www-authenticate"] = 'Bearer error="invalid_token"';
   sendJson(res, error.status, { error: error.error, error_description: error.description }, headers);

@@ -12,11 +12,6 @@ export {
   startSandbox,
 } from "./server.js";
 export { loadSeedFile } from "./seed.js";
-export {
-  BALANCE_PATH,
-  INVALID_CLIENT_CERTIFICATE,
-  INVALID_CREDENTIALS,
-  JWKS_PATH,
-  TOKEN_PATH,
-} from "./api-routes.js";
+export { INVALID_CLIENT_CERTIFICATE, INVALID_CREDENTIALS, TOKEN_PATH } from "./api-routes.js";
 export { ADMIN_PREFIX } from "./admin-routes.js";
+export { PORTAL_PREFIX } from "./portal-routes.js";

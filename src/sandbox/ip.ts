@@ -21,7 +21,7 @@ export function parseAllowEntry(entry: string): { ok: true; value: string } | { 
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`; anything else unchanged. */
-export function unmapIpv4(address: string): string {
+function unmapIpv4(address: string): string {
   const match = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return match ? match[1]! : address;
 }

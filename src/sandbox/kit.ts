@@ -2,11 +2,14 @@
  * A ready-to-use sandbox set-up, as an institution would have it after onboarding (seed 002): its own
  * private CA, a client certificate that CA issued (EKU clientAuth) with its key and a PKCS#12, and a
  * credential at the bank with that certificate bound. `writeKit` puts the files a person needs into a
- * folder, secret files with mode 0600.
+ * folder, secret files with mode 0600: the client material, the institution CA with its key (what a
+ * local-ca issuer needs), the bank's CAs, and the connection details (`sandbox.json`, read back by
+ * `certrotor sandbox portal ...`).
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { OAUTH_TOKEN_PATH } from "./api-routes.js";
 import {
   buildPfx,
   createCa,
@@ -18,6 +21,7 @@ import {
 } from "../crypto/index.js";
 import type { SeedCredential } from "./seed.js";
 import type { SandboxHandle } from "./server.js";
+import { ensureWritableDirectory } from "../util/dirs.js";
 
 const DAY = 86_400_000;
 
@@ -72,6 +76,24 @@ export async function createSandboxKit(
   };
 }
 
+/** The file beside sandbox.json holding the CA of the sandbox's server certificate. */
+export const SERVER_CA_FILE = "bank-ca.pem";
+
+/** sandbox.json: how to reach the sandbox (secret: mode 0600). */
+export interface SandboxDetails {
+  url: string;
+  client_id: string;
+  client_secret: string;
+  admin_api_key: string;
+  /** Base URL of the portal routes. */
+  portal_url: string;
+  portal_api_key: string;
+  /** Path of the standard OAuth 2.0 token endpoint (kind oauth2-mtls). */
+  oauth_token_path: string;
+  /** The server CA to pin, relative to sandbox.json. */
+  server_ca_file: string;
+}
+
 export interface KitFile {
   name: string;
   secret: boolean;
@@ -80,12 +102,16 @@ export interface KitFile {
 
 /** Writes the kit and the sandbox's connection details into `dir`; returns what was written. */
 export async function writeKit(dir: string, kit: SandboxKit, sandbox: SandboxHandle): Promise<KitFile[]> {
-  await mkdir(dir, { recursive: true });
-  const details = {
+  await ensureWritableDirectory("--out", dir, 0o755);
+  const details: SandboxDetails = {
     url: sandbox.url,
     client_id: kit.credential.clientId,
     client_secret: kit.credential.clientSecret,
     admin_api_key: sandbox.adminApiKey,
+    portal_url: sandbox.portalUrl,
+    portal_api_key: sandbox.portalApiKey,
+    oauth_token_path: OAUTH_TOKEN_PATH,
+    server_ca_file: SERVER_CA_FILE,
   };
   const tokenRequest = {
     client_id: kit.credential.clientId,
@@ -94,16 +120,28 @@ export async function writeKit(dir: string, kit: SandboxKit, sandbox: SandboxHan
   };
   const files: Array<KitFile & { content: string | Buffer }> = [
     {
-      name: "bank-ca.pem",
+      name: SERVER_CA_FILE,
       secret: false,
       summary: "CA of the sandbox's server certificate (curl --cacert)",
       content: sandbox.serverCaPem,
+    },
+    {
+      name: "bank-signing-ca.pem",
+      secret: false,
+      summary: "the bank's own CA, which signs CSRs (admin API, portal)",
+      content: sandbox.bankCaPem,
     },
     {
       name: "ca.pem",
       secret: false,
       summary: "institution CA that issued the client certificate",
       content: kit.ca.certPem,
+    },
+    {
+      name: "ca.key",
+      secret: true,
+      summary: "the institution CA's private key (a local-ca issuer)",
+      content: kit.ca.keyPem,
     },
     {
       name: "client.pem",
@@ -127,7 +165,7 @@ export async function writeKit(dir: string, kit: SandboxKit, sandbox: SandboxHan
     {
       name: "sandbox.json",
       secret: true,
-      summary: "url, client_id, client_secret, admin_api_key",
+      summary: "url, client_id, client_secret, admin and portal keys",
       content: `${JSON.stringify(details, null, 2)}\n`,
     },
     {

@@ -4,6 +4,7 @@
  *   (which refuses with 401 Invalid Client Certificate) before it may answer a success: `ctx.reply`
  *   refuses to send a 2xx otherwise, so no protected route can forget the check.
  * - "admin": the CORE admin API; the dispatcher checks the Bearer API key before the handler runs.
+ * - "portal": the bank's portal (a person binding, unbinding, signing); its own Bearer key, checked the same way.
  * - "none": public documents (the JWKS).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -11,7 +12,7 @@ import type { FaultEndpoint } from "./faults.js";
 import { HttpError, sendJson } from "./http.js";
 import type { Peer } from "./peer.js";
 
-export type Guard = "none" | "client-cert" | "admin";
+export type Guard = "none" | "client-cert" | "admin" | "portal";
 
 export interface RouteContext {
   readonly req: IncomingMessage;
@@ -27,7 +28,12 @@ export interface RouteContext {
   /** Sends a JSON answer. */
   reply(status: number, body: unknown, headers?: Record<string, string>): void;
   /** Adds safe fields (never secrets) to this request's sandbox log entry. */
-  note(fields: { clientId?: string; reason?: string; idempotencyKey?: string }): void;
+  note(fields: {
+    clientId?: string;
+    reason?: string;
+    idempotencyKey?: string;
+    clientAuth?: "basic" | "body";
+  }): void;
 }
 
 export interface Route {

@@ -4,24 +4,27 @@
  *
  *   { "credentials": [ { "client_id": "acme", "client_secret": "…", "status": "active",
  *       "allowed_ips": ["127.0.0.1", "10.0.0.0/8"],
- *       "certificates": ["-----BEGIN CERTIFICATE-----…"], "certificate_files": ["acme.pem"] } ] }
+ *       "certificates": ["-----BEGIN CERTIFICATE-----…"], "certificate_files": ["acme.pem"],
+ *       "portal_only": false, "max_certificates": 2, "trust_ca": { "subject": "CN=acme,O=Acme,C=BR" } } ] }
  *
  * `certificate_files` are read relative to the seed file. Certificates are registered and bound in order.
+ * Modes (state.ts): `portal_only` (the admin API refuses bind/unbind), `max_certificates` 1 or 2,
+ * `trust_ca` (seed 002: a certificate from a trusted CA with this subject needs no binding).
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { CertrotorError } from "../errors.js";
 import { HttpError } from "./http.js";
-import type { CredentialStatus, SandboxState } from "./state.js";
+import type { CredentialModes, CredentialStatus, SandboxState } from "./state.js";
 
-export interface SeedCredential {
+export interface SeedCredential extends Partial<CredentialModes> {
   clientId: string;
   clientSecret: string;
   status?: CredentialStatus;
   /** Default: loopback only (127.0.0.0/8, ::1). */
   allowedIps?: string[];
-  /** PEM certificates registered and bound to the credential (at most 2). */
+  /** PEM certificates registered and bound to the credential (at most `maxCertificates`). */
   certificates?: string[];
 }
 
@@ -34,6 +37,9 @@ const fileSchema = z.strictObject({
       allowed_ips: z.array(z.string()).optional(),
       certificates: z.array(z.string()).optional(),
       certificate_files: z.array(z.string()).optional(),
+      portal_only: z.boolean().optional(),
+      max_certificates: z.literal([1, 2]).optional(),
+      trust_ca: z.strictObject({ subject: z.string().min(1) }).optional(),
     }),
   ),
 });
@@ -74,6 +80,9 @@ export async function loadSeedFile(path: string): Promise<SeedCredential[]> {
         clientSecret: entry.client_secret,
         ...(entry.status ? { status: entry.status } : {}),
         ...(entry.allowed_ips ? { allowedIps: entry.allowed_ips } : {}),
+        ...(entry.portal_only !== undefined ? { portalOnly: entry.portal_only } : {}),
+        ...(entry.max_certificates !== undefined ? { maxCertificates: entry.max_certificates } : {}),
+        ...(entry.trust_ca ? { trustCa: entry.trust_ca } : {}),
         certificates: [...(entry.certificates ?? []), ...fromFiles],
       };
     }),
@@ -101,6 +110,9 @@ function applyOne(state: SandboxState, seed: SeedCredential): void {
     clientSecret: seed.clientSecret,
     ...(seed.status ? { status: seed.status } : {}),
     ...(seed.allowedIps ? { allowedIps: seed.allowedIps } : {}),
+    ...(seed.portalOnly !== undefined ? { portalOnly: seed.portalOnly } : {}),
+    ...(seed.maxCertificates !== undefined ? { maxCertificates: seed.maxCertificates } : {}),
+    ...(seed.trustCa ? { trustCa: seed.trustCa } : {}),
   });
   for (const pem of seed.certificates ?? []) {
     const { record } = state.registerCertificate(pem);

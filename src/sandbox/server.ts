@@ -1,6 +1,7 @@
 /**
  * The bank sandbox: a real HTTPS server with real mTLS enforcing seed 001's contract (token endpoint,
- * a protected call, the CORE admin API), limited to TLS 1.2 on demand (seed 002), with fault injection.
+ * a protected call, the CORE admin API), a standard OAuth 2.0 token endpoint, the bank's portal (bind,
+ * unbind, CSR signing by a person), limited to TLS 1.2 on demand (seed 002), with fault injection.
  * Product code: `certrotor sandbox`, the demo and the tests run it.
  *
  *   const bank = await startSandbox({ clientCaPems: [institutionCa.certPem] });
@@ -19,6 +20,7 @@ import { dispatch, type SandboxLogEntry } from "./dispatch.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
 import { HttpError } from "./http.js";
 import { PeerJudge } from "./peer.js";
+import { PORTAL_PREFIX, portalRoutes } from "./portal-routes.js";
 import { compile } from "./router.js";
 import { applySeed, type SeedCredential } from "./seed.js";
 import { createSandboxPki } from "./server-cert.js";
@@ -41,6 +43,8 @@ export interface SandboxOptions {
   clientCaPems?: string[];
   /** Bearer key of the admin API (default: random). */
   adminApiKey?: string;
+  /** Bearer key of the portal routes (default: random). */
+  portalApiKey?: string;
   credentials?: SeedCredential[];
   faults?: FaultOptions;
   now?: () => Date;
@@ -55,6 +59,9 @@ export interface SandboxHandle {
   readonly host: string;
   readonly port: number;
   readonly adminApiKey: string;
+  /** Base URL of the bank's portal routes (`<url>/portal/v1`). */
+  readonly portalUrl: string;
+  readonly portalApiKey: string;
   /** CA of the sandbox's server certificate: what a client pins (--cacert, bank caFile). */
   readonly serverCaPem: string;
   /** The bank's own CA: signs CSRs (bank-signs model); trusted for client certificates. */
@@ -148,6 +155,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   applySeed(state, options.credentials ?? []);
   const anchorsPem = [...(options.clientCaPems ?? []), pki.bankCa.certPem].join("\n");
   const adminApiKey = options.adminApiKey ?? randomBytes(24).toString("base64url");
+  const portalApiKey = options.portalApiKey ?? randomBytes(24).toString("base64url");
   const faults = new FaultInjector(options.faults);
   const { logs, log } = requestLog(options.onRequest);
 
@@ -156,11 +164,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `https://${urlHost(host)}:${port}`;
   const tokens = await createTokenIssuer({ issuer: url, audience: `${url}/public/gw_banking` });
   const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  const signCsr = bankSigner(pki.bankCa, now);
   const routes = [
     ...apiRoutes({ state, tokens, tokenTtlSeconds }),
-    ...adminRoutes({ state, signCsr: bankSigner(pki.bankCa, now) }),
+    ...adminRoutes({ state, signCsr }),
+    ...portalRoutes({ state, signCsr }),
   ].map(compile);
-  const deps = { routes, state, faults, now, adminApiKey, judge: new PeerJudge(anchorsPem), log };
+  const judge = new PeerJudge(anchorsPem);
+  const deps = { routes, state, faults, now, adminApiKey, portalApiKey, judge, log };
   server.on("request", (req, res) => void dispatch(req, res, deps));
   let connections = 0;
   server.on("secureConnection", () => connections++);
@@ -183,6 +194,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     host,
     port,
     adminApiKey,
+    portalUrl: `${url}${PORTAL_PREFIX}`,
+    portalApiKey,
     serverCaPem: pki.serverCaPem,
     bankCaPem: pki.bankCa.certPem,
     logs,
@@ -199,6 +212,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...stateAccess(state),
   };
 }
+
+/** The TLS 1.2 suites the sandbox offers: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305. */
+export const TLS12_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
 
 async function listen(
   options: SandboxOptions,
@@ -219,6 +242,10 @@ async function listen(
     rejectUnauthorized: false,
     minVersion: "TLSv1.2",
     maxVersion: options.tlsMaxVersion ?? "TLSv1.3",
+    // TLS 1.2: forward-secret AEAD suites only, none of OpenSSL's CBC-SHA1 defaults (TLS 1.3 suites are
+    // all AEAD and stay Node's defaults)
+    ciphers: TLS12_CIPHERS,
+    honorCipherOrder: true,
   });
   server.listen(options.port ?? 0, host);
   await Promise.race([

@@ -1,23 +1,46 @@
 /**
  * The sandbox bank's CORE: credentials (client_id, client_secret, status, allowed source IPs), the
  * certificate registry, and the bindings between them. Seed 001: a credential can have up to 2 active
- * certificates, for controlled rotation. A bound certificate occupies its slot until it is unbound, even
- * once expired (as a real registry would); expiry is enforced at the token endpoint.
+ * certificates, for controlled rotation; a single-slot credential has 1. A bound certificate occupies its
+ * slot until it is unbound, even once expired (as a real registry would); expiry is enforced at the
+ * token endpoint. Per-credential modes: `portalOnly` (only the portal binds and unbinds, the admin API
+ * refuses), `maxCertificates` (1 or 2), `trustCa` (seed 002: any certificate from a trusted CA carrying
+ * the credential's subject is accepted without being bound).
  *
  * Refusals are thrown as HttpError (this state only ever serves the sandbox's HTTP routes).
  * The client_secret is kept only as a SHA-256 digest and compared in constant time.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { type CertificateInfo, certificatesDer, inspectCertificate, toPem } from "../crypto/index.js";
+import {
+  type CertificateInfo,
+  certificatesDer,
+  encodeName,
+  formatName,
+  inspectCertificate,
+  toPem,
+} from "../crypto/index.js";
 import { isCertrotorError } from "../errors.js";
 import { badRequest, HttpError, notFound } from "./http.js";
 import { parseAllowEntry } from "./ip.js";
 
-export const MAX_ACTIVE_CERTIFICATES = 2;
+const MAX_ACTIVE_CERTIFICATES = 2;
 
 export type CredentialStatus = "active" | "inactive";
 
-export interface CredentialRecord {
+/** How a credential's certificates are accepted, beside status and IPs. */
+export interface CredentialModes {
+  /** Certificates are bound and unbound only in the portal; the admin API refuses (default false). */
+  portalOnly: boolean;
+  /** Active certificates allowed at once: 2 (seed 001) or 1 (a single-slot credential). */
+  maxCertificates: 1 | 2;
+  /**
+   * Seed 002: the bank trusts the institution's CA. A certificate that chains to a trusted CA and has
+   * exactly this subject (RFC 4514) is accepted without being bound.
+   */
+  trustCa: { subject: string } | undefined;
+}
+
+export interface CredentialRecord extends CredentialModes {
   readonly clientId: string;
   status: CredentialStatus;
   allowedIps: string[];
@@ -54,7 +77,7 @@ interface Binding {
 /** A certificate reference as the admin API accepts it: its id, or its fingerprint (hex, colons allowed). */
 export type CertificateRef = { certificateId: string } | { fingerprint: string };
 
-export const normalizeFingerprint = (text: string): string => text.replace(/:/g, "").toLowerCase();
+const normalizeFingerprint = (text: string): string => text.replace(/:/g, "").toLowerCase();
 
 const digest = (secret: string): Buffer => createHash("sha256").update(secret, "utf8").digest();
 
@@ -67,12 +90,14 @@ export class SandboxState {
   constructor(private readonly now: () => Date) {}
 
   /** Creates a credential; returns the client_secret (generated unless given), which is never readable again. */
-  createCredential(input: {
-    clientId?: string;
-    clientSecret?: string;
-    status?: CredentialStatus;
-    allowedIps?: readonly string[];
-  }): { credential: CredentialRecord; clientSecret: string } {
+  createCredential(
+    input: {
+      clientId?: string;
+      clientSecret?: string;
+      status?: CredentialStatus;
+      allowedIps?: readonly string[];
+    } & Partial<CredentialModes>,
+  ): { credential: CredentialRecord; clientSecret: string } {
     const clientId = input.clientId ?? `sbx-${randomUUID()}`;
     if (this.credentials.has(clientId)) {
       throw new HttpError(409, "conflict", `credential "${clientId}" already exists`);
@@ -84,6 +109,9 @@ export class SandboxState {
       secretDigest: digest(clientSecret),
       status: input.status ?? "active",
       allowedIps: canonicalIps(input.allowedIps ?? ["127.0.0.0/8", "::1"]),
+      portalOnly: input.portalOnly ?? false,
+      maxCertificates: input.maxCertificates ?? MAX_ACTIVE_CERTIFICATES,
+      trustCa: input.trustCa ? { subject: canonicalSubject(input.trustCa.subject) } : undefined,
       createdAt: at,
       updatedAt: at,
     };
@@ -153,19 +181,20 @@ export class SandboxState {
     return id === undefined ? undefined : this.certificates.get(id);
   }
 
-  /** Binds a registered certificate; binding one already bound is a no-op. 409 past the 2-slot limit. */
+  /** Binds a registered certificate; binding one already bound is a no-op. 409 past the credential's limit. */
   bind(clientId: string, ref: CertificateRef): { view: BindingView; created: boolean } {
-    this.requireCredential(clientId);
+    const record = this.requireCredential(clientId);
     const certificate = this.certificate(ref);
     if (!certificate) throw notFound(`certificate ${describeRef(ref)} is not registered`);
     const list = this.bindings.get(clientId)!;
     const existing = list.find((binding) => binding.certificateId === certificate.id);
     if (existing) return { view: this.view(existing), created: false };
-    if (list.length >= MAX_ACTIVE_CERTIFICATES) {
+    const limit = record.maxCertificates;
+    if (list.length >= limit) {
       throw new HttpError(
         409,
         "slots_full",
-        `credential "${clientId}" already has ${MAX_ACTIVE_CERTIFICATES} active certificates (the limit); unbind one before binding another`,
+        `credential "${clientId}" already has ${limit} active certificate${limit === 1 ? "" : "s"} (the limit); unbind one before binding another`,
       );
     }
     const binding: Binding = { certificateId: certificate.id, boundAt: this.now(), lastUsedAt: undefined };
@@ -195,6 +224,16 @@ export class SandboxState {
     return binding ? this.view(binding) : undefined;
   }
 
+  /**
+   * Whether the certificate may authenticate `clientId`: it is bound to it, or the credential trusts the
+   * CA (the chain was already verified by the caller) and the certificate carries its subject.
+   */
+  accepts(clientId: string, certificate: { fingerprint: string; subject: string }): boolean {
+    if (this.bindingFor(clientId, certificate.fingerprint)) return true;
+    const trust = this.credentials.get(clientId)?.trustCa;
+    return trust !== undefined && certificate.subject === trust.subject;
+  }
+
   /** Records that the bound certificate just obtained a token. */
   touch(clientId: string, fingerprint: string): void {
     const id = this.byFingerprint.get(fingerprint);
@@ -217,6 +256,16 @@ function canonicalIps(entries: readonly string[]): string[] {
     if (!parsed.ok) throw badRequest(`field "allowed_ips[${index}]": ${parsed.why}`);
     return parsed.value;
   });
+}
+
+/** The subject as the certificate inspector writes it (RFC 4514), so spacing in a seed file does not matter. */
+function canonicalSubject(text: string): string {
+  try {
+    return formatName(encodeName(text, "trust_ca.subject"), "trust_ca.subject");
+  } catch (error) {
+    if (isCertrotorError(error)) throw badRequest(error.message);
+    throw error;
+  }
 }
 
 /** The first certificate of `pem` (a registered certificate is one leaf; a trailing chain is ignored). */

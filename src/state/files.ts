@@ -11,8 +11,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { link, open, readFile, rename, unlink } from "node:fs/promises";
 import { CertrotorError } from "../errors.js";
+import { isPermanentPathError, makeDirectory, pathNotWritable } from "../util/dirs.js";
 
 const MAX_NAME = 180;
 
@@ -28,9 +29,14 @@ export function safeName(key: string): string {
   return `${out.slice(0, MAX_NAME - 33)}~${digest}`;
 }
 
-/** STATE_UNAVAILABLE for a failed file-system call, naming the action and file (never file contents). */
+/**
+ * STATE_UNAVAILABLE for a failed file-system call, naming the action and file (never file contents);
+ * PATH_NOT_WRITABLE (not retried) when the failure is permanent (read-only file system, permission).
+ */
 export function stateError(action: string, file: string, error: unknown): CertrotorError {
   if (error instanceof CertrotorError) return error;
+  if (isPermanentPathError(error) && (error as NodeJS.ErrnoException).code !== "ENOENT")
+    return pathNotWritable("state dir: file", file, error);
   const code = (error as NodeJS.ErrnoException).code ?? "error";
   return new CertrotorError("STATE_UNAVAILABLE", `state dir: could not ${action} ${file}: ${code}`, {
     cause: error,
@@ -44,8 +50,9 @@ export function errnoOf(error: unknown): string | undefined {
 
 export async function ensureDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir, 0o700);
   } catch (error) {
+    if (isPermanentPathError(error)) throw pathNotWritable("state dir: directory", dir, error);
     throw stateError("create directory", dir, error);
   }
 }

@@ -13,7 +13,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
 import type { AwsStoreConfig } from "../config/schema.js";
-import { toCallFailure } from "./aws-errors.js";
+import { isQuotaError, QuotaExceeded, toCallFailure } from "./aws-errors.js";
 
 /** One version of a secret as GetSecretValue returns it. */
 export interface AwsVersion {
@@ -64,10 +64,28 @@ export function createSecretsApi(
     // The SDK retries throttling, 5xx and network errors itself, with backoff, up to maxAttempts.
     maxAttempts: config.maxAttempts,
     requestHandler: {
+      // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn verification off (Node's default roots)
+      httpsAgent: { keepAlive: true, rejectUnauthorized: true },
       connectionTimeout: config.connectTimeout,
       requestTimeout: config.requestTimeout,
       throwOnRequestTimeout: true,
     },
+  });
+  // Inside the SDK's retry loop: a quota error leaves it at once instead of being retried as throttling.
+  type Middleware = Parameters<typeof client.middlewareStack.addRelativeTo>[0];
+  const noQuotaRetries =
+    (next: (args: unknown) => Promise<unknown>) =>
+    async (args: unknown): Promise<unknown> => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw isQuotaError(error) ? new QuotaExceeded(error) : error;
+      }
+    };
+  client.middlewareStack.addRelativeTo(noQuotaRetries as unknown as Middleware, {
+    relation: "after",
+    toMiddleware: "retryMiddleware",
+    name: "certrotorNoQuotaRetries",
   });
 
   async function call<T extends { $metadata?: { attempts?: number } }>(

@@ -34,7 +34,27 @@ interface SdkLikeError {
   $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
 }
 
-export function toCallFailure(operation: string, error: unknown): AwsCallFailure {
+/**
+ * LimitExceededException is a Secrets Manager quota (e.g. more than 100 versions of a secret within 24 hours:
+ * API_PutSecretValue), which retrying cannot fix; the SDK's standard retry strategy counts it among the
+ * throttling codes and would retry it with throttling backoff. aws-client.ts wraps it in this error inside
+ * the SDK's retry loop, which the strategy does not retry; toCallFailure unwraps it.
+ */
+export class QuotaExceeded extends Error {
+  readonly $metadata: SdkLikeError["$metadata"];
+
+  constructor(readonly original: Error & SdkLikeError) {
+    super(String(original.message), { cause: original });
+    this.name = "CertrotorQuotaExceeded";
+    this.$metadata = original.$metadata;
+  }
+}
+
+export const isQuotaError = (error: unknown): error is Error & SdkLikeError =>
+  error instanceof Error && error.name === "LimitExceededException";
+
+export function toCallFailure(operation: string, raw: unknown): AwsCallFailure {
+  const error = raw instanceof QuotaExceeded ? raw.original : raw;
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkLikeError;
   const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
   const requestId = typeof e.$metadata?.requestId === "string" ? e.$metadata.requestId : undefined;
@@ -68,7 +88,6 @@ const DENIED = new Set([
 
 const UNAVAILABLE = new Set([
   "ThrottlingException",
-  "LimitExceededException",
   "TooManyRequestsException",
   "InternalServiceError",
   "InternalFailure",
@@ -103,6 +122,7 @@ export function safeAwsMessage(text: string, scrub: readonly string[]): string {
 
 function codeFor(failure: AwsCallFailure): ErrorCode {
   if (failure.awsCode === "ResourceNotFoundException") return "NOT_FOUND";
+  if (failure.awsCode === "LimitExceededException") return "CONFIG_INVALID";
   if (DENIED.has(failure.awsCode)) return "ACCESS_DENIED";
   if (UNAVAILABLE.has(failure.awsCode) || (failure.status !== undefined && failure.status >= 500)) {
     return "STORE_UNAVAILABLE";
@@ -136,13 +156,17 @@ export function mapAwsFailure(error: unknown, context: FailureContext): Certroto
           ? `${prefix} failed: the service is unavailable (${error.awsCode}${error.status ? ` ${error.status}` : ""})`
           : code === "BAD_ARGUMENT"
             ? `${prefix}: the list cursor is not valid for this store`
-            : `${prefix} was rejected: ${error.awsCode}: ${aws}`;
+            : code === "CONFIG_INVALID"
+              ? `${prefix} hit a Secrets Manager quota: ${error.awsCode}: ${aws}`
+              : `${prefix} was rejected: ${error.awsCode}: ${aws}`;
   const hint =
     code === "ACCESS_DENIED"
       ? `check the credentials and that the IAM policy allows secretsmanager:${error.operation} on the secret`
       : code === "STORE_UNAVAILABLE"
         ? "check the endpoint, the network path to it, and the service's health; the call is retried"
-        : undefined;
+        : code === "CONFIG_INVALID"
+          ? "retrying does not help: a secret keeps at most 100 versions and never drops unlabelled ones younger than 24 hours (find what writes versions to it so often), or another quota of the account was reached (Service Quotas)"
+          : undefined;
   return new CertrotorError(code, message, {
     cause: error,
     ...(hint ? { hint } : {}),

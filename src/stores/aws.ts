@@ -9,13 +9,20 @@
  *              current AWSPREVIOUS), then removing AWSPENDING from it;
  * - previous = AWSPREVIOUS; list = ListSecrets with name / tag filters, cursor = NextToken.
  *
+ * Staging into a secret without a current value is refused (NOT_FOUND): AWS makes the first version of a
+ * secret AWSCURRENT whatever stages are asked for, so the unverified material would go live at stage.
+ * Reads are eventually consistent: aws-consistency.ts keeps a stale read from undoing the store's own label
+ * changes or turning into a false conflict.
+ *
  * IAM actions used: GetSecretValue, PutSecretValue, UpdateSecretVersionStage, DescribeSecret, ListSecrets.
  * The SDK itself is only touched in aws-client.ts.
  */
 import type { AwsStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { type AwsVersion, createSecretsApi, type SecretsApi } from "./aws-client.js";
-import { isAwsCode, mapAwsFailure, type StoreFailureCode, storeFailure } from "./aws-errors.js";
+import { Consistency } from "./aws-consistency.js";
+import { CURRENT, PENDING, PREVIOUS, SecretLabels } from "./aws-labels.js";
+import { isAwsCode, mapAwsFailure, type StoreFailureCode } from "./aws-errors.js";
 import {
   clientRequestToken,
   decodeCursor,
@@ -39,10 +46,6 @@ import type {
 
 export { clientRequestToken } from "./aws-model.js";
 
-const CURRENT = "AWSCURRENT";
-const PENDING = "AWSPENDING";
-const PREVIOUS = "AWSPREVIOUS";
-
 export interface AwsStoreOptions {
   /** Receives one object per AWS call: store, operation, path, outcome, ms, attempts. Never values or keys. */
   logger?: (line: object) => void;
@@ -51,12 +54,17 @@ export interface AwsStoreOptions {
 class AwsSecretStore implements SecretStore {
   readonly kind = "aws" as const;
 
+  private readonly labels: SecretLabels;
+
   constructor(
     readonly name: string,
     private readonly api: SecretsApi,
     /** Configured secrets that must never reach a message. */
     private readonly scrub: string[],
-  ) {}
+    consistency: Consistency,
+  ) {
+    this.labels = new SecretLabels(name, api, consistency);
+  }
 
   /** Public-method boundary: every failure leaves as a CertrotorError. */
   private async guard<T>(ref: CredentialRef | undefined, fn: () => Promise<T>): Promise<T> {
@@ -68,33 +76,7 @@ class AwsSecretStore implements SecretStore {
   }
 
   private failure(code: StoreFailureCode, ref: CredentialRef, what: string, hint?: string): CertrotorError {
-    return storeFailure(code, this.name, ref, what, hint);
-  }
-
-  /**
-   * The version carrying `stage`, or null when the secret exists without it. `secretSeen`: an earlier call of
-   * the same operation already found the secret, so a ResourceNotFoundException can only mean "no such label".
-   */
-  private async byStage(ref: CredentialRef, stage: string, secretSeen = false): Promise<AwsVersion | null> {
-    try {
-      return await this.api.getByStage(ref.path, stage);
-    } catch (error) {
-      if (secretSeen && isAwsCode(error, "ResourceNotFoundException")) return null;
-      // "No such secret" and "no version with this label" are both ResourceNotFoundException, and a secret
-      // scheduled for deletion is InvalidRequestException: DescribeSecret tells them apart without reading text.
-      if (!isAwsCode(error, "ResourceNotFoundException", "InvalidRequestException")) throw error;
-      if (await this.api.isScheduledForDeletion(ref.path)) {
-        throw this.failure("NOT_FOUND", ref, "the secret is scheduled for deletion");
-      }
-      if (isAwsCode(error, "InvalidRequestException")) throw error;
-      return null;
-    }
-  }
-
-  /** AWSPENDING left on the current version (a promote interrupted between its two calls) is not pending. */
-  private async pendingVersion(ref: CredentialRef, secretSeen = false): Promise<AwsVersion | null> {
-    const pending = await this.byStage(ref, PENDING, secretSeen);
-    return pending === null || pending.stages.includes(CURRENT) ? null : pending;
+    return this.labels.failure(code, ref, what, hint);
   }
 
   private stored(ref: CredentialRef, version: AwsVersion): StoredMaterial {
@@ -104,7 +86,7 @@ class AwsSecretStore implements SecretStore {
 
   readCurrent(ref: CredentialRef): Promise<StoredMaterial> {
     return this.guard(ref, async () => {
-      const current = await this.byStage(ref, CURRENT);
+      const current = await this.labels.byStage(ref, CURRENT);
       if (current === null) throw this.failure("NOT_FOUND", ref, "the secret has no current value");
       return this.stored(ref, current);
     });
@@ -112,14 +94,14 @@ class AwsSecretStore implements SecretStore {
 
   readPrevious(ref: CredentialRef): Promise<StoredMaterial | null> {
     return this.guard(ref, async () => {
-      const previous = await this.byStage(ref, PREVIOUS);
+      const previous = await this.labels.byStage(ref, PREVIOUS);
       return previous === null ? null : this.stored(ref, previous);
     });
   }
 
   readPending(ref: CredentialRef): Promise<PendingMaterial | null> {
     return this.guard(ref, async () => {
-      const pending = await this.pendingVersion(ref);
+      const pending = await this.labels.pendingVersion(ref);
       if (pending === null) return null;
       const rotationId = rotationIdOf(pending.secretString, ref);
       if (rotationId === undefined) throw this.foreignPending(ref, pending);
@@ -138,9 +120,22 @@ class AwsSecretStore implements SecretStore {
 
   writePending(ref: CredentialRef, rotationId: string, material: Material): Promise<StoredMaterial> {
     return this.guard(ref, async () => {
-      const current = await this.byStage(ref, CURRENT);
-      const extra = current === null ? {} : unmanagedKeys(ref, current.secretString);
-      const pending = await this.pendingVersion(ref, true);
+      const current = await this.labels.confirmed(
+        () => this.labels.byStage(ref, CURRENT),
+        (version) => version !== null,
+      );
+      if (current === null) {
+        throw this.failure(
+          "NOT_FOUND",
+          ref,
+          "the secret has no current value, and staging into it would make the new material current at once, unverified (Secrets Manager labels a secret's first version AWSCURRENT whatever stages are asked for)",
+          "store the credential's current material in the secret first (a PutSecretValue without VersionStages), then rotate",
+        );
+      }
+      const extra = unmanagedKeys(ref, current.secretString);
+      const free = (version: AwsVersion | null) =>
+        version === null || rotationIdOf(version.secretString, ref) === rotationId;
+      const pending = await this.labels.confirmed(() => this.labels.pendingVersion(ref, true), free);
       const owner = pending === null ? undefined : rotationIdOf(pending.secretString, ref);
       if (pending !== null && owner === undefined) throw this.foreignPending(ref, pending);
       if (owner !== undefined && owner !== rotationId) {
@@ -167,8 +162,8 @@ class AwsSecretStore implements SecretStore {
     } catch (error) {
       if (!isAwsCode(error, "ResourceExistsException")) throw error;
       // The token is taken by a version of this rotation holding other data (other material, or other
-      // unmanaged keys).
-      const existing = await this.api.getByVersion(ref.path, clientRequestToken(rotationId));
+      // unmanaged keys). AWS just said it exists: a read that misses it is stale.
+      const existing = await this.labels.versionThatExists(ref, clientRequestToken(rotationId));
       const same = sameMaterial(this.stored(ref, existing).material, staged);
       if (existing.stages.includes(CURRENT) && !same) {
         throw this.failure(
@@ -184,94 +179,52 @@ class AwsSecretStore implements SecretStore {
     if (!put.stages.includes(PENDING) && !put.stages.includes(CURRENT)) {
       const from = pendingId !== undefined && pendingId !== put.versionId ? pendingId : undefined;
       const to = put.versionId;
-      await this.changeStage(
+      await this.labels.changeStage(
         ref,
         PENDING,
         { to, ...(from ? { from } : {}) },
         (holder) => holder?.versionId === to,
       );
+    } else if (put.stages.includes(PENDING)) {
+      this.labels.consistency.wrote(ref.path, PENDING, put.versionId);
     }
     return put.versionId;
   }
 
   promote(ref: CredentialRef, rotationId: string, expectedCurrentVersion: string): Promise<StoredMaterial> {
     return this.guard(ref, async () => {
-      const current = await this.byStage(ref, CURRENT);
-      if (current !== null && rotationIdOf(current.secretString, ref) === rotationId) {
-        await this.unlabelPending(ref, current); // done before: finish a promote cut between its two calls
+      const ofThisRotation = (version: AwsVersion | null) =>
+        version !== null && rotationIdOf(version.secretString, ref) === rotationId;
+      const current = await this.labels.confirmed(
+        () => this.labels.byStage(ref, CURRENT),
+        (version) => ofThisRotation(version) || version?.versionId === expectedCurrentVersion,
+      );
+      if (current !== null && ofThisRotation(current)) {
+        await this.labels.unlabelPending(ref, current); // done before: finish a promote cut between its two calls
         return this.stored(ref, current);
       }
-      if (current?.versionId !== expectedCurrentVersion) throw this.casConflict(ref, expectedCurrentVersion);
-      const pending = await this.pendingVersion(ref, true);
-      if (pending === null || rotationIdOf(pending.secretString, ref) !== rotationId) {
+      if (current?.versionId !== expectedCurrentVersion)
+        throw this.labels.casConflict(ref, expectedCurrentVersion);
+      const pending = await this.labels.confirmed(
+        () => this.labels.pendingVersion(ref, true),
+        ofThisRotation,
+      );
+      if (pending === null || !ofThisRotation(pending)) {
         throw this.failure("NOT_FOUND", ref, `no material of rotation ${rotationId} is pending`);
       }
       const promoted = this.stored(ref, pending); // decode before moving labels: never promote garbage
-      await this.moveCurrent(ref, pending.versionId, expectedCurrentVersion);
-      await this.unlabelPending(ref, pending);
+      await this.labels.moveCurrent(ref, pending.versionId, expectedCurrentVersion);
+      await this.labels.unlabelPending(ref, pending);
       return promoted;
     });
   }
 
-  private casConflict(ref: CredentialRef, expected: string): CertrotorError {
-    return this.failure("CAS_CONFLICT", ref, `the current version is no longer ${expected}`);
-  }
-
-  /**
-   * Runs one label change. A refusal is settled by reading where the label sits now rather than by reading
-   * AWS's text: after a lost answer the SDK retries, and the retry of a change that already landed is refused
-   * (its RemoveFromVersionId no longer holds the label). `settled` says whether the label is where we wanted.
-   */
-  private async changeStage(
-    ref: CredentialRef,
-    stage: string,
-    change: { to?: string; from?: string },
-    settled: (holder: AwsVersion | null) => boolean,
-    unsettled?: () => Error,
-  ): Promise<void> {
-    try {
-      await this.api.updateStage(ref.path, stage, change);
-    } catch (error) {
-      if (!isAwsCode(error, "InvalidParameterException", "InvalidRequestException")) throw error;
-      if (!settled(await this.byStage(ref, stage))) throw unsettled?.() ?? error;
-    }
-  }
-
-  /**
-   * AWS has no compare-and-set on a secret's value, but UpdateSecretVersionStage fails unless
-   * RemoveFromVersionId is the version holding the label, which makes this move a compare-and-set on the
-   * AWSCURRENT label. What remains: (1) ABA: AWSCURRENT moved away and back to the same version between our
-   * read and the move passes unnoticed; (2) AWS documents that a mismatch fails but not with which text, so a
-   * refusal is settled by reading AWSCURRENT again: on our version, a retried call had already landed;
-   * elsewhere, someone else won (CAS_CONFLICT).
-   */
-  private moveCurrent(ref: CredentialRef, to: string, from: string): Promise<void> {
-    return this.changeStage(
-      ref,
-      CURRENT,
-      { to, from },
-      (holder) => holder?.versionId === to,
-      () => this.casConflict(ref, from),
-    );
-  }
-
-  /** Removes AWSPENDING from `version` when it carries it. */
-  private async unlabelPending(ref: CredentialRef, version: AwsVersion): Promise<void> {
-    if (!version.stages.includes(PENDING)) return;
-    await this.changeStage(
-      ref,
-      PENDING,
-      { from: version.versionId },
-      (holder) => holder?.versionId !== version.versionId,
-    );
-  }
-
   dropPending(ref: CredentialRef, rotationId?: string): Promise<void> {
     return this.guard(ref, async () => {
-      const pending = await this.byStage(ref, PENDING);
+      const pending = await this.labels.byStage(ref, PENDING);
       if (pending === null) return;
       if (rotationId !== undefined && rotationIdOf(pending.secretString, ref) !== rotationId) return;
-      await this.unlabelPending(ref, pending);
+      await this.labels.unlabelPending(ref, pending);
     });
   }
 
@@ -303,5 +256,5 @@ export async function createAwsStore(
   const scrub = [config.credentials?.secretAccessKey, config.credentials?.sessionToken].filter(
     (s): s is string => !!s,
   );
-  return new AwsSecretStore(name, api, scrub);
+  return new AwsSecretStore(name, api, scrub, new Consistency(config.consistencyWindow));
 }

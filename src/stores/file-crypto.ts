@@ -10,6 +10,7 @@ import type { StoreKey } from "./file-key.js";
 const FORMAT = "certrotor-file-store";
 const VERSION = 1;
 const ALG = "aes-256-gcm";
+const TAG_BYTES = 16;
 
 interface Envelope {
   format: typeof FORMAT;
@@ -28,7 +29,7 @@ function aad(path: string): Buffer {
 /** The bytes written to disk for `plaintext`, bound to `path`. */
 export function seal(plaintext: Buffer, path: string, key: StoreKey): Buffer {
   const iv = randomBytes(12);
-  const cipher = createCipheriv(ALG, key.key, iv);
+  const cipher = createCipheriv(ALG, key.key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad(path));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const envelope: Envelope = {
@@ -87,7 +88,10 @@ export function open(bytes: Buffer, file: string, path: string, key: StoreKey): 
     );
   }
   try {
-    const decipher = createDecipheriv(ALG, key.key, Buffer.from(envelope.iv, "base64"));
+    // authTagLength 16: without it GCM accepts a tag cut to 4 bytes, a 2^32 forgery instead of 2^128
+    const decipher = createDecipheriv(ALG, key.key, Buffer.from(envelope.iv, "base64"), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(aad(path));
     decipher.setAuthTag(Buffer.from(envelope.tag, "base64"));
     return Buffer.concat([decipher.update(Buffer.from(envelope.ct, "base64")), decipher.final()]);

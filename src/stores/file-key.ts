@@ -5,9 +5,10 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CertrotorError } from "../errors.js";
+import { makeDirectory } from "../util/dirs.js";
 
 export interface StoreKey {
   readonly key: Buffer;
@@ -24,7 +25,7 @@ export interface KeySettings {
 }
 
 /** The key file used when neither keyEnv nor keyFile is configured. */
-export function defaultKeyFile(dir: string): string {
+function defaultKeyFile(dir: string): string {
   return join(dir, ".key");
 }
 
@@ -35,7 +36,7 @@ function keyInvalid(message: string, details: Record<string, string>, hint?: str
 const KEY_HINT = "the key must be 32 random bytes, written as base64 or as 64 hex characters";
 
 /** 32 key bytes from base64 or 64 hex characters; undefined when the text is neither. */
-export function parseKeyText(text: string): Buffer | undefined {
+function parseKeyText(text: string): Buffer | undefined {
   const trimmed = text.trim();
   if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, "hex");
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
@@ -81,7 +82,7 @@ async function createKeyFile(file: string, hasDocuments: HasDocuments): Promise<
       "restore the key file (or set keyEnv/keyFile to where the key is); a new key could not read them",
     );
   }
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(file), 0o700);
   // O_EXCL: when two processes start at once, one creates the key and the other reads it.
   const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(
     (error: NodeJS.ErrnoException) => {

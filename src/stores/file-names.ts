@@ -5,6 +5,7 @@
  * file system as themselves.
  */
 import { CertrotorError } from "../errors.js";
+import { assertSecretPath } from "../util/secret-path.js";
 
 /** Suffix of a credential document. Lock and temp files use other suffixes, so listing skips them. */
 export const DOC_SUFFIX = ".json";
@@ -21,15 +22,9 @@ function rejectPath(path: string, why: string): never {
   });
 }
 
-/** Throws BAD_ARGUMENT when `path` cannot name a credential (empty, control characters, `.`/`..` segments). */
+/** Throws BAD_ARGUMENT when `path` cannot name a credential (the shared check of util/secret-path.ts). */
 export function assertValidPath(path: string): void {
-  if (path.length === 0) rejectPath(path, "it is empty");
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  if (/[\u0000-\u001f\u007f]/.test(path))
-    rejectPath(JSON.stringify(path).slice(1, -1), "it holds control characters");
-  if (path.split("/").some((segment) => segment === "." || segment === "..")) {
-    rejectPath(path, "it has a '.' or '..' segment");
-  }
+  assertSecretPath(path, "file-store");
 }
 
 // encodeURIComponent leaves these unescaped too; the store escapes them so "." never reaches a file name.

@@ -7,7 +7,8 @@
  * process do not poll each other) and an O_EXCL lock file (so processes sharing the directory do not
  * interleave). See file-lock.ts, file-io.ts, file-crypto.ts; the port's rules are in file-doc.ts.
  */
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
+import { ensureWritableDirectory } from "../util/dirs.js";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
 import type { FileStoreConfig } from "../config/schema.js";
@@ -60,29 +61,12 @@ export interface FileSecretStore extends SecretStore {
 }
 
 export interface FileStoreOptions {
-  /** Environment for `keyEnv` and the test hook (default process.env). */
+  /** Environment for `keyEnv` (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Clock for version timestamps. */
   now?: () => Date;
-}
-
-/**
- * Test hook: with CERTROTOR_FILE_STORE_TEST_PAUSE=before-rename, a write stops after its temp file is
- * durable and before the rename, reports `{ event: "file-store-paused", tempFile }` over IPC (or stderr),
- * and waits until the process is killed. It lets a test kill a writer at the worst instant.
- */
-function testHooks(env: NodeJS.ProcessEnv): WriteHooks {
-  if (env.CERTROTOR_FILE_STORE_TEST_PAUSE !== "before-rename") return {};
-  return {
-    beforeRename: (tempFile) => {
-      const message = { event: "file-store-paused", tempFile };
-      if (process.send) process.send(message);
-      else process.stderr.write(`${JSON.stringify(message)}\n`);
-      return new Promise<void>(() => {
-        setInterval(() => undefined, 1 << 30); // keeps the process alive until the test kills it
-      });
-    },
-  };
+  /** Test hooks into each write (e.g. stop a writer between its durable temp file and the rename). */
+  hooks?: WriteHooks;
 }
 
 interface Context {
@@ -245,11 +229,7 @@ export async function createFileStore(
   options: FileStoreOptions = {},
 ): Promise<FileSecretStore> {
   const env = options.env ?? process.env;
-  try {
-    await mkdir(config.dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw fsError(name, "to create", config.dir, error);
-  }
+  await ensureWritableDirectory(`stores.${name}.dir`, config.dir);
   const hasDocuments = async (): Promise<boolean> =>
     (await readdir(config.dir)).some((entry) => entry.endsWith(DOC_SUFFIX) && !entry.startsWith("."));
   const key = await loadStoreKey(config, env, hasDocuments);
@@ -257,5 +237,5 @@ export async function createFileStore(
     throw fsError(name, "to clean", config.dir, error);
   });
   const now = options.now ?? (() => new Date());
-  return buildStore({ name, config, key, hooks: testHooks(env), now, queue: new KeyedQueue() });
+  return buildStore({ name, config, key, hooks: options.hooks ?? {}, now, queue: new KeyedQueue() });
 }

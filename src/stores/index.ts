@@ -4,6 +4,8 @@
  */
 import type { StoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import type { AdapterLogger } from "../observability/logger.js";
+import { awsReports, vaultReports } from "./adapter-logs.js";
 import { createAwsStore } from "./aws.js";
 import { createFileStore } from "./file.js";
 import type { SecretStore, StoreKind } from "./types.js";
@@ -15,20 +17,22 @@ export type StoreConfigOf<K extends StoreKind> = Extract<StoreConfig, { kind: K 
 export interface CreateStoreOptions {
   /** Environment for values read from it (the file store's keyEnv). Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Receives one object per backend call, for adapters that report calls (never values or keys). */
-  logger?: (line: object) => void;
+  /** Where the adapters' retries, logins and calls are logged (never values or keys). */
+  logger?: AdapterLogger;
 }
 
 export type StoreFactory<K extends StoreKind = StoreKind> = (
   name: string,
   config: StoreConfigOf<K>,
-  options?: CreateStoreOptions,
+  options: CreateStoreOptions,
 ) => Promise<SecretStore>;
 
 const factories = {
-  file: createFileStore,
-  vault: createVaultStore,
-  aws: createAwsStore,
+  file: (name, config, { env }) => createFileStore(name, config, env ? { env } : {}),
+  vault: (name, config, { logger }) =>
+    createVaultStore(name, config, logger ? { logger: vaultReports(logger) } : {}),
+  aws: (name, config, { logger }) =>
+    createAwsStore(name, config, logger ? { logger: awsReports(logger) } : {}),
 } satisfies { [K in StoreKind]: StoreFactory<K> };
 
 /** Opens the store `name` configured by `config`. */

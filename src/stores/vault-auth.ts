@@ -1,30 +1,45 @@
 /**
  * The Vault token a connection presents: the configured token as is, or an AppRole login whose token is
  * renewed (`auth/token/renew-self`) at 2/3 of its TTL and replaced by a fresh login when renewal fails, the
- * token is not renewable, or Vault stops accepting it. Tokens and secret ids never reach logs or errors.
+ * token is not renewable, or Vault stops accepting it. Failed logins back off (vault-login.ts). On close, a
+ * token obtained by login is revoked (`auth/token/revoke-self`); a configured token is left alone. Tokens and
+ * secret ids never reach logs or errors.
  */
 import type { VaultStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import {
+  DEFAULT_LOGIN_BACKOFF,
+  type LoginBackoff,
+  LoginFailures,
+  leaseOf,
+  loginRefused,
+} from "./vault-login.js";
+
+export type { LoginBackoff } from "./vault-login.js";
 
 type AuthConfig = VaultStoreConfig["auth"];
 
-/** One Vault call with an explicit token (undefined = none), retried but never re-authenticated. */
+/**
+ * One Vault call with an explicit token (undefined = none), retried but never re-authenticated; `once` makes
+ * a single attempt (a probe, a revocation on close).
+ */
 export type AuthSend = (
   method: "POST",
   path: string,
   body: object,
   token: string | undefined,
+  once?: boolean,
 ) => Promise<Record<string, unknown> | undefined>;
 
 export interface VaultAuthDeps {
   label: string;
   log: (line: object) => void;
   send: AuthSend;
+  backoff?: LoginBackoff;
 }
 
 /** Renew (or log in again) once this share of the token's TTL has passed. */
 export const RENEW_FRACTION = 2 / 3;
-const LOGIN_RETRY_MS = 1_000;
 
 interface LiveToken {
   token: string;
@@ -39,17 +54,6 @@ function margin(live: LiveToken): number {
   return Math.min(1_000, live.leaseMs / 10);
 }
 
-function leaseOf(
-  body: Record<string, unknown> | undefined,
-): { token: string; lease: number; renewable: boolean } | undefined {
-  const auth = body?.auth as
-    | { client_token?: unknown; lease_duration?: unknown; renewable?: unknown }
-    | undefined;
-  if (!auth || typeof auth.client_token !== "string" || typeof auth.lease_duration !== "number")
-    return undefined;
-  return { token: auth.client_token, lease: auth.lease_duration, renewable: auth.renewable === true };
-}
-
 function reason(error: unknown): string {
   return error instanceof CertrotorError
     ? `${error.code}: ${error.message}`
@@ -58,16 +62,27 @@ function reason(error: unknown): string {
       : "unknown";
 }
 
+/** The HTTP status a failed send carried (VaultStatusError or an ACCESS_DENIED CertrotorError), if any. */
+function statusOf(error: unknown): number | undefined {
+  const direct = (error as { status?: unknown } | null)?.status;
+  if (typeof direct === "number") return direct;
+  const detail = error instanceof CertrotorError ? error.details.status : undefined;
+  return typeof detail === "number" ? detail : undefined;
+}
+
 export class VaultAuth {
   private live: LiveToken | undefined;
   private loggingIn: Promise<string> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly failures: LoginFailures;
 
   constructor(
     private readonly config: AuthConfig,
     private readonly deps: VaultAuthDeps,
-  ) {}
+  ) {
+    this.failures = new LoginFailures(deps.backoff ?? DEFAULT_LOGIN_BACKOFF);
+  }
 
   /** The token to present now, logging in first when there is none (or it is about to expire). */
   async token(): Promise<string> {
@@ -78,13 +93,15 @@ export class VaultAuth {
   }
 
   /**
-   * A request presenting `used` was refused with these messages. True when the caller should retry:
-   * Vault called an AppRole token invalid (expired or revoked) and a fresh login succeeded (or already
-   * replaced it).
+   * A request presenting `used` was refused with these 403 messages. True when the caller should retry with
+   * a fresh AppRole token: Vault said `invalid token` (1.17 and later), or it said only `permission denied`
+   * (what Vault before 1.17 answers for an invalid token, and every version for a policy denial) and the token
+   * itself no longer renews (renew-self refused with 403).
    */
   async onForbidden(errors: readonly string[], used: string | undefined): Promise<boolean> {
-    if (this.config.method !== "approle" || !used || !errors.includes("invalid token")) return false;
+    if (this.config.method !== "approle" || !used) return false;
     if (this.live && this.live.token !== used) return true;
+    if (!errors.includes("invalid token") && (await this.stillValid(used))) return false;
     this.live = undefined;
     await this.login();
     return true;
@@ -97,12 +114,40 @@ export class VaultAuth {
         ? "the configured Vault token is invalid, expired or revoked"
         : "the AppRole token was refused right after a fresh login; check the role's token settings";
     }
-    return "the Vault policy of this token does not grant the capability on this path (see the README's Vault policy)";
+    return this.config.method === "token"
+      ? "the Vault policy of this token does not grant the capability on this path (see the README's Vault policy), or the token is invalid or expired (Vault before 1.17 words both the same)"
+      : "the Vault policy of this token does not grant the capability on this path (see the README's Vault policy)";
   }
 
-  stop(): void {
+  /** Stops renewing and revokes a token obtained by login; a configured token is never revoked. */
+  async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    const live = this.live;
+    this.live = undefined;
+    // A login still in flight revokes its own token when it lands (doLogin).
+    if (this.config.method === "approle" && live) await this.revoke(live.token);
+  }
+
+  private async revoke(token: string): Promise<void> {
+    try {
+      await this.deps.send("POST", "auth/token/revoke-self", {}, token, true);
+      this.deps.log({ msg: "vault approle token revoked", store: this.deps.label });
+    } catch (error) {
+      // Best effort: the token expires at its TTL anyway.
+      this.deps.log({ msg: "vault token revocation failed", store: this.deps.label, reason: reason(error) });
+    }
+  }
+
+  /** renew-self with `token`, once: anything but a 403 (renewed, "not renewable", Vault down) means the token is valid. */
+  private async stillValid(token: string): Promise<boolean> {
+    try {
+      const lease = leaseOf(await this.deps.send("POST", "auth/token/renew-self", {}, token, true));
+      if (lease && lease.lease > 0 && this.live?.token === token) this.extend(this.live, lease);
+      return true;
+    } catch (error) {
+      return statusOf(error) !== 403;
+    }
   }
 
   private login(): Promise<string> {
@@ -114,6 +159,8 @@ export class VaultAuth {
 
   private async doLogin(): Promise<string> {
     if (this.config.method !== "approle") throw new Error("login without AppRole config");
+    const blocked = this.failures.blocked();
+    if (blocked) throw blocked;
     const path = `auth/${this.config.mount}/login`;
     let body: Record<string, unknown> | undefined;
     try {
@@ -124,24 +171,22 @@ export class VaultAuth {
         undefined,
       );
     } catch (error) {
-      if (error instanceof CertrotorError) throw error;
-      const status = (error as { status?: number }).status ?? 0;
-      const messages = (error as { errors?: readonly string[] }).errors ?? [];
-      throw new CertrotorError(
-        "ACCESS_DENIED",
-        `${this.deps.label}: AppRole login at ${path} was refused (${status}): ${messages.join("; ") || "no reason given"}`,
-        {
-          hint: "check the AppRole role_id/secret_id and the auth mount",
-          details: { status, path },
-        },
-      );
+      throw this.loginFailed(loginRefused(this.deps.label, path, error));
     }
     const lease = leaseOf(body);
     if (!lease) {
-      throw new CertrotorError(
-        "ACCESS_DENIED",
-        `${this.deps.label}: AppRole login at ${path} answered without auth.client_token`,
+      throw this.loginFailed(
+        new CertrotorError(
+          "ACCESS_DENIED",
+          `${this.deps.label}: AppRole login at ${path} answered without auth.client_token`,
+        ),
       );
+    }
+    this.failures.succeeded();
+    if (this.stopped) {
+      // Closed while this login was in flight: the token is not kept, so it must not outlive us.
+      await this.revoke(lease.token);
+      throw new CertrotorError("INTERNAL", `${this.deps.label}: the Vault connection is closed`);
     }
     this.live = {
       token: lease.token,
@@ -158,6 +203,19 @@ export class VaultAuth {
     return lease.token;
   }
 
+  private loginFailed(error: CertrotorError): CertrotorError {
+    const { nominalMs, delayMs, attempt } = this.failures.failed(error);
+    this.deps.log({
+      msg: "vault approle login failed",
+      store: this.deps.label,
+      attempt,
+      backoffMs: nominalMs,
+      retryInMs: delayMs,
+      reason: reason(error),
+    });
+    return error;
+  }
+
   private schedule(delayMs: number, renewable: boolean): void {
     clearTimeout(this.timer);
     if (this.stopped || delayMs <= 0) return;
@@ -171,14 +229,16 @@ export class VaultAuth {
     if (renewable && (await this.renew(live))) return;
     try {
       await this.login();
-    } catch (error) {
-      this.deps.log({
-        msg: "vault approle login failed; retrying",
-        store: this.deps.label,
-        reason: reason(error),
-      });
-      this.schedule(LOGIN_RETRY_MS, false);
+    } catch {
+      // Logged by loginFailed; the next attempt follows the login backoff.
+      this.schedule(Math.max(1, this.failures.waitMs()), false);
     }
+  }
+
+  private extend(live: LiveToken, lease: { lease: number; renewable: boolean }): void {
+    live.expiresAtMs = Date.now() + lease.lease * 1000;
+    live.leaseMs = lease.lease * 1000;
+    this.schedule(lease.lease * 1000 * RENEW_FRACTION, lease.renewable);
   }
 
   /** True when Vault extended the token (and the next renewal is scheduled). */
@@ -186,10 +246,8 @@ export class VaultAuth {
     try {
       const lease = leaseOf(await this.deps.send("POST", "auth/token/renew-self", {}, live.token));
       if (!lease || lease.lease <= 0) throw new Error("renew-self answered without a lease");
-      live.expiresAtMs = Date.now() + lease.lease * 1000;
-      live.leaseMs = lease.lease * 1000;
+      this.extend(live, lease);
       this.deps.log({ msg: "vault token renewed", store: this.deps.label, ttlSeconds: lease.lease });
-      this.schedule(lease.lease * 1000 * RENEW_FRACTION, lease.renewable);
       return true;
     } catch (error) {
       this.deps.log({

@@ -1,18 +1,19 @@
 /**
  * One Vault connection over the real `node-vault` client, shared by the KV v2 store and the Vault PKI
- * issuer: TLS trust from `caFile` (verification never off, whatever VAULT_SKIP_VERIFY says), the namespace
- * header, auth (token or AppRole with renewal, vault-auth.ts), bounded retries with exponential backoff
- * and jitter, and the mapping of failures (vault-failure.ts). node-vault and axios objects never leave
- * this file: callers get plain JSON bodies, or a VaultStatusError for the statuses they interpret (400, 404).
+ * issuer: TLS trust from `caFile` (verification never off, whatever VAULT_SKIP_VERIFY says), sockets only to
+ * the configured address (vault-transport.ts: a redirect elsewhere never carries the token), the namespace
+ * header, auth (token or AppRole with renewal, backoff and revoke-self on close, vault-auth.ts), bounded
+ * retries with exponential backoff and jitter, and the mapping of failures (vault-failure.ts). node-vault and
+ * axios objects never leave this file: callers get plain JSON bodies, or a VaultStatusError for the statuses
+ * they interpret (400, 404).
  */
 import { readFile } from "node:fs/promises";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import nodeVault from "node-vault";
 import type { VaultStoreConfig } from "../config/schema.js";
 import { CertrotorError, type ErrorCode } from "../errors.js";
-import { VaultAuth } from "./vault-auth.js";
+import { type LoginBackoff, VaultAuth } from "./vault-auth.js";
 import { classify, describe, type Failure, failureError, retryable } from "./vault-failure.js";
+import { type PinnedAgents, pinnedAgents } from "./vault-transport.js";
 
 export { isVaultStatus, VaultStatusError, vaultMessages } from "./vault-failure.js";
 
@@ -35,6 +36,8 @@ export interface VaultClientOptions {
   retry?: RetryPolicy;
   /** Code of the error when Vault stays unavailable (default STORE_UNAVAILABLE). */
   unavailableCode?: ErrorCode;
+  /** Delays between failed AppRole logins (default 1 s doubling to 5 min). */
+  loginBackoff?: LoginBackoff;
 }
 
 export type VaultMethod = "GET" | "LIST" | "POST" | "DELETE";
@@ -45,6 +48,7 @@ export interface VaultClient {
   request(method: VaultMethod, path: string, body?: object): Promise<Body>;
   /** Same, without any token: unauthenticated paths. */
   requestUnauthenticated(method: VaultMethod, path: string, body?: object): Promise<Body>;
+  /** Revokes a token this connection obtained by logging in (never a configured one), then closes sockets. */
   close(): Promise<void>;
 }
 
@@ -87,7 +91,7 @@ class RetryingVaultClient implements VaultClient {
   constructor(
     private readonly vault: RawClient,
     /** Spread into every call: node-vault's request() does not merge config.requestOptions itself. */
-    private readonly requestOptions: { httpAgent: HttpAgent; httpsAgent: HttpsAgent } & object,
+    private readonly requestOptions: PinnedAgents & object,
     config: VaultConnectionConfig,
     private readonly options: VaultClientOptions,
   ) {
@@ -96,7 +100,9 @@ class RetryingVaultClient implements VaultClient {
     this.auth = new VaultAuth(config.auth, {
       label: options.label,
       log: this.log,
-      send: (method, path, body, token) => this.call(method, path, body, async () => token, false),
+      send: (method, path, body, token, once) =>
+        this.call(method, path, body, async () => token, false, once ? 1 : undefined),
+      ...(options.loginBackoff ? { backoff: options.loginBackoff } : {}),
     });
   }
 
@@ -109,9 +115,12 @@ class RetryingVaultClient implements VaultClient {
   }
 
   async close(): Promise<void> {
-    this.auth.stop();
-    this.requestOptions.httpAgent.destroy();
-    this.requestOptions.httpsAgent.destroy();
+    try {
+      await this.auth.close();
+    } finally {
+      this.requestOptions.httpAgent.destroy();
+      this.requestOptions.httpsAgent.destroy();
+    }
   }
 
   private async once(
@@ -138,8 +147,9 @@ class RetryingVaultClient implements VaultClient {
     body: object | undefined,
     token: () => Promise<string | undefined>,
     reauth: boolean,
+    maxAttempts?: number,
   ): Promise<Body> {
-    const attempts = this.options.retry?.attempts ?? DEFAULT_RETRY.attempts;
+    const attempts = maxAttempts ?? this.options.retry?.attempts ?? DEFAULT_RETRY.attempts;
     let reauthed = !reauth;
     for (let attempt = 1; ; attempt++) {
       const used = await token();
@@ -195,10 +205,11 @@ export async function createVaultClient(
   options: VaultClientOptions,
 ): Promise<VaultClient> {
   const ca = await readCa(config, options.label);
-  // rejectUnauthorized stays at its default (true); `ca` only adds trust.
-  const httpAgent = new HttpAgent({ keepAlive: true });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) });
-  const requestOptions = { httpAgent, httpsAgent, timeout: config.requestTimeout, strictSSL: true };
+  const requestOptions = {
+    ...pinnedAgents(config.address, ca),
+    timeout: config.requestTimeout,
+    strictSSL: true,
+  };
   const vaultOptions: NonNullable<Parameters<typeof nodeVault>[0]> & { rpDefaults: { strictSSL: boolean } } =
     {
       endpoint: config.address,

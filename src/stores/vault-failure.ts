@@ -1,10 +1,11 @@
 /**
  * What a failed Vault call was, read from whatever node-vault or axios threw without keeping the object
  * (axios errors carry the request config, X-Vault-Token header included), and the error it becomes:
- * 403 → ACCESS_DENIED, 5xx/429/transport → STORE_UNAVAILABLE (retryable; TLS trust failures are not),
- * other statuses → VaultStatusError for the caller to interpret (CAS 400, 404).
+ * 403 → ACCESS_DENIED, 5xx/429/transport → STORE_UNAVAILABLE (retryable; TLS trust failures and redirects
+ * off the configured address are not), other statuses → VaultStatusError for the caller to interpret (CAS 400, 404).
  */
 import { CertrotorError, type ErrorCode } from "../errors.js";
+import { OFF_ORIGIN } from "./vault-transport.js";
 
 export type Failure =
   | { kind: "status"; status: number; errors: string[]; body: unknown }
@@ -69,9 +70,13 @@ export function classify(error: unknown): Failure {
   };
 }
 
-/** 5xx, 429 and transport failures; TLS verification failures are final (a retry cannot fix trust). */
+/**
+ * 5xx, 429 and transport failures; TLS verification failures are final (a retry cannot fix trust), and so is a
+ * redirect off the configured address (the node keeps redirecting).
+ */
 export function retryable(failure: Failure): boolean {
   if (failure.kind === "status") return failure.status === 429 || failure.status >= 500;
+  if (failure.code === OFF_ORIGIN) return false;
   return RETRYABLE_CODES.has(failure.code) || !/CERT|SSL|TLS|SELF_SIGNED|SIGNATURE/.test(failure.code);
 }
 
@@ -109,6 +114,13 @@ export function failureError(failure: Failure, ctx: FailureContext): Error {
   }
   if (failure.kind === "status" && !retryable(failure)) {
     return new VaultStatusError(failure.status, failure.errors, failure.body);
+  }
+  if (failure.kind === "network" && failure.code === OFF_ORIGIN) {
+    return new CertrotorError(ctx.unavailableCode, `${call} was redirected: ${failure.message}`, {
+      retryable: false,
+      hint: "point `address` at the active Vault node or at a load balancer in front of the cluster (a standby redirects to the active node's api_addr); certrotor never follows a redirect to another address",
+      details: { path: ctx.path, code: failure.code },
+    });
   }
   const tls = failure.kind === "network" && !retryable(failure);
   const details = {

@@ -1,7 +1,7 @@
 /**
  * Paged discovery on Vault KV v2. Vault's LIST returns one folder's keys at once, with no paging, so the
  * store walks the folders under the prefix (recursing into `sub/` entries), sorts the full paths and
- * pages over them with a cursor that is the last path handed out. Pending siblings are skipped; a tag
+ * pages over them with a cursor that is the last path handed out. Pending keys are skipped; a tag
  * filter reads each candidate's custom_metadata.
  */
 import { CertrotorError } from "../errors.js";
@@ -23,7 +23,7 @@ function decodeCursor(cursor: string): string {
 }
 
 /** Every key path under `prefix` (a folder, a partial name, or ""), sorted, pendings excluded. */
-async function walk(kv: KvV2, prefix: string, pendingSuffix: string): Promise<string[]> {
+async function walk(kv: KvV2, prefix: string, isPending: (path: string) => boolean): Promise<string[]> {
   const found: string[] = [];
   const folders = [prefix.slice(0, prefix.lastIndexOf("/") + 1)];
   while (folders.length > 0) {
@@ -31,8 +31,9 @@ async function walk(kv: KvV2, prefix: string, pendingSuffix: string): Promise<st
     for (const key of await kv.list(folder)) {
       const path = folder + key;
       if (key.endsWith("/")) {
-        if (path.startsWith(prefix) || prefix.startsWith(path)) folders.push(path);
-      } else if (path.startsWith(prefix) && !path.endsWith(pendingSuffix)) {
+        // The pending prefix is not walked: nothing there is a credential (nor need the policy grant LIST on it).
+        if ((path.startsWith(prefix) || prefix.startsWith(path)) && !isPending(path)) folders.push(path);
+      } else if (path.startsWith(prefix) && !isPending(path)) {
         found.push(path);
       }
     }
@@ -48,11 +49,15 @@ function tagMatches(
   return tag.value === undefined || custom[tag.key] === tag.value;
 }
 
-export async function listPage(kv: KvV2, pendingSuffix: string, options: ListOptions): Promise<ListPage> {
+export async function listPage(
+  kv: KvV2,
+  isPending: (path: string) => boolean,
+  options: ListOptions,
+): Promise<ListPage> {
   const prefix = (options.prefix ?? "").replace(/^\/+/, "");
   const size = Math.min(MAX_PAGE, Math.max(1, options.pageSize ?? DEFAULT_PAGE));
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
-  const all = await walk(kv, prefix, pendingSuffix);
+  const all = await walk(kv, prefix, isPending);
   const start = after === undefined ? 0 : all.findIndex((path) => path > after);
   if (start === -1) return { paths: [] };
   const paths: string[] = [];

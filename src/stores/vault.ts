@@ -2,13 +2,15 @@
  * The secret store on HashiCorp Vault KV v2.
  *
  * - current: the latest version of `<mount>/data/<path>`; its KV version number is the CAS token.
- * - pending: the latest version of the sibling `<mount>/data/<path><pendingSuffix>`, holding the material
- *   and the rotation id; invisible to consumers of `<path>`.
+ * - pending: the latest version of `<mount>/data/<pendingPrefix><path>` when `pendingPrefix` is set (a prefix
+ *   of its own, so a policy can grant `delete` on pendings only), else of the sibling `<path><pendingSuffix>`;
+ *   it holds the material and the rotation id, invisible to consumers of `<path>`.
  * - promote: writes the pending material as a new version of `<path>` with `options.cas` = the version
  *   read in plan, then deletes the pending key (metadata DELETE). Extra keys of current are kept.
  * - previous: the newest readable version before current (`?version=N-1`, skipping deleted/destroyed).
- * - list: metadata LIST walked recursively, paged here (Vault's LIST has no paging), pendings skipped,
- *   tag filter on custom_metadata.
+ * - list: metadata LIST walked recursively, paged here (Vault's LIST has no paging), pendings skipped (both
+ *   layouts, so sibling pendings left from before a switch to pendingPrefix are never taken for
+ *   credentials), tag filter on custom_metadata.
  */
 import type { VaultStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
@@ -23,6 +25,7 @@ import {
   type SecretStore,
   type StoredMaterial,
 } from "./types.js";
+import type { LoginBackoff } from "./vault-auth.js";
 import { createVaultClient } from "./vault-client.js";
 import { type KvRead, KvV2 } from "./vault-kv.js";
 import { listPage } from "./vault-list.js";
@@ -30,6 +33,8 @@ import { listPage } from "./vault-list.js";
 export interface VaultStoreOptions {
   /** Receives one JSON object per notable event (retries, logins, renewals); never secret values. */
   logger?: (line: object) => void;
+  /** Delays between failed AppRole logins (default 1 s doubling to 5 min). */
+  loginBackoff?: LoginBackoff;
 }
 
 /** Versions readPrevious looks back at most (Vault keeps 10 by default, 100 is far beyond any setting). */
@@ -69,20 +74,46 @@ class VaultStore implements SecretStore {
     this.label = `vault store "${name}"`;
   }
 
+  /** Where the pending material of `path` lives. */
+  private pendingPath(path: string): string {
+    const { pendingPrefix, pendingSuffix } = this.config;
+    return pendingPrefix !== undefined ? pendingPrefix + path : path + pendingSuffix;
+  }
+
+  /** True for a key that holds pending material (in either layout), never a credential. */
+  private isPending = (path: string): boolean =>
+    path.endsWith(this.config.pendingSuffix) ||
+    (this.config.pendingPrefix !== undefined && path.startsWith(this.config.pendingPrefix));
+
+  /** A credential inside the pending prefix would share keys with pendings: a config mistake. */
+  private checkRef(ref: CredentialRef): void {
+    const { pendingPrefix } = this.config;
+    if (pendingPrefix === undefined || !ref.path.startsWith(pendingPrefix)) return;
+    throw new CertrotorError(
+      "CONFIG_INVALID",
+      `${this.label}: credential "${ref.credentialId}" has path "${ref.path}" inside pendingPrefix "${pendingPrefix}"`,
+      {
+        hint: "keep credential paths outside the store's pendingPrefix",
+        details: { credentialId: ref.credentialId, path: ref.path },
+      },
+    );
+  }
+
   private where(ref: CredentialRef, pending = false): string {
-    const path = pending ? ref.path + this.config.pendingSuffix : ref.path;
+    const path = pending ? this.pendingPath(ref.path) : ref.path;
     return `credential "${ref.credentialId}" at ${this.config.mount}/data/${path}`;
   }
 
   private stored(read: Extract<KvRead, { kind: "ok" }>, ref: CredentialRef, pending = false): StoredMaterial {
     const { material, extra } = decodeMaterial(read.doc, {
       ...ref,
-      path: `${this.config.mount}/data/${pending ? ref.path + this.config.pendingSuffix : ref.path}`,
+      path: `${this.config.mount}/data/${pending ? this.pendingPath(ref.path) : ref.path}`,
     });
     return { material, version: String(read.version), extra };
   }
 
   async readCurrent(ref: CredentialRef): Promise<StoredMaterial> {
+    this.checkRef(ref);
     const read = await this.kv.read(ref.path);
     if (read.kind !== "ok") {
       throw new CertrotorError("NOT_FOUND", `${this.label}: no current material for ${this.where(ref)}`, {
@@ -93,7 +124,8 @@ class VaultStore implements SecretStore {
   }
 
   async readPending(ref: CredentialRef): Promise<PendingMaterial | null> {
-    const read = await this.kv.read(ref.path + this.config.pendingSuffix);
+    this.checkRef(ref);
+    const read = await this.kv.read(this.pendingPath(ref.path));
     if (read.kind !== "ok") return null;
     const stored = this.stored(read, ref, true);
     const rotationId = stored.material.rotationId;
@@ -111,6 +143,7 @@ class VaultStore implements SecretStore {
   }
 
   async writePending(ref: CredentialRef, rotationId: string, material: Material): Promise<StoredMaterial> {
+    this.checkRef(ref);
     const wanted: Material = { ...material, rotationId };
     for (let round = 1; ; round++) {
       const current = await this.kv.read(ref.path);
@@ -123,7 +156,7 @@ class VaultStore implements SecretStore {
           `${this.label}: rotation "${rotationId}" was already promoted for ${this.where(ref)} with other material`,
         );
       }
-      const pending = await this.kv.read(ref.path + this.config.pendingSuffix);
+      const pending = await this.kv.read(this.pendingPath(ref.path));
       if (pending.kind === "ok") {
         const other = rotationIdOf(pending.doc, ref);
         if (other !== rotationId) {
@@ -146,7 +179,7 @@ class VaultStore implements SecretStore {
       // The pending document carries current's unmanaged keys, so it reads as what promote will write.
       const extra = current.kind === "ok" ? extraOf(current.doc, ref) : {};
       const doc = documentOf(wanted, ref, extra);
-      const version = await this.kv.write(ref.path + this.config.pendingSuffix, doc, cas);
+      const version = await this.kv.write(this.pendingPath(ref.path), doc, cas);
       if (version !== "cas-mismatch") return { material: wanted, version: String(version), extra };
       if (round >= 2) {
         throw new CertrotorError(
@@ -162,6 +195,7 @@ class VaultStore implements SecretStore {
     rotationId: string,
     expectedCurrentVersion: string,
   ): Promise<StoredMaterial> {
+    this.checkRef(ref);
     const current = await this.kv.read(ref.path);
     if (current.kind === "ok" && rotationIdOf(current.doc, ref) === rotationId)
       return this.finishPromote(ref, rotationId, current);
@@ -209,7 +243,7 @@ class VaultStore implements SecretStore {
         },
       );
     }
-    await this.kv.deleteAll(ref.path + this.config.pendingSuffix);
+    await this.kv.deleteAll(this.pendingPath(ref.path));
     return { material: pending.material, version: String(version), extra };
   }
 
@@ -224,7 +258,8 @@ class VaultStore implements SecretStore {
   }
 
   async dropPending(ref: CredentialRef, rotationId?: string): Promise<void> {
-    const path = ref.path + this.config.pendingSuffix;
+    this.checkRef(ref);
+    const path = this.pendingPath(ref.path);
     if (rotationId !== undefined) {
       const pending = await this.kv.read(path);
       if (pending.kind === "missing") return;
@@ -234,6 +269,7 @@ class VaultStore implements SecretStore {
   }
 
   async readPrevious(ref: CredentialRef): Promise<StoredMaterial | null> {
+    this.checkRef(ref);
     const current = await this.kv.read(ref.path);
     if (current.kind === "missing") return null;
     const oldest = Math.max(1, current.version - PREVIOUS_LOOKBACK);
@@ -247,7 +283,7 @@ class VaultStore implements SecretStore {
   }
 
   list(options: ListOptions): Promise<ListPage> {
-    return listPage(this.kv, this.config.pendingSuffix, options);
+    return listPage(this.kv, this.isPending, options);
   }
 
   close(): Promise<void> {
@@ -265,6 +301,7 @@ export async function createVaultStore(
   const client = await createVaultClient(config, {
     label,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.loginBackoff ? { loginBackoff: options.loginBackoff } : {}),
   });
   const kv = new KvV2(client, config.mount, label);
   return new VaultStore(name, config, kv, () => client.close());

@@ -9,7 +9,12 @@ import { after, before, describe, it } from "node:test";
 import { alertFromJob } from "../../src/alerts/build.js";
 import { createChannel, createChannels, routeChannels } from "../../src/alerts/index.js";
 import type { Alert } from "../../src/alerts/types.js";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "../../src/alerts/webhook.js";
+import {
+  EVENT_ID_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from "../../src/alerts/webhook.js";
 import { BANK_HINTS } from "../../src/bank/hints.js";
 import { configSchema } from "../../src/config/schema.js";
 import { type CertrotorError, isCertrotorError } from "../../src/errors.js";
@@ -118,6 +123,26 @@ describe("alert channels against real receivers", () => {
         hint: BANK_HINTS.IP_NOT_ALLOWED,
       },
     );
+  });
+
+  it("gives each alert event one id, in a header and in the signed body: the same on a retry, another for another alert", async () => {
+    const channel = createChannel(
+      "hook",
+      { kind: "webhook", url: receiver.url("/hook"), secret: WEBHOOK_SECRET },
+      context,
+    );
+    const first = failedAlert();
+    await channel.send(first);
+    await channel.send(first); // a retried delivery of the same alert
+    await channel.send({ ...first, at: new Date(Date.parse(first.at) + 1).toISOString() });
+    const [a, b, c] = receiver.requests.slice(-3);
+    const ids = [a, b, c].map((got) => String(got!.headers[EVENT_ID_HEADER]));
+    for (const [i, got] of [a, b, c].entries()) {
+      assert.match(ids[i]!, /^evt_[0-9a-f]{32}$/);
+      assert.equal(got!.json.eventId, ids[i], "the body carries the id, under the signature");
+    }
+    assert.equal(ids[0], ids[1], "a retry of the same alert keeps its id");
+    assert.notEqual(ids[0], ids[2], "another alert gets another id");
   });
 
   it("posts Slack a readable message: a text line and blocks with the facts, the error's meaning and the hint", async () => {
@@ -316,6 +341,51 @@ describe("the email channel against an SMTP server", () => {
     assert.equal(auth.retryable, false);
     assert.equal(auth.details.code, "EAUTH");
     assert.ok(!`${auth.toSafeString()} ${String(auth.cause)}`.includes("wrong-pass-secret"));
+  });
+});
+
+describe("the email channel against a relay without STARTTLS", () => {
+  const login = { user: "alerts@example.test", password: "smtp-pass-in-clear" };
+  let smtp: SmtpReceiver;
+  before(async () => {
+    smtp = await SmtpReceiver.start(login, { plainText: true });
+  });
+  after(() => smtp.stop());
+
+  const email = (extra: Record<string, unknown>) =>
+    configSchema.parse({
+      alerts: {
+        channels: {
+          mail: {
+            kind: "email",
+            host: "127.0.0.1",
+            port: smtp.port,
+            from: "certrotor@example.test",
+            to: ["ops@example.test"],
+            user: login.user,
+            password: login.password,
+            ...extra,
+          },
+        },
+      },
+    }).alerts.channels.mail!;
+
+  it("requires TLS by default: sends neither AUTH nor the mail", async () => {
+    const error = await rejection(createChannel("mail", email({}), context).send(failedAlert()));
+    assert.equal(error.code, "ALERT_DELIVERY_FAILED");
+    assert.equal(smtp.auths.length, 0, "the password never went out in clear");
+    assert.equal(smtp.mails.length, 0);
+  });
+
+  it("refuses requireTLS: false in the config unless insecure: true says so, and then sends in clear", async () => {
+    assert.throws(
+      () => email({ requireTLS: false }),
+      /false would send mail \(and the SMTP password\) without TLS/,
+    );
+    await createChannel("mail", email({ requireTLS: false, insecure: true }), context).send(failedAlert());
+    await smtp.untilCount(1);
+    assert.deepEqual(smtp.auths, [{ secure: false }]);
+    assert.equal(smtp.mails[0]!.secure, false);
   });
 });
 

@@ -48,21 +48,6 @@ function describeEpisodes(name: string, make: () => Promise<EpisodeStore>): void
       assert.deepEqual(await episodes.list("cred-c"), []);
       assert.equal(await episodes.resolve("cred-c", "drift"), false, "nothing left to resolve");
     });
-
-    it("resolves every open episode of a credential at once and returns those that were open", async () => {
-      const episodes = await make();
-      await episodes.open("cred-d", "slots-full", t0);
-      await episodes.open("cred-d", "critical-window", later);
-      await episodes.open("cred-e", "slots-full", t0);
-      const ended = await episodes.resolveAll("cred-d");
-      assert.deepEqual(
-        ended.map((e) => e.kind),
-        ["slots-full", "critical-window"],
-      );
-      assert.deepEqual(await episodes.list("cred-d"), []);
-      assert.deepEqual(await episodes.resolveAll("cred-d"), []);
-      assert.equal((await episodes.list("cred-e")).length, 1, "other credentials keep theirs");
-    });
   });
 }
 

@@ -96,22 +96,33 @@ export class SmtpReceiver extends EventEmitter {
     readonly port: number,
     readonly caPem: string,
     readonly mails: Mail[],
+    /** AUTH commands received, and whether each came over TLS. */
+    readonly auths: Array<{ secure: boolean }>,
   ) {
     super();
   }
 
-  /** An SMTP server offering STARTTLS with a cert from its own CA and requiring AUTH as user/password. */
-  static async start(credentials: { user: string; password: string }): Promise<SmtpReceiver> {
+  /**
+   * An SMTP server offering STARTTLS with a cert from its own CA and requiring AUTH as user/password;
+   * with `plainText`, one that offers no STARTTLS and takes AUTH in clear (an old or hostile relay).
+   */
+  static async start(
+    credentials: { user: string; password: string },
+    options: { plainText?: boolean } = {},
+  ): Promise<SmtpReceiver> {
     const ca = await aCa({ subject: "CN=Test SMTP CA,O=certrotor tests,C=BR" });
     const cert = await aServerCert({ ca, hosts: ["localhost", "127.0.0.1"] });
     const mails: Mail[] = [];
+    const auths: Array<{ secure: boolean }> = [];
     let receiver: SmtpReceiver | undefined;
     const server = new SMTPServer({
       key: cert.keyPem,
       cert: cert.certPem,
       authMethods: ["PLAIN", "LOGIN"],
       logger: false,
-      onAuth(auth, _session, callback) {
+      ...(options.plainText ? { hideSTARTTLS: true, allowInsecureAuth: true } : {}),
+      onAuth(auth, session, callback) {
+        auths.push({ secure: session.secure });
         if (auth.username === credentials.user && auth.password === credentials.password)
           callback(null, { user: auth.username });
         else callback(new Error("Invalid username or password"));
@@ -136,7 +147,7 @@ export class SmtpReceiver extends EventEmitter {
     server.listen(0, "127.0.0.1");
     await once(server.server, "listening");
     const port = (server.server.address() as AddressInfo).port;
-    receiver = new SmtpReceiver(server, port, ca.certPem, mails);
+    receiver = new SmtpReceiver(server, port, ca.certPem, mails, auths);
     return receiver;
   }
 

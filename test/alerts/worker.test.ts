@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -241,7 +242,7 @@ describe("alerts from the queue worker", () => {
       ]);
 
       // the operator unbinds the foreign cert: the next scan resolves the drift only
-      await rig.worker.runtime.banks.get("sandbox")!.unbind(clientId, foreign.fingerprint);
+      await requireSlots(rig.worker.runtime.banks.get("sandbox")!).unbind(clientId, foreign.fingerprint);
       const retried = rig.rotations.next(rotateJobId("cred-0"));
       assert.equal((await runScan(rig)).status, "completed");
       await rig.pd.untilCount(1, resolves);

@@ -109,6 +109,8 @@ describe("a bank that binds the token to another certificate", () => {
         tls: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
         requestTimeout: 5_000,
         retries: 0,
+        registration: "api",
+        maxSlots: 2,
       },
       { caPem: serverCaPem },
     );

@@ -3,40 +3,17 @@
  * URL, and a person following seed 001's two curl recipes (PEM, then PFX) with those files gets a token.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { BIN, startSandboxCli } from "../fixtures/cli.js";
 
 const run = promisify(execFile);
-const BIN = join(import.meta.dirname, "..", "..", "bin", "certrotor.js");
 const TOKEN_PATH = "/public/gw_banking/v1/auth/token-v2";
-
-function startCli(args: string[]): { child: ChildProcess; url: Promise<string>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on("line", (line) => {
-      const found = /listening on (https:\/\/\S+)/.exec(line);
-      if (found) resolve(found[1]!);
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`certrotor sandbox exited (${code}) before listening: ${stderr}`)),
-    );
-  });
-  return { child, url, stderr: () => stderr };
-}
 
 async function curl(args: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
   const { stdout } = await run("curl", ["-sS", "-w", "\n%{http_code}", ...args]);
@@ -47,13 +24,13 @@ async function curl(args: string[]): Promise<{ status: number; body: Record<stri
 
 describe("certrotor sandbox with curl", () => {
   let dir: string;
-  let cli: ReturnType<typeof startCli>;
+  let cli: ReturnType<typeof startSandboxCli>;
   let url: string;
   let details: { url: string; client_id: string; client_secret: string; admin_api_key: string };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "certrotor-sandbox-"));
-    cli = startCli(["sandbox", "--port", "0", "--out", dir]);
+    cli = startSandboxCli(["--port", "0", "--out", dir]);
     url = await cli.url;
     details = JSON.parse(readFileSync(join(dir, "sandbox.json"), "utf8"));
   });
@@ -72,10 +49,10 @@ describe("certrotor sandbox with curl", () => {
 
   it("writes the client files, the secret ones with mode 0600, and the URL it listens on", () => {
     assert.equal(details.url, url);
-    for (const name of ["client.key", "client.pfx", "client.pfx.pass", "sandbox.json"]) {
+    for (const name of ["client.key", "client.pfx", "client.pfx.pass", "sandbox.json", "ca.key"]) {
       assert.equal(statSync(file(name)).mode & 0o777, 0o600, name);
     }
-    for (const name of ["bank-ca.pem", "ca.pem", "client.pem"])
+    for (const name of ["bank-ca.pem", "bank-signing-ca.pem", "ca.pem", "client.pem"])
       assert.ok(statSync(file(name)).size > 0, name);
   });
 

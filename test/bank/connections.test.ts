@@ -23,7 +23,7 @@ describe("bank connections", () => {
   it("reuses kept-alive connections for admin calls", async () => {
     const from = world.sandbox.connections;
     const requests = world.sandbox.logs.length;
-    for (let i = 0; i < 25; i++) assert.equal((await world.bank.listSlots(world.clientId)).length, 1);
+    for (let i = 0; i < 25; i++) assert.equal((await world.bank.slots.listSlots(world.clientId)).length, 1);
     assert.equal(world.sandbox.logs.length - requests, 25);
     const opened = world.sandbox.connections - from;
     assert.ok(opened >= 1 && opened <= 2, `25 sequential admin calls opened ${opened} connections`);
@@ -31,12 +31,14 @@ describe("bank connections", () => {
 
   it("keeps admin calls in parallel within the agent's socket bound and reuses them after", async () => {
     const from = world.sandbox.connections;
-    const all = await Promise.all(Array.from({ length: 40 }, () => world.bank.listSlots(world.clientId)));
+    const all = await Promise.all(
+      Array.from({ length: 40 }, () => world.bank.slots.listSlots(world.clientId)),
+    );
     assert.ok(all.every((slots) => slots.length === 1));
     const opened = world.sandbox.connections - from;
     assert.ok(opened <= 16, `40 parallel admin calls opened ${opened} connections (bound 16)`);
     const before = world.sandbox.connections;
-    await world.bank.listSlots(world.clientId);
+    await world.bank.slots.listSlots(world.clientId);
     assert.equal(world.sandbox.connections, before, "an idle kept-alive connection is reused");
   });
 
@@ -48,7 +50,7 @@ describe("bank connections", () => {
   });
 
   it("adds no listener per request to a reused socket (no MaxListeners warning)", async () => {
-    for (let i = 0; i < 30; i++) await world.bank.listSlots(world.clientId);
+    for (let i = 0; i < 30; i++) await world.bank.slots.listSlots(world.clientId);
     // a warning is emitted on the next tick after the listener that crosses the limit is added
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(
@@ -58,10 +60,10 @@ describe("bank connections", () => {
   });
 
   it("still retries a dropped admin connection on a kept-alive agent", async () => {
-    await world.bank.listSlots(world.clientId);
+    await world.bank.slots.listSlots(world.clientId);
     world.sandbox.setFaults({ admin: { dropNext: 2 } });
     try {
-      assert.equal((await world.bank.listSlots(world.clientId)).length, 1);
+      assert.equal((await world.bank.slots.listSlots(world.clientId)).length, 1);
     } finally {
       world.sandbox.setFaults({});
     }

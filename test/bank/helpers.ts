@@ -2,11 +2,11 @@
  * Shared set-up for the bank tests: an institution CA (seed 002), a sandbox that trusts it, one
  * credential with a bound client cert, and a `banking-api` adapter pinned to the sandbox's server CA.
  */
+import { request } from "node:https";
 import { Writable } from "node:stream";
-import { createBankingApi } from "../../src/bank/banking-api.js";
+import { type BankingApiClient, createBankingApi } from "../../src/bank/banking-api.js";
 import { type SandboxHandle, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-import type { BankClient } from "../../src/bank/types.js";
-import type { BankConfig } from "../../src/config/schema.js";
+import type { BankingApiConfig, Oauth2MtlsConfig } from "../../src/config/schema.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { aCa, aClientCert, type ClientCert, type PkiMaterial } from "../fixtures/pki.js";
 
@@ -16,18 +16,18 @@ export interface BankWorld {
   clientId: string;
   clientSecret: string;
   sandbox: SandboxHandle;
-  bank: BankClient;
+  bank: BankingApiClient;
   /** JSON lines the adapter logged. */
   logLines: string[];
   logger: Logger;
-  config: BankConfig;
+  config: BankingApiConfig;
   stop(): Promise<void>;
 }
 
 export function bankConfig(
   sandbox: Pick<SandboxHandle, "url" | "adminApiKey">,
-  overrides: Partial<BankConfig> = {},
-): BankConfig {
+  overrides: Partial<BankingApiConfig> = {},
+): BankingApiConfig {
   return {
     kind: "banking-api",
     url: sandbox.url,
@@ -35,8 +35,61 @@ export function bankConfig(
     tls: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
     requestTimeout: 10_000,
     retries: 3,
+    registration: "api",
+    maxSlots: 2,
     ...overrides,
   };
+}
+
+/** An oauth2-mtls bank config for the sandbox's standard token endpoint (POST /oauth/token). */
+export function oauth2Config(
+  sandbox: Pick<SandboxHandle, "url">,
+  overrides: Partial<Oauth2MtlsConfig> = {},
+): Oauth2MtlsConfig {
+  return {
+    kind: "oauth2-mtls",
+    url: sandbox.url,
+    tokenPath: "/oauth/token",
+    clientAuth: "basic",
+    registration: "manual",
+    maxSlots: 2,
+    tls: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
+    requestTimeout: 10_000,
+    retries: 3,
+    ...overrides,
+  };
+}
+
+/** A raw HTTPS call to the sandbox (routes no adapter uses: the portal, the admin records), pinned to its CA. */
+export function sandboxCall(
+  sandbox: Pick<SandboxHandle, "url" | "serverCaPem">,
+  method: string,
+  path: string,
+  options: { key: string; body?: unknown },
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, sandbox.url),
+      {
+        method,
+        ca: sandbox.serverCaPem,
+        agent: false,
+        headers: { authorization: `Bearer ${options.key}`, "content-type": "application/json" },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
 }
 
 export function capturingLogger(): { logger: Logger; lines: string[] } {
@@ -51,7 +104,7 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
 }
 
 export async function bankWorld(
-  options: { sandbox?: SandboxOptions; config?: Partial<BankConfig> } = {},
+  options: { sandbox?: SandboxOptions; config?: Partial<BankingApiConfig> } = {},
 ): Promise<BankWorld> {
   const ca = await aCa();
   const client = await aClientCert({ ca });

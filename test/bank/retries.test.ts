@@ -56,7 +56,7 @@ describe("retries against injected faults", () => {
   it("retries admin calls on a seeded share of 5xx answers and dropped connections", async () => {
     world.sandbox.setFaults({ admin: { failRate: 0.2, dropRate: 0.1, seed: 42 } });
     for (let i = 0; i < 10; i++) {
-      const slots = await world.bank.listSlots(world.clientId);
+      const slots = await world.bank.slots.listSlots(world.clientId);
       assert.equal(slots.length, 1);
     }
     const faulted = world.sandbox.logs.filter(

@@ -61,16 +61,16 @@ describe("no secret leaks from the bank adapter or the sandbox", () => {
     sandbox.setAllowedIps(world.clientId, ["127.0.0.1"]);
     sandbox.setFaults({ token: { failNext: 1, dropNext: 1 }, admin: { failNext: 5 } });
     await attempt(() => bank.requestToken(client, creds));
-    await attempt(() => bank.listSlots(world.clientId));
+    await attempt(() => bank.slots.listSlots(world.clientId));
     sandbox.setFaults({});
-    await attempt(async () => bank.bind(world.clientId, (await aClientCert({ ca: world.ca })).certPem));
-    await attempt(async () => bank.bind(world.clientId, (await aClientCert({ ca: world.ca })).certPem));
+    await attempt(async () => bank.slots.bind(world.clientId, (await aClientCert({ ca: world.ca })).certPem));
+    await attempt(async () => bank.slots.bind(world.clientId, (await aClientCert({ ca: world.ca })).certPem));
     const wrongAdmin = createBankingApi(
       "x",
       { ...world.config, adminApiKey: "admin-key-wrong-Qp3" },
       { caPem: sandbox.serverCaPem },
     );
-    await attempt(() => wrongAdmin.listSlots(world.clientId));
+    await attempt(() => wrongAdmin.slots.listSlots(world.clientId));
     const tls13 = createBankingApi(
       "y",
       { ...world.config, tls: { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" } },

@@ -43,7 +43,7 @@ describe("sandbox seed file", () => {
     const sandbox = await startSandbox({ clientCaPems: [ca.certPem], credentials: await loadSeedFile(path) });
     try {
       const bank = createBankingApi("seeded", bankConfig(sandbox), { caPem: sandbox.serverCaPem });
-      const fingerprints = (await bank.listSlots("seeded")).map((slot) => slot.fingerprint);
+      const fingerprints = (await bank.slots.listSlots("seeded")).map((slot) => slot.fingerprint);
       assert.deepEqual(fingerprints, [first.fingerprint, second.fingerprint]);
       for (const cert of [first, second]) {
         await bank.requestToken(cert, { clientId: "seeded", clientSecret: "seeded-secret-1234567890" });

@@ -3,14 +3,13 @@
  * 001), idempotent bind/unbind, lastUsedAt, bank-signed CSRs (seed 000) and the admin key.
  */
 import assert from "node:assert/strict";
-import { request } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { createBankingApi } from "../../src/bank/banking-api.js";
 import { ADMIN_PREFIX } from "../../src/sandbox/index.js";
 import { createCsr, generateKeyPair, inspectCertificate, verifyChain } from "../../src/crypto/index.js";
 import { CertrotorError } from "../../src/errors.js";
 import { aClientCert } from "../fixtures/pki.js";
-import { type BankWorld, bankWorld, rejection } from "./helpers.js";
+import { type BankWorld, bankWorld, rejection, sandboxCall } from "./helpers.js";
 
 function assertCode(error: unknown, code: string): void {
   assert.ok(error instanceof CertrotorError, `expected a CertrotorError, got ${String(error)}`);
@@ -27,7 +26,7 @@ describe("certificate slots through the admin API", () => {
   after(() => world.stop());
 
   it("lists the bound certificate with its fingerprint, subject and dates", async () => {
-    const slots = await world.bank.listSlots(world.clientId);
+    const slots = await world.bank.slots.listSlots(world.clientId);
     assert.equal(slots.length, 1);
     const [slot] = slots;
     assert.equal(slot!.fingerprint, world.client.fingerprint);
@@ -38,24 +37,24 @@ describe("certificate slots through the admin API", () => {
 
   it("records lastUsedAt on the binding that obtained a token, at the bank's clock", async () => {
     const { clientId, clientSecret } = world.sandbox.addCredential({ certificates: [world.client.certPem] });
-    assert.equal((await world.bank.listSlots(clientId))[0]!.lastUsedAt, undefined, "never used yet");
+    assert.equal((await world.bank.slots.listSlots(clientId))[0]!.lastUsedAt, undefined, "never used yet");
     clock = new Date(clock.getTime() + 60_000);
     await world.bank.requestToken(world.client, { clientId, clientSecret });
-    const [slot] = await world.bank.listSlots(clientId);
+    const [slot] = await world.bank.slots.listSlots(clientId);
     assert.equal(slot!.lastUsedAt?.getTime(), clock.getTime());
   });
 
   it("binds a second certificate, treats binding it again as success, and refuses a third with SLOTS_FULL", async () => {
     const { clientId } = world.sandbox.addCredential({ certificates: [world.client.certPem] });
     const second = await aClientCert({ ca: world.ca });
-    const bound = await world.bank.bind(clientId, second.certPem);
+    const bound = await world.bank.slots.bind(clientId, second.certPem);
     assert.equal(bound.fingerprint, second.fingerprint);
-    const again = await world.bank.bind(clientId, second.certPem);
+    const again = await world.bank.slots.bind(clientId, second.certPem);
     assert.equal(again.id, bound.id, "the same binding");
-    assert.equal((await world.bank.listSlots(clientId)).length, 2);
+    assert.equal((await world.bank.slots.listSlots(clientId)).length, 2);
 
     const third = await aClientCert({ ca: world.ca });
-    const error = await rejection(() => world.bank.bind(clientId, third.certPem));
+    const error = await rejection(() => world.bank.slots.bind(clientId, third.certPem));
     assertCode(error, "SLOTS_FULL");
     assert.equal(world.sandbox.boundCertificates(clientId).length, 2, "nothing changed at the bank");
   });
@@ -65,16 +64,16 @@ describe("certificate slots through the admin API", () => {
     const { clientId } = world.sandbox.addCredential({
       certificates: [world.client.certPem, second.certPem],
     });
-    await world.bank.unbind(clientId, second.fingerprint);
-    await world.bank.unbind(clientId, second.fingerprint);
-    const fingerprints = (await world.bank.listSlots(clientId)).map((slot) => slot.fingerprint);
+    await world.bank.slots.unbind(clientId, second.fingerprint);
+    await world.bank.slots.unbind(clientId, second.fingerprint);
+    const fingerprints = (await world.bank.slots.listSlots(clientId)).map((slot) => slot.fingerprint);
     assert.deepEqual(fingerprints, [world.client.fingerprint]);
   });
 
   it("refuses slot calls for a credential the bank does not have with BANK_BAD_REQUEST", async () => {
-    assertCode(await rejection(() => world.bank.listSlots("no-such-credential")), "BANK_BAD_REQUEST");
+    assertCode(await rejection(() => world.bank.slots.listSlots("no-such-credential")), "BANK_BAD_REQUEST");
     assertCode(
-      await rejection(() => world.bank.unbind("no-such-credential", "ab".repeat(32))),
+      await rejection(() => world.bank.slots.unbind("no-such-credential", "ab".repeat(32))),
       "BANK_BAD_REQUEST",
     );
   });
@@ -88,7 +87,7 @@ describe("certificate slots through the admin API", () => {
       },
     );
     const before = world.sandbox.logs.length;
-    const error = await rejection(() => wrongKey.listSlots(world.clientId));
+    const error = await rejection(() => wrongKey.slots.listSlots(world.clientId));
     assertCode(error, "BANK_ADMIN_UNAUTHORIZED");
     assert.ok(!(error as Error).message.includes("wrong-key"), "the key is not echoed");
     assert.equal(world.sandbox.logs.length - before, 1);
@@ -126,18 +125,18 @@ describe("bank-signed certificates (seed 000)", () => {
   it("returns the same certificate for the same idempotency key, chained to the bank's CA, usable for a token", async () => {
     const { keyPem } = await generateKeyPair("p256");
     const csrPem = await createCsr({ keyPem, subject: "CN=acme-payments,O=Acme,C=BR" });
-    const first = await world.bank.signCsr(csrPem, { idempotencyKey: "rotation-1-abc" });
-    const second = await world.bank.signCsr(csrPem, { idempotencyKey: "rotation-1-abc" });
+    const first = await world.bank.signer.signCsr(csrPem, { idempotencyKey: "rotation-1-abc" });
+    const second = await world.bank.signer.signCsr(csrPem, { idempotencyKey: "rotation-1-abc" });
     assert.equal(second.certPem, first.certPem);
     assert.equal(first.chainPem, world.sandbox.bankCaPem);
     verifyChain(first.certPem, undefined, first.chainPem);
     assert.equal(inspectCertificate(first.certPem).subject, "CN=acme-payments,O=Acme,C=BR");
 
-    const third = await world.bank.signCsr(csrPem, { idempotencyKey: "rotation-2-def" });
+    const third = await world.bank.signer.signCsr(csrPem, { idempotencyKey: "rotation-2-def" });
     assert.notEqual(third.certPem, first.certPem, "a new key gets a new certificate");
 
     const { clientId, clientSecret } = world.sandbox.addCredential({});
-    await world.bank.bind(clientId, first.certPem);
+    await world.bank.slots.bind(clientId, first.certPem);
     const token = await world.bank.requestToken(
       { certPem: first.certPem, keyPem },
       { clientId, clientSecret },
@@ -148,48 +147,24 @@ describe("bank-signed certificates (seed 000)", () => {
   it("refuses another CSR under a used idempotency key with BANK_BAD_REQUEST", async () => {
     const csr = async () =>
       createCsr({ keyPem: (await generateKeyPair("p256")).keyPem, subject: "CN=x,C=BR" });
-    await world.bank.signCsr(await csr(), { idempotencyKey: "reused-key" });
+    await world.bank.signer.signCsr(await csr(), { idempotencyKey: "reused-key" });
     assertCode(
-      await rejection(async () => world.bank.signCsr(await csr(), { idempotencyKey: "reused-key" })),
+      await rejection(async () => world.bank.signer.signCsr(await csr(), { idempotencyKey: "reused-key" })),
       "BANK_BAD_REQUEST",
     );
   });
 
   it("refuses text that is not a CSR with BANK_BAD_REQUEST naming the csr field", async () => {
-    const error = await rejection(() => world.bank.signCsr("not a csr", { idempotencyKey: "k-bad" }));
+    const error = await rejection(() => world.bank.signer.signCsr("not a csr", { idempotencyKey: "k-bad" }));
     assertCode(error, "BANK_BAD_REQUEST");
     assert.match((error as Error).message, /csr/);
   });
 });
 
 /** A raw admin call (for routes the adapter does not use). */
-function adminCall(
-  world: BankWorld,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(`${ADMIN_PREFIX}${path}`, world.sandbox.url),
-      {
-        method,
-        ca: world.sandbox.serverCaPem,
-        agent: false,
-        headers: { authorization: `Bearer ${world.sandbox.adminApiKey}`, "content-type": "application/json" },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            json: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+function adminCall(world: BankWorld, method: string, path: string, body?: unknown) {
+  return sandboxCall(world.sandbox, method, `${ADMIN_PREFIX}${path}`, {
+    key: world.sandbox.adminApiKey,
+    body,
   });
 }

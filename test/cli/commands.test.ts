@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ async function snapshot(world: TestWorld, id: string): Promise<string> {
     const current = await deps.store.readCurrent(credential.ref).catch((e: Error) => e.message);
     const pending = await deps.store.readPending(credential.ref).catch(() => null);
     const c = world.credentials.find((x) => x.id === id)!;
-    const slots = (await deps.bank.listSlots(c.clientId)).map((s) => s.fingerprint);
+    const slots = (await requireSlots(deps.bank).listSlots(c.clientId)).map((s) => s.fingerprint);
     return JSON.stringify({
       current: typeof current === "string" ? current : current.version,
       pending,

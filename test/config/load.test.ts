@@ -79,7 +79,7 @@ describe("config loading", () => {
 
   it("refuses unknown fields and YAML syntax errors", () => {
     expectConfigError(`${VALID}\nbogus: 1\n`, { VAULT_TOKEN: "t", BANK_KEY: "k" }, "unknown field bogus");
-    expectConfigError("stores: [\n", {}, "certrotor.yaml: YAML");
+    expectConfigError("stores: [\n", {}, "certrotor.yaml: line 2, column 1: YAML");
   });
 });
 
@@ -93,5 +93,96 @@ describe("cron patterns in the config", () => {
     const text = `${VALID}\nschedules: { scan: "*/5 * * * * *" }\nrenewal: { window: { cron: "* 9-16 * * 1-5", timezone: America/Sao_Paulo } }\n`;
     const config = parseConfig(text, "certrotor.yaml", { VAULT_TOKEN: "t", BANK_KEY: "k" });
     assert.equal(config.schedules.scan, "*/5 * * * * *");
+  });
+});
+
+describe("plain-text transports in the config", () => {
+  const env = { VAULT_TOKEN: "t", BANK_KEY: "k" };
+  const section = (yaml: string): string => `${VALID}${yaml}`;
+
+  it("refuses http:// for Vault, the AWS endpoint, webhooks, Slack and PagerDuty unless the host is loopback or insecureHttp is set", () => {
+    const text = section(`
+alerts:
+  channels:
+    hook: { kind: webhook, url: "http://hooks.example.test/x", secret: "${"s".repeat(16)}" }
+    slack: { kind: slack, url: "http://hooks.slack.example/x" }
+    pd: { kind: pagerduty, routingKey: k, url: "http://events.pagerduty.example/v2/enqueue" }
+`).replace("address: http://127.0.0.1:8200", "address: http://vault.internal:8200");
+    const message = expectConfigError(text, env);
+    for (const field of [
+      "stores.vault1.address",
+      "alerts.channels.hook.url",
+      "alerts.channels.slack.url",
+      "alerts.channels.pd.url",
+    ])
+      assert.ok(
+        message.includes(`${field}: plain http:// to a host that is not loopback`),
+        `${field} in ${message}`,
+      );
+    const aws = section("").replace(
+      "stores:\n",
+      'stores:\n  aws1: { kind: aws, region: us-east-1, endpoint: "http://localstack.internal:4566" }\n',
+    );
+    expectConfigError(aws, env, "stores.aws1.endpoint: plain http://");
+  });
+
+  it("accepts http:// to loopback hosts, and elsewhere only with insecureHttp: true", () => {
+    for (const host of ["127.0.0.1", "127.8.9.10", "localhost", "[::1]"]) {
+      const text = VALID.replace("http://127.0.0.1:8200", `http://${host}:8200`);
+      assert.ok(parseConfig(text, "certrotor.yaml", env), host);
+    }
+    const text = VALID.replace(
+      "address: http://127.0.0.1:8200",
+      "address: http://vault.internal:8200\n    insecureHttp: true",
+    );
+    const config = parseConfig(text, "certrotor.yaml", env);
+    assert.equal(config.stores.vault1?.kind === "vault" && config.stores.vault1.insecureHttp, true);
+  });
+
+  it("requires https:// for a bank, and refuses requireTLS: false for email without insecure: true", () => {
+    expectConfigError(
+      VALID.replace('url: "https://127.0.0.1:8443"', 'url: "http://127.0.0.1:8443"'),
+      env,
+      "banks.sandbox.url: expected an https:// URL",
+    );
+    const mail = (extra: string) =>
+      `${VALID}alerts:\n  channels:\n    mail: { kind: email, host: smtp.example.test, from: a@b.c, to: [ops@b.c]${extra} }\n`;
+    expectConfigError(
+      mail(", requireTLS: false"),
+      env,
+      "alerts.channels.mail.requireTLS: false would send mail",
+    );
+    const insecure = parseConfig(mail(", requireTLS: false, insecure: true"), "certrotor.yaml", env);
+    assert.equal(
+      insecure.alerts.channels.mail?.kind === "email" && insecure.alerts.channels.mail.requireTLS,
+      false,
+    );
+    const secure = parseConfig(mail(""), "certrotor.yaml", env);
+    assert.equal(
+      secure.alerts.channels.mail?.kind === "email" && secure.alerts.channels.mail.requireTLS,
+      true,
+    );
+  });
+});
+
+describe("bounded and hostile YAML", () => {
+  it("names the key and line of a duplicate key, and refuses an alias bomb and deep nesting as CONFIG_INVALID", () => {
+    const dup = expectConfigError("stores:\n  main:\n    kind: file\n  main:\n    kind: file\n", {});
+    assert.match(dup, /line 4, column 3: duplicate key "main" \(in stores\)/);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (const name of "bcdefgh") {
+      const prev = String.fromCharCode(name.charCodeAt(0) - 1);
+      bomb.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(", ")}]`);
+    }
+    expectConfigError(bomb.join("\n"), {}, "aliases (*name) expand to more than 100 nodes");
+    expectConfigError(`a: ${"{x: ".repeat(100)}1${"}".repeat(100)}`, {}, "nested deeper than 64 levels");
+    expectConfigError("a: *missing\n", {}, "YAML");
+  });
+
+  it("lists at most 20 problems, then how many more", () => {
+    const many = `credentials:\n${Array.from({ length: 30 }, (_, i) => `  - { id: c${i} }\n`).join("")}`;
+    const message = expectConfigError(many, {});
+    assert.match(message, /; and \d+ more problems$/);
+    assert.equal(message.split("; ").length, 21);
   });
 });

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { clientFor } from "./aws/sdk.js";
+import { optionsFromArgs } from "./aws/serve.js";
 
 const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
 
@@ -72,6 +73,21 @@ describe("npm run emulator -- aws", () => {
     assert.equal(code, 2);
     const lines = stderr.split("\n").filter((line) => line.startsWith("emulator aws:"));
     assert.deepEqual(lines, ['emulator aws: unknown option "--prot"']);
+  });
+
+  it("takes the stale-read window and share as fault flags, and refuses a share outside 0..1", () => {
+    assert.deepEqual(
+      optionsFromArgs(["--stale-read-ms", "500", "--stale-read-rate", "0.5", "--seed", "3"]).faults,
+      {
+        staleReadRate: 0.5,
+        staleReadMs: 500,
+        seed: 3,
+      },
+    );
+    assert.throws(
+      () => optionsFromArgs(["--stale-read-rate", "2"]),
+      /option --stale-read-rate must be a number from 0 to 1, got "2"/,
+    );
   });
 
   it("refuses a fault rate outside 0..1 and a key id without its secret", async () => {

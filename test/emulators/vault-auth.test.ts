@@ -1,7 +1,8 @@
 /**
  * Auth, ACL, health and namespace fidelity of the Vault emulator, through the real node-vault client:
- * token errors (403 with two messages vs a policy denial's multierror text), lookup-self, renew-self,
- * AppRole login, sys/health codes and overrides, sealing, and namespace isolation (protocols.md §1b, §3).
+ * token errors (an invalid token's 403 as Vault ≥ 1.17 and < 1.17 word it, a policy denial's multierror
+ * text), lookup-self, renew-self, revoke-self, AppRole login and user lockout, sys/health codes and
+ * overrides, sealing, the KV preflight at sys/internal/ui/mounts, and namespace isolation (protocols.md §1b, §3).
  */
 import assert from "node:assert/strict";
 import { setTimeout as waitUntil } from "node:timers/promises";
@@ -10,6 +11,8 @@ import { type Client, clientFor, ENVELOPE_KEYS, refusal, sortedKeys } from "./va
 import { startVaultEmulator, type VaultEmulator } from "./vault/server.js";
 
 const POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n";
+/** vault/request_handling.go since hashicorp/vault#25953 (1.17): one multierror string of both messages. */
+const INVALID_TOKEN = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
 
 let vault: VaultEmulator;
 let root: Client;
@@ -21,14 +24,30 @@ before(async () => {
 after(() => vault.stop());
 
 describe("Vault emulator: tokens and policies", () => {
-  it("refuses a missing or unknown token with 403 permission denied plus invalid token", async () => {
+  it("refuses a missing or unknown token with 403 and one multierror string of permission denied + invalid token (Vault ≥ 1.17, docs/concepts/tokens.mdx § Error Responses)", async () => {
     for (const client of [clientFor(vault, null), clientFor(vault, "hvs.not-a-token")]) {
       const refused = await refusal(client.read("secret/data/anything"));
+      assert.deepEqual(refused, { message: INVALID_TOKEN, status: 403, body: { errors: [INVALID_TOKEN] } });
+    }
+  });
+
+  it("refuses an unknown token with a bare 403 permission denied when emulating Vault 1.16 (before hashicorp/vault#25953)", async () => {
+    const old = await startVaultEmulator({ version: "1.16.3" });
+    try {
+      const refused = await refusal(clientFor(old, "hvs.not-a-token").read("secret/data/anything"));
       assert.deepEqual(refused, {
         message: "permission denied",
         status: 403,
-        body: { errors: ["permission denied", "invalid token"] },
+        body: { errors: ["permission denied"] },
       });
+      assert.equal((await clientFor(old, null).health()).version, "1.16.3");
+      // A policy denial is worded the same in both versions.
+      const token = old.createToken({ paths: [] });
+      assert.deepEqual((await refusal(clientFor(old, token).read("secret/data/x"))).body, {
+        errors: [POLICY_DENIED],
+      });
+    } finally {
+      await old.stop();
     }
   });
 
@@ -125,7 +144,83 @@ describe("Vault emulator: tokens and policies", () => {
     // Wait for the token's own deadline, read from Vault, not for a guessed duration.
     await waitUntil(Math.max(0, expireTime - Date.now() + 5));
     const refused = await refusal(client.tokenLookupSelf());
-    assert.deepEqual(refused.body, { errors: ["permission denied", "invalid token"] });
+    assert.deepEqual(refused.body, { errors: [INVALID_TOKEN] });
+  });
+
+  it("caps renew-self at the token's max TTL with Vault's warning, durations in Go's format (sdk/framework/lease.go CalculateTTL)", async () => {
+    const client = clientFor(vault, vault.createToken({ ttlSeconds: 60, maxTtlSeconds: 600 }));
+    const renewed = await client.tokenRenewSelf({ increment: "1h" });
+    const left = renewed.auth.lease_duration;
+    assert.ok(left > 590 && left <= 600, `capped to what is left of the max TTL, got ${left}`);
+    const minutes = Math.floor(left / 60);
+    assert.deepEqual(renewed.warnings, [
+      `TTL of "1h0m0s" exceeded the effective max_ttl of "${minutes}m${left % 60}s"; TTL value is capped accordingly`,
+    ]);
+  });
+
+  it("revokes the calling token on auth/token/revoke-self with 204, after which it is an invalid token", async () => {
+    const token = vault.createToken({ ttlSeconds: 600 });
+    const client = clientFor(vault, token);
+    const before = vault.counters.revocations;
+    assert.equal(await client.write("auth/token/revoke-self", {}), "", "204, empty body");
+    assert.equal(vault.counters.revocations, before + 1);
+    assert.deepEqual((await refusal(client.tokenLookupSelf())).body, { errors: [INVALID_TOKEN] });
+  });
+});
+
+describe("Vault emulator: KV preflight (sys/internal/ui/mounts, as `vault kv` reads it)", () => {
+  let withV1: VaultEmulator;
+  before(async () => {
+    withV1 = await startVaultEmulator({ kvVersion1Mounts: ["kv1"] });
+  });
+  after(() => withV1.stop());
+
+  it("names the mount serving a path with its type and options.version (vault/logical_system.go pathInternalUIMountRead)", async () => {
+    const root = clientFor(withV1);
+    const v2 = await root.read("sys/internal/ui/mounts/secret/some/key");
+    assert.deepEqual(sortedKeys(v2), ENVELOPE_KEYS);
+    assert.equal(v2.data.path, "secret/");
+    assert.equal(v2.data.type, "kv");
+    assert.deepEqual(v2.data.options, { version: "2" });
+    assert.match(v2.data.accessor, /^kv_[0-9a-f]{8}$/);
+    const v1 = await root.read("sys/internal/ui/mounts/kv1");
+    assert.deepEqual(v1.data.options, { version: "1" });
+    assert.equal(v1.data.path, "kv1/");
+    const pki = await root.read("sys/internal/ui/mounts/pki");
+    assert.equal(pki.data.type, "pki");
+    assert.equal(pki.data.options, null);
+  });
+
+  it("answers a token whose policies reach under the mount, and the same 403 for no access or no mount", async () => {
+    const scoped = clientFor(
+      withV1,
+      withV1.createToken({ paths: [{ path: "secret/data/app/*", capabilities: ["read"] }] }),
+    );
+    assert.equal((await scoped.read("sys/internal/ui/mounts/secret")).data.path, "secret/");
+    for (const path of ["kv1/x", "nowhere/x"]) {
+      const refused = await refusal(scoped.read(`sys/internal/ui/mounts/${path}`));
+      assert.deepEqual(refused.body, {
+        errors: [
+          `preflight capability check returned 403, please ensure client's policies grant access to path "${path}/"`,
+        ],
+      });
+      assert.equal(refused.status, 403);
+    }
+    assert.deepEqual(
+      (await refusal(clientFor(withV1, "hvs.bad").read("sys/internal/ui/mounts/secret"))).body,
+      {
+        errors: [INVALID_TOKEN],
+      },
+    );
+  });
+
+  it("serves KV v1 as Vault does: a v2-shaped write is stored verbatim under data/<key> with 204, a v2 read of another key is 404", async () => {
+    const root = clientFor(withV1);
+    assert.equal(await root.write("kv1/data/app", { data: { a: "1" }, options: { cas: 0 } }), "");
+    const stored = await root.read("kv1/data/app");
+    assert.deepEqual(stored.data, { data: { a: "1" }, options: { cas: 0 } }, "no versions, no metadata");
+    assert.equal(stored.lease_duration, 768 * 3600);
+    assert.deepEqual((await refusal(root.read("kv1/data/other"))).body, { errors: [] });
   });
 });
 
@@ -171,7 +266,7 @@ describe("Vault emulator: AppRole", () => {
     assert.equal(self.display_name, "approle");
   });
 
-  it("refuses a wrong secret id or role id with 400 invalid role or secret ID, and a missing role_id with 400", async () => {
+  it("refuses a wrong secret id or role id with 400 invalid role or secret ID, and a missing role_id or secret_id with its own 400 (path_login.go)", async () => {
     const client = clientFor(vault, null);
     for (const creds of [
       { role_id: "role-1", secret_id: "wrong" },
@@ -187,6 +282,50 @@ describe("Vault emulator: AppRole", () => {
     assert.deepEqual((await refusal(client.write("auth/approle/login", { secret_id: "secret-1" }))).body, {
       errors: ["missing role_id"],
     });
+    assert.deepEqual((await refusal(client.write("auth/approle/login", { role_id: "role-1" }))).body, {
+      errors: ["missing secret_id"],
+    });
+  });
+
+  it("locks a role_id out after 5 wrong secret ids: 403 permission denied even with the right one (user lockout, on by default since 1.13)", async () => {
+    vault.addAppRole({ roleName: "locked", roleId: "role-lock", secretId: "right", tokenTtlSeconds: 60 });
+    const client = clientFor(vault, null);
+    // A missing secret_id is its own 400 and does not count as a failed login.
+    await refusal(client.write("auth/approle/login", { role_id: "role-lock" }));
+    for (let i = 0; i < 5; i++) {
+      const refused = await refusal(client.approleLogin({ role_id: "role-lock", secret_id: `wrong-${i}` }));
+      assert.equal(refused.status, 400, `attempt ${i + 1} is still checked`);
+    }
+    const locked = await refusal(client.approleLogin({ role_id: "role-lock", secret_id: "right" }));
+    assert.deepEqual(locked, {
+      message: "permission denied",
+      status: 403,
+      body: { errors: ["permission denied"] },
+    });
+    assert.ok(vault.counters.lockedOut >= 1);
+    // Another role_id is not affected.
+    assert.ok((await clientFor(vault, null).approleLogin({ role_id: "role-1", secret_id: "secret-1" })).auth);
+  });
+
+  it("ends a lockout after lockout_duration, and a success resets the failure count", async () => {
+    const quick = await startVaultEmulator({ lockout: { threshold: 2, durationSeconds: 1 } });
+    try {
+      quick.addAppRole({ roleName: "r", roleId: "rid", secretId: "sid", tokenTtlSeconds: 60 });
+      const client = clientFor(quick, null);
+      await refusal(client.approleLogin({ role_id: "rid", secret_id: "x" }));
+      await client.approleLogin({ role_id: "rid", secret_id: "sid" }); // resets the count
+      await refusal(client.approleLogin({ role_id: "rid", secret_id: "x" }));
+      assert.ok((await clientFor(quick, null).approleLogin({ role_id: "rid", secret_id: "sid" })).auth);
+      await refusal(client.approleLogin({ role_id: "rid", secret_id: "x" }));
+      await refusal(client.approleLogin({ role_id: "rid", secret_id: "x" }));
+      const lockedAt = Date.now();
+      assert.equal((await refusal(client.approleLogin({ role_id: "rid", secret_id: "sid" }))).status, 403);
+      // Wait for the lockout's own deadline (1 s from the locking failure), not a guessed duration.
+      await waitUntil(Math.max(0, lockedAt + 1_000 - Date.now() + 20));
+      assert.ok((await clientFor(quick, null).approleLogin({ role_id: "rid", secret_id: "sid" })).auth);
+    } finally {
+      await quick.stop();
+    }
   });
 });
 

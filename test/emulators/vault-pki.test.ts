@@ -2,7 +2,8 @@
  * PKI fidelity of the Vault emulator through node-vault (protocols.md §2): `sign/:role` answers
  * certificate, issuing_ca, a ca_chain array, a lowercase colon-hex serial and integer expiration; the
  * issued certificate chains to the CA served without a token at `pki/cert/ca`, carries the CSR's key and
- * a subject rebuilt from the CN (as Vault does, not copied from the CSR); role errors are Vault's.
+ * a subject rebuilt from the CN (as Vault does, not copied from the CSR); the CN becomes a DNS SAN only
+ * when it is a hostname, and names are refused as builtin/logical/pki/issuing/issue_common.go refuses them.
  */
 import assert from "node:assert/strict";
 import { createPrivateKey, X509Certificate } from "node:crypto";
@@ -89,8 +90,10 @@ describe("Vault emulator: PKI", () => {
     const refused = await refusal(client.write("pki/sign/clients", { csr: other }));
     assert.deepEqual(refused.body, { errors: ["common name client.evil.example not allowed by this role"] });
     const capped = await client.write("pki/sign/clients", { csr, ttl: "2000h" });
-    assert.equal(capped.warnings.length, 1);
-    assert.match(capped.warnings[0], /truncating to maxTTL/);
+    // GetCertificateNotAfter: fmt.Sprintf("TTL %q is longer than permitted maxTTL %q, ...") of time.Durations.
+    assert.deepEqual(capped.warnings, [
+      'TTL "2000h0m0s" is longer than permitted maxTTL "720h0m0s", so maxTTL is being used',
+    ]);
     assert.ok(capped.data.expiration - Date.now() / 1000 <= 720 * 3600);
   });
 
@@ -109,12 +112,69 @@ describe("Vault emulator: PKI", () => {
     );
   });
 
+  it("refuses a CN with a label over 63 characters with idna's error, unless exclude_cn_from_sans (GenerateCreationBundle)", async () => {
+    await client.write("pki/roles/anything", {
+      allow_any_name: true,
+      enforce_hostnames: false,
+      key_type: "any",
+      ttl: "1h",
+    });
+    const label = "a".repeat(64);
+    const long = await createCsr({ keyPem, subject: `CN=${label}.bank.example` });
+    const refused = await refusal(
+      client.write("pki/sign/anything", { csr: long, common_name: `${label}.bank.example` }),
+    );
+    assert.deepEqual(refused.body, { errors: [`idna: invalid label "${label}"`] });
+    const signed = await client.write("pki/sign/anything", {
+      csr: long,
+      common_name: `${label}.bank.example`,
+      exclude_cn_from_sans: true,
+    });
+    const cert = new X509Certificate(signed.data.certificate);
+    assert.equal(cert.subject, `CN=${label}.bank.example`);
+    assert.equal(cert.subjectAltName, undefined, "no SAN at all");
+  });
+
+  it("signs a CN that is not a hostname (an organisation name, client_app_01) without putting it in the DNS SANs", async () => {
+    for (const cn of ["Org Exemplo Ltda", "client_app_01"]) {
+      const request = await createCsr({ keyPem, subject: `CN=${cn},O=Org Exemplo Ltda,C=BR` });
+      const signed = await client.write("pki/sign/anything", { csr: request, common_name: cn });
+      const cert = new X509Certificate(signed.data.certificate);
+      assert.equal(cert.subject, `CN=${cn}`);
+      assert.equal(cert.subjectAltName, undefined, `${cn} is not a DNS name: no SAN`);
+    }
+  });
+
+  it("refuses a CN that is not a hostname when the role enforces hostnames, even with allow_any_name (ValidateNames)", async () => {
+    await client.write("pki/roles/any-enforced", { allow_any_name: true, key_type: "any", ttl: "1h" });
+    const request = await createCsr({ keyPem, subject: "CN=Org Exemplo Ltda" });
+    for (const extra of [{}, { exclude_cn_from_sans: true }]) {
+      const refused = await refusal(
+        client.write("pki/sign/any-enforced", { csr: request, common_name: "Org Exemplo Ltda", ...extra }),
+      );
+      assert.deepEqual(refused.body, { errors: ["common name Org Exemplo Ltda not allowed by this role"] });
+    }
+    // alt_names count only when the role does not take the CSR's SANs (use_csr_sans=false).
+    await client.write("pki/roles/own-sans", { allow_any_name: true, use_csr_sans: false, key_type: "any" });
+    const altRefused = await refusal(
+      client.write("pki/sign/own-sans", { csr, common_name: "x.bank.example", alt_names: "not a host" }),
+    );
+    assert.deepEqual(altRefused.body, {
+      errors: ["subject alternate name not a host is not a valid DNS name and cannot be included as a SAN"],
+    });
+  });
+
   it("reads a role back and lists roles", async () => {
     const role = await client.read("pki/roles/clients");
     assert.equal(role.data.key_type, "any");
     assert.equal(role.data.max_ttl, 720 * 3600);
     assert.deepEqual(role.data.allowed_domains, ["bank.example"]);
-    assert.deepEqual((await client.list("pki/roles")).data.keys, ["clients"]);
+    assert.deepEqual((await client.list("pki/roles")).data.keys, [
+      "any-enforced",
+      "anything",
+      "clients",
+      "own-sans",
+    ]);
     assert.deepEqual((await refusal(client.read("pki/roles/none"))).body, { errors: [] });
   });
 });

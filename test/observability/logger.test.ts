@@ -14,6 +14,7 @@ const NOT_SECRET = new Set([
   "SecretId", // AWS secret name or ARN
   "secretsmanager",
   "secretDigest", // the sandbox keeps a digest of each client secret, never the secret
+  "secretSeen", // AWS store: a flag that the secret exists
   "NextToken",
   "nextToken",
   "tokenType",
@@ -21,6 +22,8 @@ const NOT_SECRET = new Set([
   "tokens",
   "tokenStatus",
   "tokenTtlSeconds",
+  "tokenPath", // bank config: path of the OAuth 2.0 token endpoint
+  "oauth_token_path", // sandbox.json: the same path
   "publicKeyPem",
   "privateKeyEncoding",
   "signingAlgorithm",

@@ -1,8 +1,10 @@
 /**
  * infra/vault/certrotor-policy.hcl is least privilege, checked through the real adapters: the Vault store
- * and the Vault PKI issuer run every call they make (discovery with a tag, read, stage, promote, previous,
- * drop, sign, CA) against the Vault emulator's ACL with a token holding exactly the policy's rules, and
- * nothing is refused; taking away any single capability makes that same run fail with ACCESS_DENIED.
+ * (with `pendingPrefix: certrotor-pending/`, the layout the policy is written for) and the Vault PKI issuer
+ * run every call they make (the KV v2 preflight, discovery with a tag, read, stage, re-stage, promote,
+ * previous, drop, sign, CA) against the Vault emulator's ACL with a token holding exactly the policy's
+ * rules, and nothing is refused; taking away any single capability makes that same run fail with
+ * ACCESS_DENIED; and the policy grants `delete` on pending keys only, never on a current credential.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -19,6 +21,7 @@ import { type PolicyRule, parseVaultPolicy, repoFile } from "./parse.js";
 
 const POLICY = parseVaultPolicy(repoFile("infra/vault/certrotor-policy.hcl"));
 const ROLE = "certrotor-client";
+const PENDING_PREFIX = "certrotor-pending/";
 const TAG = { key: "certrotor", value: "managed" };
 
 let vault: VaultEmulator;
@@ -58,7 +61,7 @@ async function exercise(rules: PolicyRule[]): Promise<void> {
   const connection = { address: vault.url, auth: { method: "token", token } };
   const store = await createVaultStore(
     "policy",
-    storeSchema.parse({ kind: "vault", ...connection }) as VaultStoreConfig,
+    storeSchema.parse({ kind: "vault", ...connection, pendingPrefix: PENDING_PREFIX }) as VaultStoreConfig,
   );
   const pki = issuerSchema.parse({ kind: "vault-pki", ...connection, role: ROLE });
   const issuer = await createVaultPkiIssuer("policy", pki as Extract<typeof pki, { kind: "vault-pki" }>);
@@ -85,7 +88,8 @@ async function exercise(rules: PolicyRule[]): Promise<void> {
       fingerprint: info.fingerprint,
       notAfter: info.notAfter.toISOString(),
     };
-    await store.writePending(ref, `r${runs}`, next);
+    await store.writePending(ref, `r${runs}`, { ...next, clientSecret: "first-staging" });
+    await store.writePending(ref, `r${runs}`, next); // the same rotation stages again: an update of the pending key
     assert.equal((await store.readPending(ref))?.rotationId, `r${runs}`);
     await store.promote(ref, `r${runs}`, current.version);
     assert.equal((await store.readPrevious(ref))?.material.fingerprint, current.material.fingerprint);
@@ -120,17 +124,47 @@ describe("the Vault policy (infra/vault/certrotor-policy.hcl)", () => {
   });
   after(() => vault.stop());
 
-  it("grants exactly the KV v2 data and metadata prefix, the PKI sign role and CA, and token renewal", () => {
+  it("grants exactly the KV v2 data and metadata prefixes, the pending prefix, the PKI sign role and CA, and token renewal and revocation", () => {
     assert.deepEqual(
       POLICY.map((rule) => `${rule.path} ${rule.capabilities.slice().sort().join(",")}`),
       [
-        "secret/data/certrotor/* create,read,update",
-        "secret/metadata/certrotor/* delete,list,read",
+        "secret/data/certrotor/* read,update",
+        "secret/metadata/certrotor/* list,read",
+        `secret/data/${PENDING_PREFIX}* create,read,update`,
+        `secret/metadata/${PENDING_PREFIX}* delete`,
         `pki/sign/${ROLE} update`,
         "pki/cert/ca read",
         "auth/token/renew-self update",
+        "auth/token/revoke-self update",
       ],
     );
+  });
+
+  it("grants delete only on pending keys: a token with the policy can neither delete nor create a credential", async () => {
+    const path = `certrotor/acme-guard-${++runs}`;
+    await root("POST", `secret/data/${path}`, { data: encodeMaterial(await material()) });
+    const token = vault.createToken({
+      paths: POLICY.map((rule) => ({ path: rule.path, capabilities: rule.capabilities as Capability[] })),
+    });
+    const asWorker = (method: string, route: string, body?: object) =>
+      fetch(`${vault.url}/v1/${route}`, {
+        method,
+        headers: { "X-Vault-Token": token, "Content-Type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const refused = [
+      await asWorker("DELETE", `secret/metadata/${path}`),
+      await asWorker("DELETE", `secret/data/${path}`),
+      await asWorker("POST", `secret/destroy/${path}`, { versions: [1] }),
+      await asWorker("POST", `secret/delete/${path}`, { versions: [1] }),
+      await asWorker("POST", `secret/data/certrotor/new-${runs}`, { data: { a: "1" } }),
+    ];
+    assert.deepEqual(
+      refused.map((response) => response.status),
+      [403, 403, 403, 403, 403],
+    );
+    assert.equal((await asWorker("DELETE", `secret/metadata/${PENDING_PREFIX}${path}`)).status, 204);
+    assert.equal((await asWorker("GET", `secret/data/${path}`)).status, 200, "the credential is untouched");
   });
 
   it("lets the Vault store and the Vault PKI issuer make every call of a rotation, refusing none", async () => {
@@ -138,7 +172,13 @@ describe("the Vault policy (infra/vault/certrotor-policy.hcl)", () => {
     await exercise(POLICY);
     const calls = vault.logs.slice(from);
     assert.ok(calls.some((line) => line.startsWith("LIST ")));
-    assert.ok(calls.some((line) => line.startsWith("DELETE ")));
+    assert.ok(calls.includes("GET /v1/sys/internal/ui/mounts/secret 200"), "the KV v2 preflight");
+    const deletes = calls.filter((line) => line.startsWith("DELETE "));
+    assert.ok(deletes.length > 0);
+    assert.ok(
+      deletes.every((line) => line.startsWith(`DELETE /v1/secret/metadata/${PENDING_PREFIX}`)),
+      "the store deletes pending keys only",
+    );
     assert.deepEqual(
       calls.filter((line) => / 403$/.test(line)),
       [],
@@ -158,15 +198,16 @@ describe("the Vault policy (infra/vault/certrotor-policy.hcl)", () => {
         );
       }
     }
-    assert.equal(variants, 7);
+    assert.equal(variants, 9);
   });
 
-  it("covers the paths Vault does not check with a token because the adapters call them: CA read and renew-self", () => {
-    // Vault serves pki/cert/ca unauthenticated and grants renew-self in its default policy, so the
-    // emulator cannot show them refused; the adapters' sources show they are called.
+  it("covers the paths Vault does not check with a token because the adapters call them: CA read, renew-self and revoke-self", () => {
+    // Vault serves pki/cert/ca unauthenticated and grants renew-self and revoke-self in its default policy,
+    // so the emulator cannot show them refused; the adapters' sources show they are called.
     assert.match(repoFile("src/issuers/vault-pki.ts"), /`\$\{config\.mount\}\/cert\/ca`/);
     assert.match(repoFile("src/issuers/vault-pki.ts"), /`\$\{config\.mount\}\/sign\/\$\{config\.role\}`/);
     assert.match(repoFile("src/stores/vault-auth.ts"), /"auth\/token\/renew-self"/);
+    assert.match(repoFile("src/stores/vault-auth.ts"), /"auth\/token\/revoke-self"/);
     assert.doesNotMatch(repoFile("src/stores/vault-auth.ts"), /lookup-self/);
   });
 });

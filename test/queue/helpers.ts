@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import type { Config } from "../../src/config/schema.js";
+import type { Config, RedisConfig } from "../../src/config/schema.js";
+import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
 
 export const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 
@@ -48,10 +49,16 @@ export interface WorkerProcess {
   closed: Promise<void>;
 }
 
-export function spawnWorker(configPath: string, extraArgs: readonly string[] = []): WorkerProcess {
+/** `extraArgs`: more CLI arguments; `env`: more environment variables for the worker process. */
+export function spawnWorker(
+  configPath: string,
+  extraArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): WorkerProcess {
   return spawnProcess(
     [BIN, "worker", "--config", configPath, "--log-level", "warn", ...extraArgs],
     "certrotor worker: listening",
+    env,
   );
 }
 
@@ -59,10 +66,14 @@ export function spawnWorker(configPath: string, extraArgs: readonly string[] = [
  * A Node child running `args` (a script and its arguments), its stdout and stderr collected; `ready`
  * resolves once its output holds `readyMarker`, and rejects if it exits first.
  */
-export function spawnProcess(args: readonly string[], readyMarker: string): WorkerProcess {
+export function spawnProcess(
+  args: readonly string[],
+  readyMarker: string,
+  env: NodeJS.ProcessEnv = {},
+): WorkerProcess {
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1", ...env },
   });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
@@ -166,11 +177,15 @@ export class RotateWatcher {
   private readonly stepWaiters: Array<{ step: string; resolve: (jobId: string) => void }> = [];
   private constructor(
     readonly events: QueueEvents,
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
   ) {}
 
-  static async start(redisUrl: string, prefix: string): Promise<RotateWatcher> {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  /** `redis`: a standalone URL, or a redis: section (a cluster, a Sentinel group). */
+  static async start(redis: string | RedisConfig, prefix: string): Promise<RotateWatcher> {
+    const connection =
+      typeof redis === "string"
+        ? new Redis(redis, { maxRetriesPerRequest: null })
+        : redisConnection(redis, "blocking");
     connection.on("error", () => undefined);
     const events = new QueueEvents("rotate", { connection, prefix });
     events.on("error", () => undefined);

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Queue } from "bullmq";
@@ -23,7 +24,7 @@ async function assertAllRotated(world: TestWorld): Promise<string[]> {
       const current = await deps.store.readCurrent(credential.ref);
       assert.notEqual(current.material.fingerprint, c.fingerprint, `${c.id} was rotated`);
       assert.deepEqual(
-        (await deps.bank.listSlots(c.clientId)).map((s) => s.fingerprint),
+        (await requireSlots(deps.bank).listSlots(c.clientId)).map((s) => s.fingerprint),
         [current.material.fingerprint],
       );
       assert.deepEqual(

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Redis } from "ioredis";
@@ -63,7 +64,7 @@ describe("a rotate job whose workers keep dying", () => {
         const current = await deps.store.readCurrent(credential.ref);
         assert.notEqual(current.material.fingerprint, world.credentials[0]!.fingerprint);
         assert.deepEqual(
-          (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint),
+          (await requireSlots(deps.bank).listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint),
           [current.material.fingerprint],
         );
         assert.deepEqual(

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, it } from "node:test";
@@ -33,7 +34,7 @@ async function storeView(world: TestWorld) {
       const credential = await runtime.credential(c.id);
       const deps = runtime.depsFor(credential);
       const current = await deps.store.readCurrent(credential.ref);
-      const bound = (await deps.bank.listSlots(c.clientId)).map((s) => s.fingerprint);
+      const bound = (await requireSlots(deps.bank).listSlots(c.clientId)).map((s) => s.fingerprint);
       view.set(c.id, {
         fingerprint: current.material.fingerprint,
         ...(current.material.rotationId ? { rotationId: current.material.rotationId } : {}),

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { inspectCertificate } from "../../src/crypto/index.js";
@@ -53,7 +54,7 @@ describe("end-to-end rotation on each store and issuer combination", () => {
           [],
         );
         assert.equal(
-          (await deps.bank.listSlots(clientId)).length,
+          (await requireSlots(deps.bank).listSlots(clientId)).length,
           2,
           "the old cert stays bound during the grace period",
         );
@@ -62,7 +63,7 @@ describe("end-to-end rotation on each store and issuer combination", () => {
         const swept = await retireDue(runtime.journal, clock.now, async () => ({ deps, credential }));
         assert.ok(swept.length === 1 && "outcome" in swept[0]! && swept[0].outcome.status === "succeeded");
         assert.deepEqual(
-          (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint),
+          (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint),
           [current.material.fingerprint],
         );
         const previous = await deps.store.readPrevious(credential.ref);

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -64,7 +65,7 @@ describe("crash safety of the rotation saga", { concurrency: 3 }, () => {
         assert.deepEqual(await invariantViolations(check), [], `after the kill at ${point}`);
         const current = await deps.store.readCurrent(credential.ref);
         if (current.material.fingerprint === before) {
-          const bound = (await deps.bank.listSlots(world.clientId)).map((s) => s.fingerprint);
+          const bound = (await requireSlots(deps.bank).listSlots(world.clientId)).map((s) => s.fingerprint);
           assert.ok(bound.includes(before), "before promote the old cert stays bound (invariant 4)");
         }
 
@@ -78,7 +79,7 @@ describe("crash safety of the rotation saga", { concurrency: 3 }, () => {
         assert.notEqual(after.material.fingerprint, before);
         assert.equal(after.material.rotationId, resumedId);
         assert.deepEqual(
-          (await deps.bank.listSlots(world.clientId)).map((s) => s.fingerprint),
+          (await requireSlots(deps.bank).listSlots(world.clientId)).map((s) => s.fingerprint),
           [after.material.fingerprint],
         );
         assert.equal(await deps.store.readPending(credential.ref), null);

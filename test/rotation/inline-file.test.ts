@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -50,7 +51,9 @@ async function worldState(setup: Setup) {
   const credential = await setup.runtime.credential(setup.world.credentialId);
   const deps = setup.runtime.depsFor(credential);
   const current = await deps.store.readCurrent(credential.ref);
-  const bound = (await deps.bank.listSlots(setup.world.clientId)).map((s) => s.fingerprint).sort();
+  const bound = (await requireSlots(deps.bank).listSlots(setup.world.clientId))
+    .map((s) => s.fingerprint)
+    .sort();
   const pending = await deps.store.readPending(credential.ref);
   return { credential, deps, current, bound, pending };
 }

@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isCertrotorError } from "../../src/errors.js";
@@ -36,7 +37,9 @@ async function view(runtime: Runtime, world: TestWorld) {
     credential,
     current: (await deps.store.readCurrent(credential.ref)).material,
     pending: await deps.store.readPending(credential.ref),
-    bound: (await deps.bank.listSlots(world.credentials[0]!.clientId)).map((s) => s.fingerprint),
+    bound: (await requireSlots(deps.bank).listSlots(world.credentials[0]!.clientId)).map(
+      (s) => s.fingerprint,
+    ),
   };
 }
 

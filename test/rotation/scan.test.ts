@@ -1,3 +1,4 @@
+import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createLogger } from "../../src/observability/logger.js";
@@ -7,7 +8,7 @@ import { scan } from "../../src/rotation/scan.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { isCertrotorError } from "../../src/errors.js";
 import { aCa, aClientCert, days } from "../fixtures/pki.js";
-import { aWorld } from "../fixtures/world.js";
+import { aWorld, worldDiscovery } from "../fixtures/world.js";
 
 const HOUR = 3_600_000;
 const silent = createLogger({ level: "silent" });
@@ -46,7 +47,10 @@ describe("scan", () => {
       world.sandbox.bindCertificate(world.credentials[1]!.clientId, foreign.certPem);
       // unregistered: the current cert is not bound
       const cred2 = runtime.depsFor(await runtime.credential("cred-2"));
-      await cred2.bank.unbind(world.credentials[2]!.clientId, world.credentials[2]!.fingerprint);
+      await requireSlots(cred2.bank).unbind(
+        world.credentials[2]!.clientId,
+        world.credentials[2]!.fingerprint,
+      );
       // leftover pending: staged material with no rotation running
       const cred3 = await runtime.credential("cred-3");
       const deps3 = runtime.depsFor(cred3);
@@ -102,16 +106,7 @@ describe("scan", () => {
     const config = {
       ...world.config,
       credentials: world.config.credentials.slice(0, 1),
-      discovery: [
-        {
-          store: "main",
-          prefix: "certrotor/",
-          bank: "sandbox",
-          issuer: "issuer",
-          keyType: "p256" as const,
-          pfx: true,
-        },
-      ],
+      discovery: [worldDiscovery()],
     };
     const runtime = await createRuntime(config, { logger: silent });
     try {
@@ -139,7 +134,7 @@ describe("the 2-slot rule during rotation", () => {
       const clientId = world.credentials[0]!.clientId;
       const first = await runRotation(deps, credential, { trigger: "inline", force: true });
       assert.equal(first.status, "retire-due");
-      const bound = (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort();
+      const bound = (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint).sort();
       assert.equal(bound.length, 2);
 
       const lenient = { ...credential, policy: { ...credential.policy, unbindStaleOwnCerts: true } };
@@ -158,7 +153,10 @@ describe("the 2-slot rule during rotation", () => {
             return true;
           },
         );
-        assert.deepEqual((await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort(), bound);
+        assert.deepEqual(
+          (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint).sort(),
+          bound,
+        );
       }
     } finally {
       await runtime.close();
@@ -180,7 +178,7 @@ describe("the 2-slot rule during rotation", () => {
       );
       // the replaced certificate comes back into a slot (bound again by hand): stale, certrotor's own
       world.sandbox.bindCertificate(clientId, original);
-      const bound = (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort();
+      const bound = (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint).sort();
       assert.equal(bound.length, 2);
 
       await assert.rejects(
@@ -191,14 +189,17 @@ describe("the 2-slot rule during rotation", () => {
           return true;
         },
       );
-      assert.deepEqual((await deps.bank.listSlots(clientId)).map((s) => s.fingerprint).sort(), bound);
+      assert.deepEqual(
+        (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint).sort(),
+        bound,
+      );
 
       const lenient = { ...credential, policy: { ...credential.policy, unbindStaleOwnCerts: true } };
       const second = await runRotation(deps, lenient, { trigger: "inline", force: true });
       assert.equal(second.status, "succeeded");
       const current = await deps.store.readCurrent(credential.ref);
       assert.deepEqual(
-        (await deps.bank.listSlots(clientId)).map((s) => s.fingerprint),
+        (await requireSlots(deps.bank).listSlots(clientId)).map((s) => s.fingerprint),
         [current.material.fingerprint],
       );
     } finally {

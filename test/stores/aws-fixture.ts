@@ -14,14 +14,17 @@ import { randomBytes } from "node:crypto";
 import { type AwsStoreConfig, storeSchema } from "../../src/config/schema.js";
 import { createAwsStore } from "../../src/stores/aws.js";
 import { encodeMaterial } from "../../src/stores/material.js";
-import type { SecretStore } from "../../src/stores/types.js";
+import type { Material, SecretStore } from "../../src/stores/types.js";
 import type { StoreHarness } from "../contract/secret-store.contract.js";
 import { type AwsEmulator, type FaultOptions, startAwsEmulator } from "../emulators/aws/server.js";
+import { aClientCert, type PkiMaterial } from "../fixtures/pki.js";
 
 export interface AwsFixtureOptions {
   faults?: FaultOptions;
   /** The store's maxAttempts (default 3, the SDK's). */
   maxAttempts?: number;
+  /** The store's consistencyWindow in ms (default 200: reads are fresh unless faults.staleReadMs). */
+  consistencyWindow?: number;
   logger?: (line: object) => void;
   name?: string;
 }
@@ -33,10 +36,27 @@ export interface AwsFixture extends StoreHarness {
   admin: SecretsManagerClient;
   /** The key pair the store signs with. */
   keys: { accessKeyId: string; secretAccessKey: string };
-  /** Writes a raw SecretString as current, creating the secret when needed. */
+  /**
+   * Writes a raw SecretString as current, creating the secret when needed, as an operator would: long before
+   * certrotor reads it (under stale reads, it returns once the emulator's stale window has passed).
+   */
   writeCurrent(path: string, secretString: string, tags?: Record<string, string>): Promise<void>;
   /** Another store on the same emulator, config fields overridden. */
   storeWith(overrides: Record<string, unknown>, logger?: (line: object) => void): Promise<SecretStore>;
+}
+
+/** Material as the AWS store tests stage it: a real client cert and key from `ca`, optionally of a rotation. */
+export async function anAwsMaterial(ca: PkiMaterial, rotationId?: string): Promise<Material> {
+  const cert = await aClientCert({ ca });
+  return {
+    clientId: "client-app-01",
+    clientSecret: `cs-${randomBytes(18).toString("base64url")}`,
+    certPem: cert.certPem,
+    keyPem: cert.keyPem,
+    fingerprint: cert.fingerprint,
+    notAfter: cert.notAfter.toISOString(),
+    ...(rotationId ? { rotationId } : {}),
+  };
 }
 
 export const randomKeys = (): { accessKeyId: string; secretAccessKey: string } => ({
@@ -59,7 +79,12 @@ export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<
     retainUnlabelledMs: 0,
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const base = { region: emulator.region, endpoint: emulator.url, maxAttempts: options.maxAttempts ?? 3 };
+  const base = {
+    region: emulator.region,
+    endpoint: emulator.url,
+    maxAttempts: options.maxAttempts ?? 3,
+    consistencyWindow: options.consistencyWindow ?? 200,
+  };
   const config = awsStoreConfig({ ...base, credentials: keys });
   const admin = new SecretsManagerClient({
     region: emulator.region,
@@ -80,13 +105,14 @@ export async function startAwsFixture(options: AwsFixtureOptions = {}): Promise<
       await admin.send(
         new CreateSecretCommand({ Name: path, SecretString: secretString, ...(Tags ? { Tags } : {}) }),
       );
-      return;
+      return await emulator.settled(path);
     } catch (error) {
       // Also the retry of a CreateSecret whose answer a fault dropped.
       if ((error as Error).name !== "ResourceExistsException") throw error;
     }
     await admin.send(new PutSecretValueCommand({ SecretId: path, SecretString: secretString }));
     if (Tags) await admin.send(new TagResourceCommand({ SecretId: path, Tags }));
+    await emulator.settled(path);
   };
 
   return {

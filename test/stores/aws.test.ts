@@ -20,8 +20,14 @@ import { clientRequestToken, createAwsStore } from "../../src/stores/aws.js";
 import type { CredentialRef, Material } from "../../src/stores/types.js";
 import type { CertrotorError } from "../../src/errors.js";
 import { expectCode as expectAnyCode } from "../contract/secret-store.contract.js";
-import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
-import { type AwsFixture, awsStoreConfig, randomKeys, startAwsFixture } from "./aws-fixture.js";
+import { aCa, type PkiMaterial } from "../fixtures/pki.js";
+import {
+  anAwsMaterial,
+  type AwsFixture,
+  awsStoreConfig,
+  randomKeys,
+  startAwsFixture,
+} from "./aws-fixture.js";
 
 const expectCode = async (...args: Parameters<typeof expectAnyCode>): Promise<CertrotorError> =>
   (await expectAnyCode(...args)) as CertrotorError;
@@ -42,18 +48,7 @@ describe("AWS Secrets Manager store", () => {
   });
 
   const aRef = (): CredentialRef => ({ credentialId: `c${++n}`, path: `aws-${run}/c${n}` });
-  const aMaterial = async (rotationId?: string): Promise<Material> => {
-    const cert = await aClientCert({ ca });
-    return {
-      clientId: "client-app-01",
-      clientSecret: `cs-${randomBytes(18).toString("base64url")}`,
-      certPem: cert.certPem,
-      keyPem: cert.keyPem,
-      fingerprint: cert.fingerprint,
-      notAfter: cert.notAfter.toISOString(),
-      ...(rotationId ? { rotationId } : {}),
-    };
-  };
+  const aMaterial = (rotationId?: string): Promise<Material> => anAwsMaterial(ca, rotationId);
   const seeded = async (): Promise<{ ref: CredentialRef; m1: Material; v1: string }> => {
     const ref = aRef();
     const m1 = await aMaterial();

@@ -20,7 +20,7 @@ import { mapLimit } from "../contract/helpers.js";
 import { expectCode } from "../contract/secret-store.contract.js";
 import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
 import { fileStoreConfig } from "./file-harness.js";
-import type { ChildJob, ChildMessage } from "./fixtures/file-store-child.js";
+import type { ChildJob, ChildMessage, ChildOptions } from "./fixtures/file-store-child.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/file-store-child.ts", import.meta.url));
 
@@ -52,12 +52,8 @@ interface Child {
   exited: Promise<unknown>;
 }
 
-function startChild(config: FileStoreConfig, job: ChildJob, env: NodeJS.ProcessEnv = {}): Child {
-  const child = fork(CHILD, [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, ...env },
-    stdio: "inherit",
-  });
+function startChild(config: FileStoreConfig, job: ChildJob, options: ChildOptions = {}): Child {
+  const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
   const exited = once(child, "exit");
   const waiting = new Map<string, (message: ChildMessage) => void>();
   const seen = new Map<string, ChildMessage>();
@@ -65,7 +61,7 @@ function startChild(config: FileStoreConfig, job: ChildJob, env: NodeJS.ProcessE
     seen.set(message.event, message);
     waiting.get(message.event)?.(message);
   });
-  child.send({ config, job });
+  child.send({ config, job, options });
   return {
     process: child,
     exited,
@@ -141,7 +137,7 @@ describe("file store across processes", () => {
     const child = startChild(
       config,
       { op: "put", items: [{ ref, material: await aMaterial() }] },
-      { CERTROTOR_FILE_STORE_TEST_PAUSE: "before-rename" },
+      { pauseBeforeRename: true },
     );
     await child.next("ready");
     child.process.send({ event: "go" });

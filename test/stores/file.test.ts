@@ -95,6 +95,24 @@ describe("file store encryption at rest", () => {
   });
 });
 
+describe("file store authentication tags", () => {
+  it("refuses a document whose GCM tag was cut to 4 bytes (a truncated tag is a cheap forgery)", async () => {
+    const dir = freshDir();
+    const store = await createFileStore("tags", fileStoreConfig(dir));
+    const ref = aRef();
+    const m = await aMaterial();
+    await store.putCurrent(ref, m);
+    const file = docFile(dir, ref.path);
+    const envelope = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+    const tag = Buffer.from(envelope.tag!, "base64");
+    assert.equal(tag.length, 16, "written with a 16-byte tag");
+    // the first 4 bytes of the genuine tag: GCM without authTagLength accepts this as valid
+    await writeFile(file, JSON.stringify({ ...envelope, tag: tag.subarray(0, 4).toString("base64") }));
+    const short = await expectCode(store.readCurrent(ref), "MATERIAL_INVALID", secretsOf(m));
+    assert.match(short.message, /failed authentication/);
+  });
+});
+
 describe("file store keys", () => {
   it("refuses to read with another key: STORE_KEY_INVALID naming both key ids, never the keys", async () => {
     const dir = freshDir();

@@ -1,7 +1,9 @@
 /**
  * AppRole auth of the Vault store against the emulator: login on first use, renewal at 2/3 of the token
  * TTL (the test waits on the emulator's renewal counter, not on a clock), a fresh login when renewal is
- * refused or Vault revoked the token, and ACCESS_DENIED for bad credentials or a policy denial.
+ * refused or Vault revoked the token (both 403 shapes: Vault 1.17's "invalid token" and the bare
+ * "permission denied" before it), ACCESS_DENIED for bad credentials, a lockout or a policy denial, login
+ * backoff (no request while backing off; delays doubling to a bound), and revoke-self on close.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -122,5 +124,156 @@ describe("vault store: AppRole", () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("vault store: AppRole login backoff, user lockout, both 403 shapes of an invalid token, revoke-self", () => {
+  it("does not log in again at once after a refused login: the next call fails fast with the same error, without a request", async () => {
+    const role = aRole(600);
+    const wrong = randomUUID();
+    const store = await createVaultStore("approle-backoff", approleConfig(role.roleId, wrong), {
+      loginBackoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    try {
+      const attempts = vault.counters.loginAttempts;
+      const first = await expectCode(store.readCurrent(ref), "ACCESS_DENIED", [wrong, role.roleId]);
+      assert.match(first.message, /invalid role or secret ID/);
+      const second = await expectCode(store.readCurrent(ref), "ACCESS_DENIED", [wrong, role.roleId]);
+      assert.match(second.message, /1 failed login in a row; the next attempt is in \d+ s\)$/);
+      assert.equal(vault.counters.loginAttempts, attempts + 1, "one login request for two calls");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("backs off exponentially up to its bound while the re-login keeps failing in the background", async () => {
+    // A 1 s token that cannot be renewed forces a re-login; meanwhile the role's secret id is rotated, so the
+    // configured one no longer works.
+    const role = aRole(1, 1);
+    const lines: Array<{ msg?: string; backoffMs?: number; retryInMs?: number }> = [];
+    const store = await createVaultStore("approle-doubling", approleConfig(role.roleId, role.secretId), {
+      logger: (line) => lines.push(line),
+      loginBackoff: { baseMs: 40, maxMs: 160 },
+    });
+    const attemptsAt: number[] = [];
+    const onAttempt = () => attemptsAt.push(Date.now());
+    vault.events.on("login-attempt", onAttempt);
+    try {
+      const start = vault.counters.loginAttempts;
+      await store.readCurrent(ref);
+      vault.addAppRole({
+        roleName: "rotated",
+        roleId: role.roleId,
+        secretId: randomUUID(),
+        tokenTtlSeconds: 1,
+        policies: ["certrotor-store"],
+      });
+      // The seventh failed attempt has reached Vault, so the first six have been logged by the store.
+      await vault.waitFor("loginAttempts", start + 8);
+      const failed = lines.filter((line) => line.msg === "vault approle login failed").slice(0, 6);
+      assert.deepEqual(
+        failed.map((line) => line.backoffMs),
+        [40, 80, 160, 160, 160, 160],
+        "doubling from the base, never past the bound",
+      );
+      for (const line of failed) {
+        assert.ok(
+          line.retryInMs! >= line.backoffMs! / 2 && line.retryInMs! <= line.backoffMs!,
+          "jittered to 50–100 %",
+        );
+      }
+      // attemptsAt[0] is the first (good) login; the failures follow, each at least its delay after the last.
+      for (let i = 1; i < failed.length; i++) {
+        const gap = attemptsAt[i + 1]! - attemptsAt[i]!;
+        assert.ok(gap >= failed[i - 1]!.retryInMs! - 2, `attempt ${i + 1} came ${gap} ms after the last`);
+      }
+    } finally {
+      vault.events.off("login-attempt", onAttempt);
+      await store.close();
+    }
+  });
+
+  it("reports a locked-out role_id (Vault's user lockout: 403 at login) as ACCESS_DENIED naming the lockout", async () => {
+    const strict = await startVaultEmulator({ lockout: { threshold: 1 } });
+    strict.addPolicy("certrotor-store", storePolicy());
+    const ids = { roleId: randomUUID(), secretId: randomUUID() };
+    strict.addAppRole({ roleName: "strict", ...ids, tokenTtlSeconds: 600, policies: ["certrotor-store"] });
+    const config = (secretId: string) => ({ ...approleConfig(ids.roleId, secretId), address: strict.url });
+    const wrong = await createVaultStore("approle-wrong-once", config(randomUUID()));
+    const right = await createVaultStore("approle-locked", config(ids.secretId));
+    try {
+      await expectCode(wrong.readCurrent(ref), "ACCESS_DENIED");
+      const locked = await expectCode(right.readCurrent(ref), "ACCESS_DENIED", [ids.secretId, ids.roleId]);
+      assert.match(locked.message, /auth\/approle\/login was refused \(403\): permission denied/);
+      assert.match((locked as { hint?: string }).hint ?? "", /user lockout/);
+      assert.equal(strict.counters.lockedOut, 1);
+    } finally {
+      await wrong.close();
+      await right.close();
+      await strict.stop();
+    }
+  });
+
+  it("logs in again when a Vault before 1.17 answers a revoked token with a bare permission denied, and tells a policy denial apart", async () => {
+    const old = await startVaultEmulator({ version: "1.16.3" });
+    old.addPolicy("certrotor-store", storePolicy());
+    await anAdmin(old).write(`secret/data/${ref.path}`, { data: encodeMaterial(await aMaterial()) });
+    const granted = { roleId: randomUUID(), secretId: randomUUID() };
+    const bare = { roleId: randomUUID(), secretId: randomUUID() };
+    old.addAppRole({ roleName: "granted", ...granted, tokenTtlSeconds: 600, policies: ["certrotor-store"] });
+    old.addAppRole({ roleName: "bare", ...bare, tokenTtlSeconds: 600, policies: [] });
+    const at = (ids: typeof granted) => ({ ...approleConfig(ids.roleId, ids.secretId), address: old.url });
+    const store = await createVaultStore("approle-1.16", at(granted));
+    const denied = await createVaultStore("approle-1.16-denied", at(bare));
+    try {
+      await store.readCurrent(ref);
+      const logins = old.counters.logins;
+      old.revokeAllTokens();
+      const from = old.logs.length;
+      assert.ok((await store.readCurrent(ref)).material.certPem.includes("BEGIN CERTIFICATE"));
+      assert.equal(old.counters.logins, logins + 1, "one fresh login");
+      assert.deepEqual(old.logs.slice(from), [
+        "GET /v1/secret/data/approle/cred 403",
+        "POST /v1/auth/token/renew-self 403", // the bare 403 is checked: the token itself is refused
+        "POST /v1/auth/approle/login 200",
+        "GET /v1/secret/data/approle/cred 200",
+      ]);
+
+      const error = await expectCode(denied.readCurrent(ref), "ACCESS_DENIED", [bare.secretId]);
+      assert.match(error.message, /was refused \(403\): permission denied$/);
+      assert.match((error as { hint?: string }).hint ?? "", /policy/);
+      assert.equal(old.counters.logins, logins + 2, "the policy denial cost no second login");
+      assert.ok(
+        old.logs.includes("POST /v1/auth/token/renew-self 200"),
+        "the token renewed: a policy denial",
+      );
+    } finally {
+      await store.close();
+      await denied.close();
+      await old.stop();
+    }
+  });
+
+  it("revokes the token it logged in for when it closes, and never a configured token", async () => {
+    const role = aRole(600);
+    const store = await createVaultStore("approle-revoke", approleConfig(role.roleId, role.secretId));
+    await store.readCurrent(ref);
+    const revocations = vault.counters.revocations;
+    await store.close();
+    assert.equal(vault.counters.revocations, revocations + 1);
+    assert.equal(vault.logs.at(-1), "POST /v1/auth/token/revoke-self 204");
+
+    const token = vault.createToken({ ttlSeconds: 600, paths: storePolicy() });
+    const configured = await createVaultStore("token-kept", {
+      ...approleConfig(role.roleId, role.secretId),
+      auth: { method: "token", token },
+    });
+    await configured.readCurrent(ref);
+    await configured.close();
+    assert.equal(vault.counters.revocations, revocations + 1, "no revoke-self for a configured token");
+    assert.ok(
+      (await anAdmin(vault, undefined, { token }).tokenLookupSelf()).data.id,
+      "the token still works",
+    );
   });
 });

@@ -3,24 +3,17 @@ import type { Command } from "commander";
 import { writeKit } from "../../sandbox/kit.js";
 import { KEY_TYPES, type KeyType } from "../../config/schema.js";
 import { type DemoReport, runDemo } from "../../demo/run.js";
-import { CertrotorError } from "../../errors.js";
 import { startWorker } from "../../../jobs/worker.js";
+import { ensureWritableDirectory } from "../../util/dirs.js";
+import { enumArg, redisUrlArg } from "../args.js";
 import { makeLogger } from "../context.js";
 
 interface DemoFlags {
   out?: string;
-  keyType: string;
+  keyType: KeyType;
   json?: boolean;
   serve?: boolean;
   redisUrl?: string;
-}
-
-function parseKeyType(value: string): KeyType {
-  if ((KEY_TYPES as readonly string[]).includes(value)) return value as KeyType;
-  throw new CertrotorError(
-    "BAD_ARGUMENT",
-    `--key-type: expected one of ${KEY_TYPES.join(", ")}, got "${value}"`,
-  );
 }
 
 function printTable(report: DemoReport): void {
@@ -53,7 +46,7 @@ export function register(program: Command): void {
       "--out <dir>",
       "write the resulting material (bank-ca.pem, ca.pem, client.pem, client.key, client.pfx, client.pfx.pass, sandbox.json)",
     )
-    .option("--key-type <type>", `client key type: ${KEY_TYPES.join(", ")}`, "rsa2048")
+    .option("--key-type <type>", `client key type: ${KEY_TYPES.join(", ")}`, enumArg(KEY_TYPES), "rsa2048")
     .option("--json", "print the before/after report as one JSON document")
     .option(
       "--serve",
@@ -62,9 +55,12 @@ export function register(program: Command): void {
     .option(
       "--redis-url <url>",
       "use this Redis for the queue (default: $REDIS_URL, else a local redis-server if installed, else inline)",
+      redisUrlArg,
     )
     .action(async (flags: DemoFlags) => {
-      const keyType = parseKeyType(flags.keyType);
+      const keyType = flags.keyType;
+      // a folder that cannot be written fails now, not after the whole demo ran
+      if (flags.out) await ensureWritableDirectory("--out", resolve(flags.out), 0o755);
       const say = flags.json ? () => undefined : (line: string) => void process.stdout.write(`${line}\n`);
       const redisUrl = flags.redisUrl ?? process.env.REDIS_URL;
       const result = await runDemo({

@@ -2,11 +2,13 @@ import type { Command } from "commander";
 import { alertRotationOutcome, failureAlert } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
-import { createFollower } from "../../queue/follow.js";
+import { createFollower, createWorkerProbe } from "../../queue/follow.js";
 import { createProducer } from "../../queue/producer.js";
-import type { ResolvedCredential } from "../../rotation/credentials.js";
+import { jobReference, type ResolvedCredential } from "../../rotation/credentials.js";
 import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
 import { createRuntime, type Runtime } from "../../runtime.js";
+import { formatDuration } from "../../config/duration.js";
+import { durationArg } from "../args.js";
 import { addConfigOption, makeLogger } from "../context.js";
 import { EXIT } from "../errors.js";
 import { inlineAlerts } from "../inline-alerts.js";
@@ -15,6 +17,8 @@ import { progressLines } from "../progress.js";
 interface RotateOptions {
   config: string;
   wait?: boolean;
+  /** --wait: how long the queue may be without a worker before the command gives up. */
+  workerTimeout: number;
   force?: boolean;
   inline?: boolean;
 }
@@ -89,11 +93,29 @@ async function rotateQueued(
   if (!redis) throw new CertrotorError("INTERNAL", "rotate: a queued rotation without Redis state");
   const connection = redis.connect("command");
   connection.on("error", () => undefined);
-  const producer = createProducer(connection, redis.settings.prefix);
-  const follower = options.wait ? await createFollower(connection, redis.settings.prefix) : undefined;
+  const probe = options.wait ? createWorkerProbe(connection, redis.settings.prefix) : undefined;
+  const follower = probe
+    ? await createFollower(connection, redis.settings.prefix, {
+        workers: probe.count,
+        noWorkerMs: options.workerTimeout,
+      })
+    : undefined;
+  let producer: ReturnType<typeof createProducer> | undefined;
+  const noWorker = (why: string): CertrotorError =>
+    new CertrotorError("NO_WORKER", `rotate ${credential.id} --wait: ${why}`, {
+      hint: `start \`certrotor worker\` with this config (redis.url and redis.prefix "${redis.settings.prefix}"), or run the rotation here with rotate --inline`,
+      details: { prefix: redis.settings.prefix },
+    });
   try {
+    if (follower && !(await follower.waitForWorker())) {
+      throw noWorker(
+        `no worker consumed the rotate queue within ${formatDuration(options.workerTimeout)}; nothing was queued`,
+      );
+    }
+    // made only now: the queue's first use writes its metadata, and a refused --wait writes nothing
+    producer = createProducer(connection, redis.settings.prefix);
     const queued = await producer.enqueueRotate({
-      credentialId: credential.id,
+      ...jobReference(credential),
       trigger: "on-demand",
       attempts: credential.policy.attempts,
       ...(options.force ? { unbindStale: true } : {}),
@@ -109,6 +131,11 @@ async function rotateQueued(
       if (last) out(`  ${last.step.padEnd(9)} ${at - last.at} ms`);
       last = { step, at };
     });
+    if (outcome.status === "no-worker") {
+      throw noWorker(
+        `no worker has consumed the rotate queue for ${formatDuration(Math.round(outcome.forMs / 1000) * 1000)}; rotation ${queued.rotationId} stays queued (job ${queued.jobId}) and runs when a worker starts`,
+      );
+    }
     if (outcome.status === "failed") {
       out(`failed: ${outcome.reason}`);
       return EXIT.failed;
@@ -124,7 +151,8 @@ async function rotateQueued(
     return result?.status === "consumers-on-old-cert" ? EXIT.failed : EXIT.ok;
   } finally {
     await follower?.close();
-    await producer.close();
+    await probe?.close();
+    await producer?.close();
     connection.disconnect();
   }
 }
@@ -137,6 +165,12 @@ export function register(program: Command): void {
         "Rotate one credential on demand: queued for the workers, or --inline in this process without Redis",
       )
       .option("--wait", "follow the rotation step by step and exit with its outcome")
+      .option(
+        "--worker-timeout <duration>",
+        "with --wait: give up (NO_WORKER, exit 69) when no worker consumes the queue for this long",
+        durationArg,
+        30_000,
+      )
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
       .option(
         "--inline",

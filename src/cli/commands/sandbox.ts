@@ -1,13 +1,15 @@
 /**
- * `certrotor sandbox --out DIR [--port N] [--host H] [--tls-max 1.2|1.3] [--allow-ip CIDR...] [--seed FILE]`
+ * `certrotor sandbox [serve] --out DIR [--port N] [--host H] [--tls-max 1.2|1.3] [--allow-ip CIDR...] [--seed FILE]`
  * Runs the bank sandbox with an institution CA and one credential whose client certificate is bound,
  * writes the files a person needs to call it (PEM, PFX, connection details) and serves until
  * SIGINT/SIGTERM. Secrets are only in files (mode 0600), never printed.
  */
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { KEY_TYPES, type KeyType } from "../../config/schema.js";
 import { CertrotorError } from "../../errors.js";
+import { parseAllowEntry } from "../../sandbox/ip.js";
+import { enumArg, portArg } from "../args.js";
 import { createSandboxKit, writeKit } from "../../sandbox/kit.js";
 import {
   loadSeedFile,
@@ -16,15 +18,16 @@ import {
   startSandbox,
   TOKEN_PATH,
 } from "../../sandbox/index.js";
+import { registerPortal } from "./sandbox-portal.js";
 
 interface SandboxFlags {
   out?: string;
-  port: string;
+  port: number;
   host: string;
-  tlsMax: string;
+  tlsMax: "1.2" | "1.3";
   allowIp?: string[];
   seed?: string;
-  keyType: string;
+  keyType: KeyType;
 }
 
 interface Parsed {
@@ -39,24 +42,24 @@ interface Parsed {
 
 const bad = (message: string): CertrotorError => new CertrotorError("BAD_ARGUMENT", message);
 
+/** --allow-ip's values, each checked as the sandbox will read it (commander calls this once per value). */
+function allowIpArg(value: string, previous: string[] | undefined): string[] {
+  const parsed = parseAllowEntry(value);
+  if (!parsed.ok) throw new InvalidArgumentError(`expected an IP address or CIDR block, got "${value}"`);
+  return [...(previous ?? []), parsed.value];
+}
+
 function parseFlags(flags: SandboxFlags): Parsed {
   if (!flags.out) throw bad("--out <dir> is required: the folder to write the client files into");
-  const port = Number(flags.port);
-  if (!/^\d+$/.test(flags.port) || port > 65_535) throw bad(`--port: expected 0-65535, got "${flags.port}"`);
   const tls = { "1.2": "TLSv1.2", "1.3": "TLSv1.3" } as const;
-  const tlsMaxVersion = tls[flags.tlsMax as keyof typeof tls];
-  if (!tlsMaxVersion) throw bad(`--tls-max: expected 1.2 or 1.3, got "${flags.tlsMax}"`);
-  if (!(KEY_TYPES as readonly string[]).includes(flags.keyType)) {
-    throw bad(`--key-type: expected one of ${KEY_TYPES.join(", ")}, got "${flags.keyType}"`);
-  }
   return {
     out: resolve(flags.out),
-    port,
+    port: flags.port,
     host: flags.host,
-    tlsMaxVersion,
+    tlsMaxVersion: tls[flags.tlsMax],
     allowIps: flags.allowIp,
     seed: flags.seed,
-    keyType: flags.keyType as KeyType,
+    keyType: flags.keyType,
   };
 }
 
@@ -108,26 +111,40 @@ function printBanner(
   out(
     `  curl -X POST ${sandbox.url}${TOKEN_PATH} --cert-type P12 --cert ${at("client.pfx")}:"$(cat ${at("client.pfx.pass")})" --cacert ${at("bank-ca.pem")} -H "Content-Type: application/json" -d @${at("token-request.json")}`,
   );
+  out(`portal (a person binding, unbinding, signing): ${sandbox.portalUrl}`);
+  out(`  certrotor sandbox portal bind|unbind|sign --sandbox ${at("")} ...`);
   out("stop with Ctrl-C (SIGINT) or SIGTERM");
 }
 
 export function register(program: Command): void {
-  program
+  // `sandbox [serve]` runs the bank, `sandbox portal ...` plays the person at its portal. The server's
+  // flags live on the default subcommand so that `portal sign --out` is the portal's own --out.
+  const sandbox = program
     .command("sandbox")
+    .description("The bank sandbox: run it (the default, `serve`), or act at its portal (`portal`)");
+  registerPortal(sandbox);
+  sandbox
+    .command("serve", { isDefault: true })
     .description(
-      "Run the bank sandbox (mTLS token endpoint, protected call, CORE admin API) with a ready client",
+      "Run the bank sandbox (mTLS token endpoints, protected call, CORE admin API, portal) with a ready client",
     )
     .option("--out <dir>", "folder to write the client certificate, key, PFX and connection details into")
-    .option("--port <n>", "listen port (0 = a free port)", "8443")
+    .option("--port <n>", "listen port (0 = a free port)", portArg, 8443)
     .option("--host <address>", "listen address", "127.0.0.1")
     .option(
       "--tls-max <version>",
       "highest TLS version: 1.2 (TLS 1.2 only, as seed 002's bank) or 1.3",
+      enumArg(["1.2", "1.3"] as const),
       "1.3",
     )
-    .option("--allow-ip <cidr...>", "source IPs allowed for the credential (default: loopback)")
+    .option("--allow-ip <cidr...>", "source IPs allowed for the credential (default: loopback)", allowIpArg)
     .option("--seed <file>", "JSON file of further credentials to load")
-    .option("--key-type <type>", `client and CA key type: ${KEY_TYPES.join(", ")}`, "rsa2048")
+    .option(
+      "--key-type <type>",
+      `client and CA key type: ${KEY_TYPES.join(", ")}`,
+      enumArg(KEY_TYPES),
+      "rsa2048",
+    )
     .showHelpAfterError(false)
     .action(async (flags: SandboxFlags) => {
       const parsed = parseFlags(flags);
@@ -150,6 +167,7 @@ export function register(program: Command): void {
         files = await writeKit(parsed.out, kit, sandbox);
       } catch (error) {
         await sandbox.stop();
+        if (error instanceof CertrotorError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? "error";
         throw new CertrotorError(
           "BAD_ARGUMENT",

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { type ScanEntry, scan } from "../../rotation/scan.js";
+import { intArg } from "../args.js";
 import { addConfigOption, withRuntime } from "../context.js";
 
 function decisionText(entry: ScanEntry): string {
@@ -50,13 +51,13 @@ export function register(program: Command): void {
         "Report every managed credential: expiry, bound slots, decision, drift. Exit 0 fine, 1 due, 2 broken/expired",
       )
       .option("--json", "print the report as one JSON document")
-      .option("--concurrency <n>", "parallel reads", "16")
+      .option("--concurrency <n>", "parallel reads, 1-256", intArg(1, 256), 16)
       .option("--no-bank", "do not ask the banks (store-only scan)"),
-  ).action(async (options: { config: string; json?: boolean; concurrency: string; bank: boolean }) => {
+  ).action(async (options: { config: string; json?: boolean; concurrency: number; bank: boolean }) => {
     process.exitCode = await withRuntime(program, options.config, async (runtime) => {
       const report = await scan({
         ...runtime,
-        concurrency: Math.max(1, Number.parseInt(options.concurrency, 10) || 16),
+        concurrency: options.concurrency,
         skipBank: !options.bank,
       });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -4,6 +4,7 @@
  * an interrupted attempt, or a leftover), and decide whether to rotate at all. Read-only but for two
  * repairs, each fenced: finishing an interrupted promote, and rolling back a dead rotation's leftover.
  */
+import { requireSlots } from "../../bank/capabilities.js";
 import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
 import { CertrotorError } from "../../errors.js";
 import type { StoredMaterial } from "../../stores/types.js";
@@ -137,7 +138,7 @@ export async function plan(
   };
   // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
   if (!pending) {
-    await slotsToFree(deps, planned, await deps.bank.listSlots(planned.clientId));
+    await slotsToFree(deps, planned, await requireSlots(deps.bank).listSlots(planned.clientId));
     await deps.issuer.check();
   }
   return planned;

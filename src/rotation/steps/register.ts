@@ -6,6 +6,7 @@
  * old cert still inside its grace period (a promoted rotation waiting to retire it: consumers may be on
  * it). plan runs the same check read-only, so a full credential is refused before anything is generated.
  */
+import { requireSlots } from "../../bank/capabilities.js";
 import type { BoundCertificate } from "../../bank/types.js";
 import { CertrotorError } from "../../errors.js";
 import type { FreshPlan, RotationDeps, Staged } from "../context.js";
@@ -106,10 +107,10 @@ export async function slotsToFree(
 }
 
 export async function register(deps: RotationDeps, planned: FreshPlan, staged: Staged): Promise<void> {
-  const slots = await deps.bank.listSlots(planned.clientId);
+  const slots = await requireSlots(deps.bank).listSlots(planned.clientId);
   if (slots.some((slot) => slot.fingerprint === staged.fingerprint)) return; // bound by an earlier attempt
   for (const slot of await slotsToFree(deps, planned, slots, staged.fingerprint)) {
-    await fenced(planned, () => deps.bank.unbind(planned.clientId, slot.fingerprint));
+    await fenced(planned, () => requireSlots(deps.bank).unbind(planned.clientId, slot.fingerprint));
     await deps.journal.audit({
       at: deps.now().toISOString(),
       credentialId: planned.credential.id,
@@ -119,5 +120,5 @@ export async function register(deps: RotationDeps, planned: FreshPlan, staged: S
       details: { fingerprint: slot.fingerprint, reason: "stale own certificate freed a slot" },
     });
   }
-  await fenced(planned, () => deps.bank.bind(planned.clientId, staged.certPem));
+  await fenced(planned, () => requireSlots(deps.bank).bind(planned.clientId, staged.certPem));
 }

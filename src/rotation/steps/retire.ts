@@ -4,6 +4,7 @@
  * old one must also have been idle for a while, so a consumer that never reloaded is found before it
  * breaks: past `maxRetireWait` the old cert stays bound and CONSUMERS_ON_OLD_CERT is raised.
  */
+import { requireSlots } from "../../bank/capabilities.js";
 import type { Promoted, RotationDeps } from "../context.js";
 import { fenced } from "../fence.js";
 
@@ -24,7 +25,7 @@ export async function retire(
   const current = await deps.store.readCurrent(rotation.credential.ref);
   if (current.material.fingerprint === oldFingerprint) return { status: "retired" }; // never unbind the current cert
 
-  const slots = await deps.bank.listSlots(rotation.clientId);
+  const slots = await requireSlots(deps.bank).listSlots(rotation.clientId);
   const slot = slots.find((s) => s.fingerprint === oldFingerprint);
   if (!slot) return { status: "retired" }; // already unbound: an absent binding counts as done
   const { idleBeforeRetire, maxRetireWait } = rotation.credential.policy;
@@ -34,6 +35,6 @@ export async function retire(
     }
     return { status: "wait", until: new Date(slot.lastUsedAt.getTime() + idleBeforeRetire) };
   }
-  await fenced(rotation, () => deps.bank.unbind(rotation.clientId, oldFingerprint));
+  await fenced(rotation, () => requireSlots(deps.bank).unbind(rotation.clientId, oldFingerprint));
   return { status: "retired" };
 }

@@ -1,7 +1,8 @@
 /**
  * Deterministic fault injection: a seeded PRNG decides, per request, whether it is answered normally, with a
- * server error, throttled, or has its connection dropped (before or after the state changed). The same seed
- * and the same request order give the same faults, so a failing run can be replayed.
+ * server error, throttled, or has its connection dropped (before or after the state changed), and whether a
+ * read sees a secret as it was before its last write (stale reads). The same seed and the same request order
+ * give the same faults, so a failing run can be replayed.
  */
 
 import { mulberry32 } from "../../../src/util/seeded-random.js";
@@ -23,6 +24,15 @@ export interface FaultOptions {
   operations?: string[];
   /** Never fault more than this many requests in a row (default unlimited). */
   maxConsecutive?: number;
+  /**
+   * Eventual consistency: for this many ms after a write to a secret, a read of it (GetSecretValue,
+   * DescribeSecret, ListSecrets, ListSecretVersionIds) may answer the state from before that write. AWS
+   * documents every Secrets Manager operation as eventually consistent; writes are always checked against the
+   * latest state.
+   */
+  staleReadMs?: number;
+  /** Share of reads inside the window that see the old state (default 1: all of them). */
+  staleReadRate?: number;
 }
 
 export type Fault = "none" | "error500" | "error503" | "throttle" | "drop" | "dropAfter";
@@ -30,6 +40,7 @@ export type Fault = "none" | "error500" | "error503" | "throttle" | "drop" | "dr
 export class FaultInjector {
   private options: FaultOptions = {};
   private random = mulberry32(1);
+  private staleRandom = mulberry32(1);
   private consecutive = 0;
 
   constructor(options: FaultOptions = {}) {
@@ -39,11 +50,23 @@ export class FaultInjector {
   set(options: FaultOptions): void {
     this.options = { ...options };
     this.random = mulberry32(options.seed ?? 1);
+    this.staleRandom = mulberry32((options.seed ?? 1) + 1);
     this.consecutive = 0;
   }
 
   get latencyMs(): number {
     return this.options.latencyMs ?? 0;
+  }
+
+  /** The stale-read window in ms (0 = reads are always current). */
+  get staleReadMs(): number {
+    return this.options.staleReadMs ?? 0;
+  }
+
+  /** Whether this read of a secret written `ageMs` ago sees the state before that write. */
+  staleRead(ageMs: number): boolean {
+    if (ageMs >= this.staleReadMs) return false;
+    return this.staleRandom() < (this.options.staleReadRate ?? 1);
   }
 
   /** The fault for the next request of `operation`. */

@@ -8,6 +8,7 @@ import { MARKED_FOR_DELETION, invalidRequest, notFound } from "./errors.js";
 
 export const CURRENT = "AWSCURRENT";
 export const PREVIOUS = "AWSPREVIOUS";
+export const PENDING = "AWSPENDING";
 
 export interface Version {
   id: string;
@@ -85,10 +86,70 @@ export interface StoreOptions {
   retainUnlabelledMs: number;
 }
 
+/** A secret as it was before its last write (undefined: it did not exist), and when that write happened. */
+export interface LastWrite {
+  at: number;
+  before: Secret | undefined;
+}
+
+function cloneSecret(secret: Secret): Secret {
+  return {
+    ...secret,
+    tags: new Map(secret.tags),
+    versions: new Map(
+      [...secret.versions].map(([id, version]) => [id, { ...version, stages: new Set(version.stages) }]),
+    ),
+  };
+}
+
 export class SecretStoreState {
   readonly secrets = new Map<string, Secret>();
+  /** By secret name: the state before the most recent write, for stale reads. */
+  readonly lastWrites = new Map<string, LastWrite>();
 
   constructor(readonly options: StoreOptions) {}
+
+  /** `secretId`'s state before a write that is about to happen (CreateSecret names a new one). */
+  snapshot(secretId: string | undefined): { name: string; before: Secret | undefined } | undefined {
+    if (secretId === undefined) return undefined;
+    const secret = this.lookup(secretId);
+    return { name: secret?.name ?? secretId, before: secret && cloneSecret(secret) };
+  }
+
+  /** The write the snapshot was taken for succeeded: reads may see the snapshot for a while. */
+  wrote(snapshot: { name: string; before: Secret | undefined } | undefined): void {
+    if (snapshot) this.lastWrites.set(snapshot.name, { at: this.now(), before: snapshot.before });
+  }
+
+  /**
+   * The state a read sees: each secret written less than the stale window ago may be replaced by its state
+   * before that write (`stale(ageMs)` decides, per secret). Reads through it never change the real state.
+   */
+  readView(stale: (ageMs: number) => boolean, windowMs: number): SecretStoreState {
+    const now = this.now();
+    const view = new SecretStoreState(this.options);
+    for (const [name, secret] of this.secrets) view.secrets.set(name, secret);
+    for (const [name, write] of this.lastWrites) {
+      const age = now - write.at;
+      if (age >= windowMs) {
+        this.lastWrites.delete(name);
+        continue;
+      }
+      if (!stale(age)) continue;
+      if (write.before === undefined) view.secrets.delete(name);
+      else view.secrets.set(name, cloneSecret(write.before));
+    }
+    return view;
+  }
+
+  /** Milliseconds until no read can be stale any more (0 when none can). */
+  staleForMs(windowMs: number, name?: string): number {
+    const now = this.now();
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const [secret, write] of this.lastWrites)
+      if (name === undefined || secret === name) latest = Math.max(latest, write.at);
+    return Math.max(0, latest + windowMs - now);
+  }
 
   now(): number {
     return this.options.now();

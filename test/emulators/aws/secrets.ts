@@ -8,6 +8,7 @@ import { AwsError, invalidParameter, invalidRequest, notFound } from "./errors.j
 import { type Input, optBool, optInt, optString, optStringList, optTags, reqString } from "./input.js";
 import {
   CURRENT,
+  PENDING,
   type Secret,
   type SecretStoreState,
   type Version,
@@ -167,13 +168,43 @@ export function putSecretValue(state: SecretStoreState, input: Input): object {
     );
   }
   const first = holderOf(secret, CURRENT) === undefined;
+  const labels = first && !stages.includes(CURRENT) ? [...stages, CURRENT] : stages;
+  const before = labelsOf(secret);
+  const previousCurrent = holderOf(secret, CURRENT);
   const version = addVersion(state, secret, token, value);
-  for (const stage of first && !stages.includes(CURRENT) ? [...stages, CURRENT] : stages) {
-    attachLabel(secret, version, stage);
-  }
+  for (const stage of labels) attachLabel(secret, version, stage);
+  // A PutSecretValue that moves AWSCURRENT ends any rotation of the version it leaves: that version keeps
+  // AWSPREVIOUS and loses AWSPENDING (recorded against AWS after a promote cut between its two calls:
+  // v1 [AWSPREVIOUS], vR [AWSCURRENT, AWSPENDING] + PutSecretValue → vR [AWSPREVIOUS]; moto's
+  // reset_default_version drops it too). UpdateSecretVersionStage leaves AWSPENDING alone (AWS-validated).
+  if (labels.includes(CURRENT) && previousCurrent !== undefined) previousCurrent.stages.delete(PENDING);
   secret.changed = state.now();
   prune(secret, state.now(), state.options.retainUnlabelledMs);
+  if (secret.versions.size > MAX_VERSIONS) {
+    // "Secrets Manager removes unlabeled versions when there are more than 100, but it does not remove
+    // versions created less than 24 hours ago" (API_PutSecretValue): past that, the put is refused as a quota.
+    secret.versions.delete(token);
+    restoreLabels(secret, before);
+    throw new AwsError(
+      "LimitExceededException",
+      "The request failed because it would exceed one of the Secrets Manager quotas.", // wording unverified
+    );
+  }
   return { ARN: secret.arn, Name: secret.name, VersionId: token, VersionStages: sortedStages(version) };
+}
+
+/** Versions per secret beyond which unlabelled ones are removed (when old enough) or the put refused. */
+const MAX_VERSIONS = 100;
+
+function labelsOf(secret: Secret): Map<string, Set<string>> {
+  return new Map([...secret.versions].map(([id, version]) => [id, new Set(version.stages)]));
+}
+
+function restoreLabels(secret: Secret, labels: Map<string, Set<string>>): void {
+  for (const [id, stages] of labels) {
+    const version = secret.versions.get(id);
+    if (version) version.stages = stages;
+  }
 }
 
 function existingVersion(secret: Secret, id: string | undefined): Version | undefined {
@@ -206,6 +237,13 @@ export function updateSecretVersionStage(state: SecretStoreState, input: Input):
   }
   if (target === undefined && removeFromId === undefined) {
     throw invalidParameter("You must specify either MoveToVersionId or RemoveFromVersionId."); // unverified
+  }
+  if (stage === CURRENT && target === undefined) {
+    // AWSCURRENT can only move: AWS refuses to take it off without putting it elsewhere (the text AWS sends,
+    // quoted in terraform-provider-aws internal/service/secretsmanager/secret_version.go).
+    throw invalidParameter(
+      "You can only move staging label AWSCURRENT to a different secret version. It can’t be completely removed.",
+    );
   }
   if (target !== undefined) attachLabel(secret, target, stage);
   else holder?.stages.delete(stage);

@@ -1,14 +1,23 @@
 /**
  * `npm run emulator -- aws [--port 4566] [--host 127.0.0.1] [--region us-east-1] [--account-id 123456789012]
  *   [--access-key-id ID --secret-access-key KEY] [--error-rate 0.1] [--throttle-rate 0.1] [--drop-rate 0.05]
- *   [--latency-ms 50] [--seed 1]`
+ *   [--latency-ms 50] [--stale-read-ms 500] [--stale-read-rate 0.5] [--seed 1]`
  * Serves until SIGINT/SIGTERM. A bad flag is a one-line error and exit code 2.
  */
 import type { FaultOptions } from "./faults.js";
 import { type AwsEmulatorOptions, startAwsEmulator } from "./server.js";
 
 const STRING_FLAGS = ["host", "region", "account-id", "access-key-id", "secret-access-key"] as const;
-const NUMBER_FLAGS = ["port", "error-rate", "throttle-rate", "drop-rate", "latency-ms", "seed"] as const;
+const NUMBER_FLAGS = [
+  "port",
+  "error-rate",
+  "throttle-rate",
+  "drop-rate",
+  "latency-ms",
+  "stale-read-ms",
+  "stale-read-rate",
+  "seed",
+] as const;
 type Flag = (typeof STRING_FLAGS)[number] | (typeof NUMBER_FLAGS)[number];
 
 class UsageError extends Error {}
@@ -50,12 +59,19 @@ export function optionsFromArgs(argv: string[]): AwsEmulatorOptions {
     throw new UsageError("--access-key-id and --secret-access-key go together");
   }
   const faults: FaultOptions = {};
-  const rates = { errorRate: "error-rate", throttleRate: "throttle-rate", dropRate: "drop-rate" } as const;
+  const rates = {
+    errorRate: "error-rate",
+    throttleRate: "throttle-rate",
+    dropRate: "drop-rate",
+    staleReadRate: "stale-read-rate",
+  } as const;
   for (const [key, flag] of Object.entries(rates)) {
     const rate = number(flags, flag, 0, 1);
     if (rate !== undefined) faults[key as keyof typeof rates] = rate;
   }
   const latencyMs = number(flags, "latency-ms", 0, 60_000);
+  const staleReadMs = number(flags, "stale-read-ms", 0, 600_000);
+  if (staleReadMs !== undefined) faults.staleReadMs = staleReadMs;
   const seed = number(flags, "seed", 0, 2 ** 32 - 1);
   if (latencyMs !== undefined) faults.latencyMs = latencyMs;
   if (seed !== undefined) faults.seed = seed;

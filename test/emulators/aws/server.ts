@@ -2,7 +2,8 @@
  * An AWS Secrets Manager emulator on the real wire protocol (JSON 1.1: `POST /`, `X-Amz-Target:
  * secretsmanager.<Operation>`, SigV4-signed), for the real `@aws-sdk/client-secrets-manager` v3 client.
  * Request pipeline, in the service's order: operation known → faults → SigV4 → IAM allow list → JSON body →
- * operation. Logs hold "method target status" lines, never bodies.
+ * operation. Reads may be served from the state before a secret's last write (the stale-read fault mode);
+ * writes always act on the latest state. Logs hold "method target status" lines, never bodies.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { once } from "node:events";
@@ -42,6 +43,12 @@ export interface AwsEmulatorOptions {
 export interface AwsEmulator {
   /** Endpoint for the SDK's `endpoint` option, e.g. http://127.0.0.1:41234 */
   url: string;
+  /**
+   * Resolves once no read can be stale any more (of `secretId`, or of any secret): the stale-read window after
+   * the last write has passed. Immediate when the mode is off. For harnesses that seed as an operator would,
+   * long before certrotor reads.
+   */
+  settled(secretId?: string): Promise<void>;
   region: string;
   accountId: string;
   /** The first accepted key pair. */
@@ -53,6 +60,9 @@ export interface AwsEmulator {
 }
 
 type Operation = (state: SecretStoreState, input: Input) => object;
+
+/** The operations that only read: under the stale-read fault they may see a secret before its last write. */
+const READS = new Set(["GetSecretValue", "DescribeSecret", "ListSecrets", "ListSecretVersionIds"]);
 
 const OPERATIONS: Record<string, Operation> = {
   CreateSecret: ops.createSecret,
@@ -149,13 +159,30 @@ class Pipeline {
     const key = this.authenticate(req, body);
     const input = parseInput(body);
     this.authorize(key, operation, input);
-    const output = run(this.state, input);
+    // A write refused by the service changes nothing, so reads keep whatever view they had.
+    const write = this.writeSnapshot(operation, input);
+    const output = run(this.stateFor(operation), input);
+    this.state.wrote(write);
     if (fault === "dropAfter") {
       req.socket.destroy();
       return "dropped after commit (fault)";
     }
     send(res, 200, output);
     return "200";
+  }
+
+  /** The state an operation runs on: a possibly stale view for reads, the latest state for writes. */
+  private stateFor(operation: string): SecretStoreState {
+    const windowMs = this.faults.staleReadMs;
+    if (windowMs <= 0 || !READS.has(operation)) return this.state;
+    return this.state.readView((age) => this.faults.staleRead(age), windowMs);
+  }
+
+  /** Under stale reads, the written secret's state before a write, to serve stale reads from. */
+  private writeSnapshot(operation: string, input: Input): ReturnType<SecretStoreState["snapshot"]> {
+    if (this.faults.staleReadMs <= 0 || READS.has(operation)) return undefined;
+    const named = typeof input.SecretId === "string" ? input.SecretId : input.Name;
+    return this.state.snapshot(typeof named === "string" ? named : undefined);
   }
 
   private authenticate(req: IncomingMessage, body: Buffer): AwsEmulatorCredential {
@@ -236,6 +263,15 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     accountId,
     credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey },
     logs,
+    settled: async (secretId) => {
+      for (;;) {
+        const name = secretId === undefined ? undefined : (state.lookup(secretId)?.name ?? secretId);
+        const waitMs = state.staleForMs(faults.staleReadMs, name);
+        if (waitMs <= 0) return;
+        // The emulator's own deadline for its stale window, not a guess: re-checked for writes meanwhile.
+        await delay(waitMs);
+      }
+    },
     setFaults: (next) => faults.set(next),
     stop: async () => {
       const closed = once(server, "close");

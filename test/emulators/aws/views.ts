@@ -21,7 +21,8 @@ function common(secret: Secret): Record<string, unknown> {
   return {
     ARN: secret.arn,
     Name: secret.name,
-    ...(secret.description !== undefined ? { Description: secret.description } : {}),
+    // An empty Description is left out like an absent one (AWS-recorded DescribeSecret answers).
+    ...(secret.description ? { Description: secret.description } : {}),
     ...(secret.kmsKeyId !== undefined ? { KmsKeyId: secret.kmsKeyId } : {}),
     LastChangedDate: epochSeconds(secret.changed),
     ...(secret.accessed !== undefined ? { LastAccessedDate: epochSeconds(secret.accessed) } : {}),

@@ -1,11 +1,13 @@
 /**
- * Auth endpoints: `auth/token/lookup-self`, `auth/token/renew-self` (api-docs/auth/token.mdx) and
- * `auth/approle/login` (api-docs/auth/approle.mdx, path_login.go). Counters and events let tests wait for
- * a renewal or a login instead of sleeping.
+ * Auth endpoints: `auth/token/lookup-self`, `renew-self`, `revoke-self` (api-docs/auth/token.mdx) and
+ * `auth/approle/login` (api-docs/auth/approle.mdx, builtin/credential/approle/path_login.go) with Vault's user
+ * lockout (Vault ≥ 1.13, website/content/partials/user-lockout.mdx: on by default, 5 failed logins lock the
+ * role_id out for 15 minutes, the counter resets after 15 minutes without a failure or on a success).
+ * Counters and events let tests wait for a renewal or a login instead of sleeping.
  */
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import { type AuthBlock, type Reply, fail, ok } from "./envelope.js";
+import { type AuthBlock, LOCKED_OUT, type Reply, fail, noContent, ok } from "./envelope.js";
 import type { Operation } from "./engine.js";
 import { epochSeconds, nowNs, parseDurationSeconds, rfc3339Nano } from "./time.js";
 import type { PathRule, TokenEntry, TokenStore } from "./tokens.js";
@@ -22,14 +24,52 @@ export interface AppRoleOptions {
   tokenMaxTtlSeconds?: number;
 }
 
-export type AuthEvent = "login" | "renew";
+export type AuthEvent = "login" | "renew" | "login-attempt";
+
+/** The `user_lockout` settings of the AppRole mount (configuration/user-lockout.mdx). */
+export interface LockoutOptions {
+  /** Failed logins after which the role_id is locked out (default 5). */
+  threshold?: number;
+  /** How long a lockout lasts (default 900 s). */
+  durationSeconds?: number;
+  /** A failure count older than this starts again from zero (default 900 s). */
+  counterResetSeconds?: number;
+  /** `disable_lockout` (default false). */
+  disabled?: boolean;
+}
+
+interface FailedLogins {
+  count: number;
+  lastFailureMs: number;
+  lockedUntilMs: number;
+}
 
 export class AuthBackend {
   readonly events = new EventEmitter();
-  readonly counters = { logins: 0, renewals: 0, failedLogins: 0 };
+  /** `loginAttempts` counts every request to the login path; `lockedOut` the ones refused by the lockout. */
+  readonly counters = {
+    logins: 0,
+    renewals: 0,
+    failedLogins: 0,
+    loginAttempts: 0,
+    lockedOut: 0,
+    revocations: 0,
+  };
   private readonly roles = new Map<string, AppRoleOptions>();
+  private readonly failures = new Map<string, FailedLogins>();
+  private readonly lockout: Required<LockoutOptions>;
 
-  constructor(private readonly tokens: TokenStore) {}
+  constructor(
+    private readonly tokens: TokenStore,
+    lockout: LockoutOptions = {},
+  ) {
+    this.lockout = {
+      threshold: lockout.threshold ?? 5,
+      durationSeconds: lockout.durationSeconds ?? 900,
+      counterResetSeconds: lockout.counterResetSeconds ?? 900,
+      disabled: lockout.disabled ?? false,
+    };
+  }
 
   addAppRole(options: AppRoleOptions): void {
     this.roles.set(options.roleId, options);
@@ -42,7 +82,7 @@ export class AuthBackend {
 
   /** Paths any valid token may call (Vault's `default` policy). */
   isSelfService(path: string): boolean {
-    return path === "token/lookup-self" || path === "token/renew-self";
+    return path === "token/lookup-self" || path === "token/renew-self" || path === "token/revoke-self";
   }
 
   handle(
@@ -57,17 +97,66 @@ export class AuthBackend {
     if (path === "token/renew-self" && (operation === "create" || operation === "update") && token) {
       return this.renewSelf(token, data);
     }
+    if (path === "token/revoke-self" && (operation === "create" || operation === "update") && token) {
+      // token_store.go handleRevokeSelf: revokes the calling token (and its children), answers 204.
+      this.tokens.revoke(token.id);
+      this.counters.revocations++;
+      return noContent();
+    }
     return fail(405, "unsupported operation");
   }
 
+  /** The lockout entry of a role_id, reset once its counter is older than lockout_counter_reset. */
+  private failuresOf(roleId: string, now: number): FailedLogins | undefined {
+    const entry = this.failures.get(roleId);
+    if (!entry) return undefined;
+    const reset = now - entry.lastFailureMs > this.lockout.counterResetSeconds * 1000;
+    if (reset && entry.lockedUntilMs <= now) {
+      this.failures.delete(roleId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** failedUserLoginProcess: one more invalid-credentials answer for this role_id. */
+  private countFailure(roleId: string, now: number): void {
+    this.counters.failedLogins++;
+    if (this.lockout.disabled) return;
+    const entry = this.failuresOf(roleId, now) ?? { count: 0, lastFailureMs: now, lockedUntilMs: 0 };
+    entry.count++;
+    entry.lastFailureMs = now;
+    if (entry.count >= this.lockout.threshold)
+      entry.lockedUntilMs = now + this.lockout.durationSeconds * 1000;
+    this.failures.set(roleId, entry);
+  }
+
   private login(data: Record<string, unknown>): Reply {
-    const roleId = typeof data.role_id === "string" ? data.role_id : "";
+    this.counters.loginAttempts++;
+    this.events.emit("login-attempt", {});
+    // pathLoginUpdateAliasLookahead: the alias (the lockout key) is the role_id; none → "missing role_id".
+    const roleId = typeof data.role_id === "string" ? data.role_id.trim() : "";
     if (roleId === "") return fail(400, "missing role_id");
+    const now = Date.now();
+    // request_handling.go handleLoginRequest: a locked-out user is refused before the backend runs, whatever
+    // the secret_id, with a bare "permission denied" (403).
+    if ((this.failuresOf(roleId, now)?.lockedUntilMs ?? 0) > now) {
+      this.counters.lockedOut++;
+      return fail(403, LOCKED_OUT);
+    }
     const role = this.roles.get(roleId);
-    if (!role || data.secret_id !== role.secretId) {
-      this.counters.failedLogins++;
+    if (!role) {
+      this.countFailure(roleId, now);
       return fail(400, "invalid role or secret ID");
     }
+    // path_login.go: with bind_secret_id (the default) an empty secret_id has its own 400, not counted as a
+    // failed login (it is an ErrorResponse, not ErrInvalidCredentials).
+    const secretId = typeof data.secret_id === "string" ? data.secret_id.trim() : "";
+    if (secretId === "") return fail(400, "missing secret_id");
+    if (secretId !== role.secretId) {
+      this.countFailure(roleId, now);
+      return fail(400, "invalid role or secret ID");
+    }
+    this.failures.delete(roleId);
     const entry = this.tokens.create(
       {
         policies: role.policies,

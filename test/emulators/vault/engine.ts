@@ -21,6 +21,10 @@ export interface EngineRequest {
 export interface Engine {
   /** `mount_type` in replies: "kv", "pki". */
   readonly type: string;
+  /** The mount's `options` as `sys/internal/ui/mounts` shows them: `{"version":"2"}` for KV v2, null for PKI. */
+  readonly options: Record<string, string> | null;
+  /** The mount's description (what `vault secrets list` shows). */
+  readonly description: string;
   /**
    * Vault's ExistenceCheck: a write to an existing path is `update`, to a new one `create`; paths without
    * an existence check always take `update`.

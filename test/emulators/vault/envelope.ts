@@ -94,5 +94,19 @@ export function rawEnvelope(status: number, data: unknown, warnings?: string[]):
   return { status, body: envelope(data, { warnings }) };
 }
 
-/** The go-multierror text Vault ≥ 1.0 puts in a policy denial. */
+/**
+ * A policy denial of a valid token: the go-multierror text Vault ≥ 1.0 sends (vault/request_handling.go appends
+ * logical.ErrPermissionDenied to a multierror; seen verbatim in rajanadar/VaultSharp#176 on 1.5.3).
+ */
 export const PERMISSION_DENIED = "1 error occurred:\n\t* permission denied\n\n";
+
+/**
+ * A missing, revoked or expired token. Since Vault 1.17 (hashicorp/vault#25953) CheckToken returns a multierror
+ * of "permission denied" and "invalid token", sent as one string; before, the bare "permission denied"
+ * (website/content/docs/concepts/tokens.mdx § Error Responses documents both messages).
+ */
+export const INVALID_TOKEN_SINCE_1_17 = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
+export const INVALID_TOKEN_BEFORE_1_17 = "permission denied";
+
+/** AppRole user lockout (Vault ≥ 1.13, partials/user-lockout.mdx): handleLoginRequest returns ErrPermissionDenied. */
+export const LOCKED_OUT = "permission denied";

@@ -63,6 +63,8 @@ export function versionList(raw: unknown): number[] {
 
 export class KvEngine implements Engine {
   readonly type = MOUNT_TYPE;
+  readonly options = { version: "2" };
+  readonly description = "key/value secret storage";
   readonly keys = new Map<string, KeyMetadata>();
   readonly config: EngineConfig = { maxVersions: 0, casRequired: false, deleteVersionAfter: 0 };
 

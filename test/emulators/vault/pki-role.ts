@@ -18,6 +18,12 @@ export interface PkiRole {
   useCsrCommonName: boolean;
   useCsrSans: boolean;
   enforceHostnames: boolean;
+  /** `cn_validations` (default ["email", "hostname"]; ["disabled"] turns CN checks off). */
+  cnValidations: string[];
+  /** `require_cn` (default true). */
+  requireCn: boolean;
+  /** `allow_ip_sans` (default true). */
+  allowIpSans: boolean;
   organization: string[];
   ou: string[];
   country: string[];
@@ -66,6 +72,10 @@ export function parseRole(data: Record<string, unknown>): PkiRole | string {
     useCsrCommonName: bool(data.use_csr_common_name, true),
     useCsrSans: bool(data.use_csr_sans, true),
     enforceHostnames: bool(data.enforce_hostnames, true),
+    cnValidations:
+      data.cn_validations === undefined ? ["email", "hostname"] : stringList(data.cn_validations),
+    requireCn: bool(data.require_cn, true),
+    allowIpSans: bool(data.allow_ip_sans, true),
     organization: stringList(data.organization),
     ou: stringList(data.ou),
     country: stringList(data.country),
@@ -80,7 +90,9 @@ export function roleView(role: PkiRole): Record<string, unknown> {
     allow_localhost: role.allowLocalhost,
     allow_subdomains: role.allowSubdomains,
     allowed_domains: role.allowedDomains,
+    allow_ip_sans: role.allowIpSans,
     client_flag: role.clientFlag,
+    cn_validations: role.cnValidations,
     country: role.country,
     enforce_hostnames: role.enforceHostnames,
     ext_key_usage: [],
@@ -89,6 +101,7 @@ export function roleView(role: PkiRole): Record<string, unknown> {
     max_ttl: role.maxTtl,
     organization: role.organization,
     ou: role.ou,
+    require_cn: role.requireCn,
     server_flag: role.serverFlag,
     ttl: role.ttl,
     use_csr_common_name: role.useCsrCommonName,

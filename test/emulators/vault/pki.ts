@@ -21,6 +21,8 @@ const UNAUTHENTICATED = [/^cert\/[^/]+$/, /^ca\/pem$/, /^ca$/, /^ca_chain$/, /^c
 
 export class PkiEngine implements Engine {
   readonly type = MOUNT_TYPE;
+  readonly options = null;
+  readonly description = "";
   private readonly roles = new Map<string, PkiRole>();
   private readonly issued = new Map<string, string>();
   readonly counters = { signed: 0 };
@@ -40,7 +42,13 @@ export class PkiEngine implements Engine {
   async serverCertificate(hostname: string, ips: string[]): Promise<{ certPem: string; keyPem: string }> {
     const { keyPem } = await generateKeyPair("p256");
     const csr = await createCsr({ keyPem, subject: `CN=${hostname}` });
-    const role = parseRole({ allow_any_name: true, key_type: "any", client_flag: false, max_ttl: "768h" });
+    const role = parseRole({
+      allow_any_name: true,
+      key_type: "any",
+      client_flag: false,
+      use_csr_sans: false,
+      max_ttl: "768h",
+    });
     if (typeof role === "string") throw new Error(role);
     const signed = await signCsr(this.ca, role, { csr, altNames: [], ipSans: ips, excludeCnFromSans: false });
     if (typeof signed === "string") throw new Error(signed);

@@ -8,12 +8,26 @@
  * namespace policies do in Vault Enterprise.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { AuthBackend } from "./auth.js";
+import { AuthBackend, type LockoutOptions } from "./auth.js";
 import type { Engine, Operation } from "./engine.js";
-import { PERMISSION_DENIED, type Reply, fail } from "./envelope.js";
+import {
+  INVALID_TOKEN_BEFORE_1_17,
+  INVALID_TOKEN_SINCE_1_17,
+  PERMISSION_DENIED,
+  type Reply,
+  fail,
+} from "./envelope.js";
 import { KvEngine } from "./kv.js";
-import { type NodeState, health } from "./sys.js";
+import { EMULATED_VERSION, type NodeState, health, versionAtLeast } from "./sys.js";
 import { type Capability, type TokenEntry, TokenStore } from "./tokens.js";
+import { UI_MOUNTS, uiMount } from "./ui-mounts.js";
+
+export interface CoreOptions {
+  /** The Vault version emulated (default EMULATED_VERSION): sys/health shows it, and it picks the 403 body of an invalid token. */
+  version?: string;
+  /** AppRole user lockout settings (default Vault's: 5 failures, 15 minutes). */
+  lockout?: LockoutOptions;
+}
 
 export interface CoreRequest {
   /** HTTP verb, LIST included. */
@@ -57,13 +71,24 @@ function parseBool(text: string): boolean | undefined {
 
 export class VaultCore {
   readonly tokens = new TokenStore();
-  readonly auth = new AuthBackend(this.tokens);
+  readonly auth: AuthBackend;
+  readonly version: string;
   readonly state: NodeState = { initialized: true, sealed: false, standby: false, performanceStandby: false };
   private readonly namespaces = new Map<string, Map<string, Engine>>();
 
-  constructor(rootToken: string, mounts: Map<string, Engine>) {
+  constructor(rootToken: string, mounts: Map<string, Engine>, options: CoreOptions = {}) {
+    this.version = options.version ?? EMULATED_VERSION;
+    this.auth = new AuthBackend(this.tokens, options.lockout);
     this.tokens.createRoot(rootToken);
     this.namespaces.set("", mounts);
+  }
+
+  /** The 403 for a missing, revoked or expired token, as the emulated version words it. */
+  private invalidToken(): Reply {
+    return fail(
+      403,
+      versionAtLeast(this.version, 1, 17) ? INVALID_TOKEN_SINCE_1_17 : INVALID_TOKEN_BEFORE_1_17,
+    );
   }
 
   /** Creates a child namespace with its own KV v2 at `secret/` (as an admin would mount it). */
@@ -81,18 +106,24 @@ export class VaultCore {
     let rel = full.slice(ns.length);
     if (rel === "sys/health") {
       if (request.method !== "GET" && request.method !== "HEAD") return fail(405);
-      return health(this.state, request.query, request.method === "HEAD");
+      return health(this.state, request.query, request.method === "HEAD", this.version);
     }
     if (this.state.sealed) return fail(503, "Vault is sealed");
     const op = this.operation(request);
     if (typeof op !== "string") return op;
+    const uiMountPath = UI_MOUNTS.exec(rel);
+    if (uiMountPath && op === "read") {
+      const caller = this.tokens.lookup(clientToken(request.headers));
+      if (!caller) return this.invalidToken();
+      return uiMount(this.namespaces.get(ns)!, ns, uiMountPath[1]!, caller, this.tokens);
+    }
     if (op === "list" && !rel.endsWith("/")) rel += "/";
     const data = this.data(request, op);
     if (!data) return fail(400, "error parsing JSON");
     const target = this.resolve(ns, rel);
     const token = this.tokens.lookup(clientToken(request.headers));
     if (!this.isUnauthenticated(target, op)) {
-      if (!token) return fail(403, "permission denied", "invalid token");
+      if (!token) return this.invalidToken();
       const denied = this.checkAcl(token, target, op, ns + rel);
       if (denied) return denied;
     }

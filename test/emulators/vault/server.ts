@@ -11,16 +11,18 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { KeyType } from "../../../src/config/schema.js";
-import type { AppRoleOptions } from "./auth.js";
+import type { AppRoleOptions, LockoutOptions } from "./auth.js";
 import type { Engine } from "./engine.js";
 import { type FaultOptions, FaultInjector } from "./faults.js";
 import { KvEngine } from "./kv.js";
+import { addVersion, emptyMetadata } from "./kv-store.js";
+import { KvV1Engine } from "./kv-v1.js";
 import { PkiEngine } from "./pki.js";
 import { VaultCore } from "./router.js";
 import type { PathRule, TokenOptions } from "./tokens.js";
 import { type Front, listen, requestHandler } from "./transport.js";
 
-export type { AppRoleOptions } from "./auth.js";
+export type { AppRoleOptions, LockoutOptions } from "./auth.js";
 export type { FaultOptions } from "./faults.js";
 export type { Capability, PathRule, TokenOptions } from "./tokens.js";
 
@@ -36,6 +38,15 @@ export interface VaultEmulatorOptions {
   pkiKeyType?: KeyType;
   /** Serve HTTPS with a certificate for `localhost` and 127.0.0.1 issued by the PKI root CA (`pkiCaPem`). */
   tls?: boolean;
+  /**
+   * The Vault version emulated (default 1.17.6). It shows in sys/health and decides the 403 body of an invalid
+   * token: one multierror string "permission denied" + "invalid token" since 1.17, bare "permission denied" before.
+   */
+  version?: string;
+  /** AppRole user lockout (default Vault's: on, 5 failed logins, 15 minutes). */
+  lockout?: LockoutOptions;
+  /** Extra mounts of KV version 1 (`vault secrets enable -version=1 -path=kv1 kv`), e.g. ["kv1/"]. */
+  kvVersion1Mounts?: string[];
 }
 
 export interface VaultEmulator {
@@ -45,7 +56,7 @@ export interface VaultEmulator {
   readonly logs: string[];
   /** The PKI root CA certificate, PEM. */
   readonly pkiCaPem: string;
-  /** `request` (after each answer), `login`, `renew`. */
+  /** `request` (after each answer), `login`, `renew`, `login-attempt` (every AppRole login request). */
   readonly events: EventEmitter;
   readonly counters: {
     readonly requests: number;
@@ -53,6 +64,12 @@ export interface VaultEmulator {
     readonly connections: number;
     readonly logins: number;
     readonly failedLogins: number;
+    /** Every request to the AppRole login path, refused ones included. */
+    readonly loginAttempts: number;
+    /** Logins refused because the role_id was locked out. */
+    readonly lockedOut: number;
+    /** Tokens revoked with `auth/token/revoke-self`. */
+    readonly revocations: number;
     readonly renewals: number;
     readonly faultsFailed: number;
     readonly faultsDropped: number;
@@ -68,10 +85,18 @@ export interface VaultEmulator {
   addPolicy(name: string, rules: PathRule[]): void;
   addAppRole(options: AppRoleOptions): void;
   addNamespace(path: string): void;
+  /**
+   * Writes each secret as a new version of `secret/<path>` (root namespace) straight into the emulator's
+   * state: no request, nothing counted. For tests that need thousands of secrets in place quickly.
+   */
+  seedKv(secrets: Iterable<readonly [path: string, data: Record<string, unknown>]>): void;
   setSealed(sealed: boolean): void;
   setStandby(standby: boolean): void;
   /** Resolves once `counter` reaches `value` (e.g. the second renewal), checked after every request. */
-  waitFor(counter: "renewals" | "logins" | "requests", value: number): Promise<void>;
+  waitFor(
+    counter: "renewals" | "logins" | "requests" | "loginAttempts" | "revocations",
+    value: number,
+  ): Promise<void>;
 }
 
 /** Live counters, read through getters so a test sees the current value. */
@@ -95,6 +120,15 @@ function countersOf(
     get failedLogins() {
       return core.auth.counters.failedLogins;
     },
+    get loginAttempts() {
+      return core.auth.counters.loginAttempts;
+    },
+    get lockedOut() {
+      return core.auth.counters.lockedOut;
+    },
+    get revocations() {
+      return core.auth.counters.revocations;
+    },
     get renewals() {
       return core.auth.counters.renewals;
     },
@@ -113,11 +147,18 @@ function countersOf(
 export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Promise<VaultEmulator> {
   const rootToken = options.rootToken ?? `hvs.${randomBytes(18).toString("base64url")}`;
   const pki = await PkiEngine.create({ keyType: options.pkiKeyType });
+  const kv = new KvEngine();
   const mounts = new Map<string, Engine>([
-    ["secret/", new KvEngine()],
+    ["secret/", kv],
     ["pki/", pki],
+    ...(options.kvVersion1Mounts ?? []).map(
+      (path) => [`${path.replace(/\/+$/, "")}/`, new KvV1Engine()] as [string, Engine],
+    ),
   ]);
-  const core = new VaultCore(rootToken, mounts);
+  const core = new VaultCore(rootToken, mounts, {
+    ...(options.version ? { version: options.version } : {}),
+    ...(options.lockout ? { lockout: options.lockout } : {}),
+  });
   for (const ns of options.namespaces ?? []) core.addNamespace(ns);
   const faults = new FaultInjector(options.faults);
   const front: Front = {
@@ -129,6 +170,7 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
   };
   core.auth.events.on("login", (e) => front.events.emit("login", e));
   core.auth.events.on("renew", (e) => front.events.emit("renew", e));
+  core.auth.events.on("login-attempt", (e) => front.events.emit("login-attempt", e));
   const tls = options.tls ? await pki.serverCertificate("localhost", ["127.0.0.1"]) : undefined;
   const listener = await listen(
     { port: options.port, host: options.host, tls },
@@ -153,6 +195,13 @@ export async function startVaultEmulator(options: VaultEmulatorOptions = {}): Pr
     addPolicy: (name, rules) => core.tokens.addPolicy(name, rules),
     addAppRole: (opts) => core.auth.addAppRole(opts),
     addNamespace: (path) => core.addNamespace(path),
+    seedKv(secrets) {
+      for (const [path, data] of secrets) {
+        const meta = kv.keys.get(path) ?? emptyMetadata();
+        addVersion(meta, data, kv.config);
+        kv.keys.set(path, meta);
+      }
+    },
     setSealed: (sealed) => {
       core.state.sealed = sealed;
     },

@@ -9,6 +9,12 @@ import { epochSeconds } from "./time.js";
 
 export const EMULATED_VERSION = "1.17.6";
 
+/** True when `version` ("1.16.3", "1.17.0-rc1") is at least major.minor. */
+export function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [maj = 0, min = 0] = version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  return maj > major || (maj === major && min >= minor);
+}
+
 export interface NodeState {
   initialized: boolean;
   sealed: boolean;
@@ -53,7 +59,12 @@ function status(state: NodeState, query: URLSearchParams): number | string {
   return pick(codes.active);
 }
 
-export function health(state: NodeState, query: URLSearchParams, head: boolean): Reply {
+export function health(
+  state: NodeState,
+  query: URLSearchParams,
+  head: boolean,
+  version = EMULATED_VERSION,
+): Reply {
   const code = status(state, query);
   if (typeof code === "string") return fail(400, code);
   if (head) return { status: code };
@@ -68,7 +79,7 @@ export function health(state: NodeState, query: URLSearchParams, head: boolean):
       replication_performance_mode: "disabled",
       replication_dr_mode: "disabled",
       server_time_utc: epochSeconds(),
-      version: EMULATED_VERSION,
+      version,
       enterprise: false,
       ...(unsealed ? { cluster_name: CLUSTER.name, cluster_id: CLUSTER.id } : {}),
       echo_duration_ms: 0,

@@ -4,6 +4,7 @@
  * wins; `deny` removes everything). The `root` policy allows every path.
  */
 import { randomBytes } from "node:crypto";
+import { goDuration } from "./time.js";
 
 export type Capability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo" | "deny";
 
@@ -140,15 +141,36 @@ export class TokenStore {
     for (const [id, entry] of this.tokens) if (!entry.isRoot) this.tokens.delete(id);
   }
 
+  private rulesOf(entry: TokenEntry): PathRule[] {
+    return [...entry.rules, ...entry.policies.flatMap((name) => this.policies.get(name) ?? [])];
+  }
+
   allowed(entry: TokenEntry, fullPath: string, capability: Capability): boolean {
     if (entry.isRoot) return true;
-    const rules = [...entry.rules, ...entry.policies.flatMap((name) => this.policies.get(name) ?? [])];
-    return capabilitiesFor(rules, fullPath).has(capability);
+    return capabilitiesFor(this.rulesOf(entry), fullPath).has(capability);
   }
 
   /**
-   * renew-self (vault/expiration.go RenewToken): the error text Vault gives, or the new TTL in seconds and
-   * a warning when the max TTL capped it.
+   * vault/logical_system.go hasMountAccess: the token may do something on the mount path itself, or some rule
+   * (exact or glob) under it grants a capability other than deny.
+   */
+  hasMountAccess(entry: TokenEntry, mountPath: string): boolean {
+    if (entry.isRoot) return true;
+    const rules = this.rulesOf(entry);
+    if (capabilitiesFor(rules, mountPath).size > 0) return true;
+    return rules.some((rule) => {
+      const prefix = rule.path.endsWith("*") ? rule.path.slice(0, -1) : rule.path;
+      return (
+        prefix.startsWith(mountPath) && !rule.capabilities.includes("deny") && rule.capabilities.length > 0
+      );
+    });
+  }
+
+  /**
+   * renew-self (vault/expiration.go RenewToken, sdk/framework/lease.go CalculateTTL): the error text Vault
+   * gives, or the new TTL in seconds and a warning when the max TTL capped it. The warning prints both
+   * durations with Go's %q of a time.Duration: `TTL of "1h0m0s" exceeded the effective max_ttl of "9m59s";
+   * TTL value is capped accordingly`.
    */
   renew(
     entry: TokenEntry,
@@ -164,7 +186,7 @@ export class TokenStore {
     if (ttl < wanted) {
       return {
         ttl,
-        warning: `TTL of "${wanted}s" exceeded the effective max_ttl of "${ttl}s"; TTL value is capped accordingly`,
+        warning: `TTL of "${goDuration(wanted)}" exceeded the effective max_ttl of "${goDuration(ttl)}"; TTL value is capped accordingly`,
       };
     }
     return { ttl };

@@ -1,0 +1,101 @@
+/**
+ * The HTTP(S) agents of a Vault connection, pinned to the configured origin. node-vault sends through axios,
+ * which follows redirects (follow-redirects) and strips only Authorization and Cookie when the host changes:
+ * `X-Vault-Token` would go along to whatever host a redirect names (a Vault standby answering 307 with the
+ * active node's api_addr, or anything between us and Vault). Every socket of the connection is opened by
+ * these agents, so they refuse to open one to any other scheme, host or port: a redirect off the configured
+ * origin fails before a byte (or the token) leaves, and a redirect within it still works.
+ */
+import type { ClientRequestArgs } from "node:http";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent, type RequestOptions as HttpsRequestOptions } from "node:https";
+import type { Duplex } from "node:stream";
+
+/** The `code` of the error a refused connection fails with. */
+export const OFF_ORIGIN = "ERR_CERTROTOR_VAULT_OFF_ORIGIN";
+
+interface Origin {
+  protocol: "http:" | "https:";
+  host: string;
+  port: number;
+}
+
+function originOf(address: string): Origin {
+  const url = new URL(address);
+  const protocol = url.protocol === "https:" ? "https:" : "http:";
+  const port = url.port !== "" ? Number(url.port) : protocol === "https:" ? 443 : 80;
+  // URL keeps IPv6 literals bracketed; sockets get them bare.
+  return { protocol, host: url.hostname.replace(/^\[|\]$/g, "").toLowerCase(), port };
+}
+
+type ConnectCallback = (err: Error | null, stream: Duplex) => void;
+
+/** The error for a socket the agent will not open; names where the redirect pointed (no path, no query). */
+function offOrigin(configured: Origin, protocol: string, host: string, port: number): Error {
+  const target = `${protocol}//${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const error = new Error(
+    `refused to follow a redirect from ${configured.protocol}//${configured.host}:${configured.port} to ${target}: the Vault token is only sent to the configured address`,
+  ) as Error & { code: string; target: string };
+  error.code = OFF_ORIGIN;
+  error.target = target;
+  return error;
+}
+
+function allowed(
+  configured: Origin,
+  protocol: Origin["protocol"],
+  options: ClientRequestArgs,
+  defaultPort: number,
+): Error | undefined {
+  const host = String(options.host ?? options.hostname ?? "localhost")
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase();
+  const port = options.port !== undefined && options.port !== null ? Number(options.port) : defaultPort;
+  if (protocol === configured.protocol && host === configured.host && port === configured.port)
+    return undefined;
+  return offOrigin(configured, protocol, host, port);
+}
+
+/** Fails the connection with `error` (asynchronously, as a failed connect would); false when there is none. */
+function refuse(error: Error | undefined, callback: ConnectCallback | undefined): boolean {
+  if (!error) return false;
+  process.nextTick(() => callback?.(error, undefined as unknown as Duplex));
+  return true;
+}
+
+class PinnedHttpAgent extends HttpAgent {
+  constructor(private readonly origin: Origin) {
+    super({ keepAlive: true });
+  }
+
+  override createConnection(options: ClientRequestArgs, callback?: ConnectCallback): Duplex | undefined {
+    if (refuse(allowed(this.origin, "http:", options, 80), callback)) return undefined;
+    return super.createConnection(options, callback) ?? undefined;
+  }
+}
+
+class PinnedHttpsAgent extends HttpsAgent {
+  constructor(
+    private readonly origin: Origin,
+    ca: Buffer | undefined,
+  ) {
+    // rejectUnauthorized stays at its default (true); `ca` only adds trust.
+    super({ keepAlive: true, ...(ca ? { ca } : {}) });
+  }
+
+  override createConnection(options: HttpsRequestOptions, callback?: ConnectCallback): Duplex | undefined {
+    if (refuse(allowed(this.origin, "https:", options, 443), callback)) return undefined;
+    return super.createConnection(options, callback) ?? undefined;
+  }
+}
+
+export interface PinnedAgents {
+  httpAgent: HttpAgent;
+  httpsAgent: HttpsAgent;
+}
+
+/** Agents that only ever connect to `address`'s scheme, host and port. */
+export function pinnedAgents(address: string, ca: Buffer | undefined): PinnedAgents {
+  const origin = originOf(address);
+  return { httpAgent: new PinnedHttpAgent(origin), httpsAgent: new PinnedHttpsAgent(origin, ca) };
+}
