@@ -118,7 +118,6 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",
   },
-  STEP_TIMEOUT: { retryable: true, summary: "A rotation step took longer than its bound." },
   ROTATION_FAILED: {
     retryable: false,
     summary: "A rotation failed after its last attempt and was rolled back.",
