@@ -8,8 +8,10 @@
 # copied in: config, keys and tokens arrive at run time (mounted file, environment, the secret stores).
 #
 # Node 22 (maintenance LTS) by default: Node 20 reached end of life in April 2026 and a TLS-heavy process
-# should get OpenSSL fixes. `--build-arg NODE_IMAGE=node:20-bookworm-slim` builds on the version CI runs.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# should get OpenSSL fixes. `--build-arg NODE_IMAGE=node:20-bookworm-slim@sha256:…` builds on the version
+# CI runs. Pinned by digest (the multi-arch index), so a moved tag never changes what is built; refresh it
+# on purpose: `docker buildx imagetools inspect node:22-bookworm-slim` prints the current digest.
+ARG NODE_IMAGE=node:22-bookworm-slim@sha256:43ac6c60b8f89723f746e8a92ce91abd5017e627ce1ddfe4238355d3a30b772c
 
 # ---------------------------------------------------------------- build: compile with dev dependencies
 FROM ${NODE_IMAGE} AS build

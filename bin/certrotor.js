@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `certrotor` command. Runs the compiled CLI when `npm run build` produced it,
 // otherwise the TypeScript sources through tsx (so `npm ci && npx certrotor demo` needs no build step).
+// tsx is a dev dependency: a production install (`npm ci --omit=dev`, the image) runs dist/ only.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -10,7 +11,13 @@ const compiled = join(root, "dist", "src", "cli", "main.js");
 if (process.env.CERTROTOR_FROM_SOURCE !== "1" && existsSync(compiled)) {
   await import(pathToFileURL(compiled).href);
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
+  const tsx = await import("tsx/esm/api").catch(() => undefined);
+  if (!tsx) {
+    console.error(
+      "certrotor: cannot start: no compiled CLI in dist/ and no tsx to run the sources (hint: `npm ci && npm run build`, then a production install may drop the dev dependencies)",
+    );
+    process.exit(70); // EX_SOFTWARE: the installation, not the input, is at fault
+  }
+  tsx.register();
   await import(pathToFileURL(join(root, "src", "cli", "main.ts")).href);
 }

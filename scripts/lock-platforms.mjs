@@ -4,6 +4,9 @@
 // leaves them out of package-lock.json and `npm ci` then refuses the lock ("Missing: ... from lock
 // file"). This adds the missing optional platform entries (version, os, cpu, libc; never fetched on a
 // machine of another platform) so `npm ci` works here and elsewhere. Run it after `npm install`.
+// Every entry also gets the registry's `integrity` hash (asked of the registry by name and version), so
+// `npm ci` anywhere checks each tarball it fetches: no lock entry goes unverified.
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const path = new URL("../package-lock.json", import.meta.url);
@@ -24,6 +27,15 @@ function platformOf(name) {
   };
 }
 
+/** The registry's integrity of name@version (`npm view` asks the configured registry). */
+function integrityOf(name, version) {
+  const out = execFileSync("npm", ["view", `${name}@${version}`, "dist.integrity"], { encoding: "utf8" });
+  const integrity = out.trim();
+  if (!/^sha512-/.test(integrity))
+    throw new Error(`${name}@${version}: the registry gave no sha512 integrity`);
+  return integrity;
+}
+
 let added = 0;
 for (const [key, entry] of Object.entries(packages)) {
   for (const [dep, version] of Object.entries(entry.optionalDependencies ?? {})) {
@@ -35,8 +47,19 @@ for (const [key, entry] of Object.entries(packages)) {
     added++;
   }
 }
+let hashed = 0;
+for (const [key, entry] of Object.entries(packages)) {
+  if (key === "" || entry.link || entry.integrity) continue;
+  const name = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+  // Where npm writes it (right after the version), so the lock diff stays one line per entry.
+  const { version, ...rest } = entry;
+  packages[key] = { version, integrity: integrityOf(name, version), ...rest };
+  hashed++;
+}
 lock.packages = Object.fromEntries(
   Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
 );
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
-console.log(`lock-platforms: added ${added} optional platform entr${added === 1 ? "y" : "ies"}`);
+console.log(
+  `lock-platforms: added ${added} optional platform entr${added === 1 ? "y" : "ies"}, hashed ${hashed}`,
+);

@@ -3,6 +3,7 @@
  * at construction, so a secret that slips into a log object is censored before it is written.
  * JSON lines by default; pretty lines when writing to a TTY.
  */
+import { createRequire } from "node:module";
 import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger } from "pino";
@@ -82,10 +83,20 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** pino-pretty is a dev dependency: a production install logs JSON even on a terminal. */
+function prettyInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve("pino-pretty");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const fd = options.fd ?? 1;
   const tty = fd === 1 ? process.stdout.isTTY : process.stderr.isTTY;
-  const pretty = options.destination === undefined && (options.pretty ?? tty === true);
+  const pretty = options.destination === undefined && (options.pretty ?? tty === true) && prettyInstalled();
   const config = {
     level: options.level ?? "info",
     base: { service: "certrotor", ...options.base },

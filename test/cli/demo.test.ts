@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startRedis } from "../harness/redis.js";
 
 const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 const run = promisify(execFile);
@@ -63,6 +64,25 @@ describe("certrotor demo", () => {
     );
     assert.equal(result.code, 0, result.stderr);
     checkReport(JSON.parse(result.stdout), "inline");
+  });
+
+  it("prints a Redis URL with its password redacted, reachable or not", async () => {
+    const password = "demo-pw-Zq7xV2";
+    const redis = await startRedis({ args: () => ["--requirepass", password] });
+    try {
+      for (const [url, mode] of [
+        [`redis://default:${password}@127.0.0.1:${redis.port}`, "queue"],
+        [`redis://default:${password}@127.0.0.1:1`, "inline"],
+      ] as const) {
+        const result = await collect(demo(["--key-type", "p256", "--redis-url", url]));
+        assert.equal(result.code, 0, result.stderr);
+        const shown = url.replace(password, "***");
+        assert.ok(result.stdout.includes(`mode: ${mode} — Redis at ${shown}`), result.stdout);
+        assert.ok(!`${result.stdout}${result.stderr}`.includes(password), "the password was printed");
+      }
+    } finally {
+      await redis.stop();
+    }
   });
 
   it("writes the rotated material with the sandbox's file names and, with --serve, answers the seed's curl commands", async () => {
