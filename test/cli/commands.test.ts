@@ -72,30 +72,29 @@ describe("the certrotor CLI against a file-store installation", () => {
     assert.equal(byId.get("cred-1")?.reason, "MATERIAL_INVALID");
   });
 
-  it("rotate --inline prints one line per step with its timing and exits 0", async () => {
+  it("rotate --inline prints one line per step with its timing and exits 0; status --history --json then shows its audit trail with its actor", async () => {
     const run = await certrotor("rotate", "cred-0", "--inline", "--config", configPath);
     assert.equal(run.code, 0, run.stderr + run.stdout);
     for (const step of ["plan", "generate", "issue", "stage", "register", "verify", "promote", "retire"]) {
       assert.match(run.stdout, new RegExp(`^  ${step}\\s+\\d+ ms$`, "m"));
     }
     assert.match(run.stdout, /^succeeded: rotation rot_[0-9a-f]{32}/m);
-  });
 
-  it("status --history --json shows the audit trail of the rotation with its actor", async () => {
-    const run = await certrotor("status", "cred-0", "--history", "--json", "--config", configPath);
-    assert.equal(run.code, 0, run.stderr);
-    const report = JSON.parse(run.stdout) as {
+    // status reads the audit trail of that rotation (in this test: no test leans on another's effects)
+    const status = await certrotor("status", "cred-0", "--history", "--json", "--config", configPath);
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout) as {
       credentials: Array<{
         history: Array<{ action: string; actor: string }>;
         rotations: Array<{ status: string }>;
       }>;
     };
-    const status = report.credentials[0]!;
-    assert.equal(status.rotations[0]?.status, "succeeded");
-    const actions = status.history.map((e) => e.action);
+    const credential = report.credentials[0]!;
+    assert.equal(credential.rotations[0]?.status, "succeeded");
+    const actions = credential.history.map((e) => e.action);
     for (const action of ["issued", "staged", "bound", "verified", "promoted", "unbound"])
       assert.ok(actions.includes(action), action);
-    assert.ok(status.history.every((e) => e.actor === "on-demand"));
+    assert.ok(credential.history.every((e) => e.actor === "on-demand"));
   });
 
   for (const [id, code, what] of [

@@ -15,6 +15,9 @@ import { type RedisServer, startRedis } from "../harness/redis.js";
 import { QueueWatch } from "../alerts/queue-watch.js";
 import { queueConfig } from "./helpers.js";
 
+/** A scan job is held delayed this long while the test sets its progress; promote() releases it. */
+const HOLD_MS = 10 * 60_000;
+
 describe("the scan job", () => {
   let redis: RedisServer;
   let world: TestWorld;
@@ -44,9 +47,12 @@ describe("the scan job", () => {
   /** Adds a scan job carrying `progress` (what a run cut short left) and waits for its result. */
   async function runScan(progress?: { seed: number; next: number }): Promise<ScanResult> {
     const queue = worker.producer.queues.scan;
-    // added with a short delay, so its progress is set before a worker can take it
-    const job = await queue.add("scan", {}, { delay: progress ? 300 : 0 });
-    if (progress) await job.updateProgress(progress);
+    // with progress: added delayed (no worker can take it), given its progress, then promoted to waiting
+    const job = await queue.add("scan", {}, progress ? { delay: HOLD_MS } : {});
+    if (progress) {
+      await job.updateProgress(progress);
+      await job.promote();
+    }
     const outcome = await scans.next(job.id!);
     assert.equal(outcome.status, "completed", outcome.status === "failed" ? outcome.reason : "");
     return (outcome as { value: ScanResult }).value;
@@ -78,13 +84,16 @@ describe("the scan job", () => {
 
   it("makes a resumed scan wait for the lease, then finish", async () => {
     const lease = await worker.runtime.locks.acquire("scan", { ttlMs: 60_000, owner: "dead-worker" });
-    const job = await worker.producer.queues.scan.add("scan", {}, { delay: 300 });
+    const job = await worker.producer.queues.scan.add("scan", {}, { delay: HOLD_MS });
     await job.updateProgress({ seed: 7, next: 0 });
     const outcome = scans.next(job.id!);
-    // the LOCKED retry puts it back SCAN_LOCKED_RETRY_MS ahead (the add's own delay is 300 ms)
+    await job.promote();
+    // the LOCKED retry puts it back SCAN_LOCKED_RETRY_MS ahead
     await new Promise<void>((resolve) => {
       const onDelayed = ({ jobId, delay }: { jobId: string; delay: number }): void => {
-        if (jobId !== job.id || Number(delay) < Date.now() + SCAN_LOCKED_RETRY_MS / 2) return;
+        const at = Number(delay) - Date.now();
+        // not the add's own (HOLD_MS) delay: the retry's
+        if (jobId !== job.id || at < SCAN_LOCKED_RETRY_MS / 2 || at > SCAN_LOCKED_RETRY_MS * 2) return;
         scans.events.off("delayed", onDelayed);
         resolve();
       };
