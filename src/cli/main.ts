@@ -7,6 +7,7 @@ import { LOG_LEVELS } from "../config/schema.js";
 import { enumArg } from "./args.js";
 import { exitCodeFor, formatCliError } from "./errors.js";
 import { commands } from "./commands/index.js";
+import { packageVersion } from "./version.js";
 
 /**
  * Commander's own usage errors (unknown option, missing argument, a value an argParser refused) in the
@@ -25,6 +26,7 @@ function usageErrorLine(text: string): string {
 export function buildProgram(): Command {
   const program = new Command("certrotor")
     .description("Keeps the mTLS client certificates of bank API credentials valid, with zero downtime.")
+    .version(packageVersion(), "-V, --version", "print certrotor's version")
     .option(
       "--log-level <level>",
       `${LOG_LEVELS.join("|")} (default from config, else info)`,

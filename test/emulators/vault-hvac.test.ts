@@ -37,6 +37,7 @@ async function driveWithHvac(version: string): Promise<{ vault: VaultEmulator; r
     org: await createCsr({ keyPem, subject: "CN=Org Exemplo Ltda,O=Org Exemplo Ltda,C=BR" }),
     underscore: await createCsr({ keyPem, subject: "CN=client_app_01" }),
   };
+  // A driver that fails (hvac missing) must not leave the emulator holding the test process open.
   const report = await pythonDriver<Report>("vault_hvac.py", {
     url: vault.url,
     rootToken: vault.rootToken,
@@ -50,6 +51,9 @@ async function driveWithHvac(version: string): Promise<{ vault: VaultEmulator; r
     },
     csrs,
     longCn: LONG_CN,
+  }).catch(async (error: unknown) => {
+    await vault.stop();
+    throw error;
   });
   return { vault, report };
 }

@@ -134,6 +134,14 @@ describe("the compiled CLI", () => {
       env,
     });
     assert.match(demo.stdout, /token call\s+401\s+200/);
+    const version = await run(process.execPath, [join(root, "bin", "certrotor.js"), "--version"], {
+      cwd: root,
+      env,
+    });
+    assert.equal(
+      version.stdout.trim(),
+      (JSON.parse(repoFile("package.json")) as { version: string }).version,
+    );
     const missing = join(root, "missing.yaml");
     await assert.rejects(
       run(process.execPath, [join(root, "bin", "certrotor.js"), "scan", "--config", missing], {
