@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { register as alert } from "./alert.js";
 import { register as demo } from "./demo.js";
+import { register as importCommand } from "./import.js";
 import { register as retireDue } from "./retire-due.js";
 import { register as rotate } from "./rotate.js";
 import { register as sandbox } from "./sandbox.js";
@@ -13,6 +14,7 @@ export const commands: Array<(program: Command) => void> = [
   demo,
   worker,
   rotate,
+  importCommand,
   scan,
   status,
   retireDue,
