@@ -128,6 +128,11 @@ export const ERROR_CODES = {
     summary:
       "certrotor rollback: the credential has no previous material that may become current again (none, expired, or the one a rollback replaced); nothing was changed.",
   },
+  PREVIOUS_NOT_BOUND: {
+    retryable: false,
+    summary:
+      "certrotor rollback: the previous certificate is not bound at a bank where certrotor cannot bind (registration manual); bind it in the bank's portal first. Nothing was changed.",
+  },
   OUT_DIR_NOT_EMPTY: {
     retryable: false,
     summary: "certrotor export: the --out directory exists and is not empty (give --force to write into it).",

@@ -21,6 +21,7 @@ import { fenced } from "../rotation/fence.js";
 import { acquireRotationLock } from "../rotation/lock.js";
 import type { Runtime } from "../runtime.js";
 import type { StoredMaterial } from "../stores/types.js";
+import { type RestoredBinding, restoreBinding, undoCutOver } from "./rollback-bank.js";
 import { newWriteId, writeCurrent } from "./write-current.js";
 
 export interface OperatorRollbackResult {
@@ -28,8 +29,8 @@ export interface OperatorRollbackResult {
   restoredFingerprint: string;
   restoredNotAfter: string;
   replacedFingerprint: string;
-  /** The bank: `rebound` (it was unbound), `bound` (still was), `manual` (no slot API: a person binds it). */
-  binding: "rebound" | "bound" | "manual";
+  /** How the previous certificate is bound at the bank (rollback-bank.ts). */
+  binding: RestoredBinding;
 }
 
 function noPrevious(credential: ResolvedCredential, why: string): CertrotorError {
@@ -83,31 +84,16 @@ export async function rollbackCredential(
     const { current, previous } = await check();
     const material = previous.material;
     const clientId = current.material.clientId || credential.clientId;
-    let binding: OperatorRollbackResult["binding"] = "manual";
-    if (deps.bank.slots) {
-      const slots = deps.bank.slots;
-      const bound = (await slots.listSlots(clientId)).some(
-        (slot) => slot.fingerprint === material.fingerprint,
-      );
-      if (!bound) await fenced(holder, () => slots.bind(clientId, material.certPem));
-      binding = bound ? "bound" : "rebound";
-      const clientSecret = material.clientSecret ?? current.material.clientSecret;
-      if (clientSecret) {
-        await fenced(holder, () =>
-          deps.bank.verify(
-            {
-              certPem: material.certPem,
-              keyPem: material.keyPem,
-              ...(material.chainPem ? { chainPem: material.chainPem } : {}),
-            },
-            { clientId, clientSecret },
-            deps.probeAccountId ? { probeAccountId: deps.probeAccountId } : {},
-          ),
-        );
-      }
-    }
+    const request = { credentialId: credential.id, clientId, previous: material, current: current.material };
+    const binding = await restoreBinding(deps, holder, runtime.config.banks[credential.bank], request);
     const rollbackId = newWriteId("rollback");
-    await fenced(holder, () => writeCurrent(deps.store, credential.ref, material, rollbackId, current));
+    try {
+      await fenced(holder, () => writeCurrent(deps.store, credential.ref, material, rollbackId, current));
+    } catch (error) {
+      // after a cut-over only the previous certificate is bound: put the current one back, it stays current
+      if (binding === "cut-over") await undoCutOver(deps, request);
+      throw error;
+    }
     await journal.audit({
       at: runtime.now().toISOString(),
       credentialId: credential.id,

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { CertrotorError } from "../../errors.js";
 import { rollbackCredential } from "../../onboarding/rollback.js";
+import type { RestoredBinding } from "../../onboarding/rollback-bank.js";
 import { addConfigOption, withRuntime } from "../context.js";
 import { operatorName } from "../operator.js";
 
@@ -9,6 +10,15 @@ interface RollbackOptions {
   reason: string;
   operator?: string;
 }
+
+const BINDING_TEXT: Record<RestoredBinding, string> = {
+  rebound: "the previous certificate was bound again, and a token call with it succeeded",
+  "cut-over":
+    "single slot: the current certificate was unbound and the previous one bound, and a token call with it succeeded",
+  bound: "the previous certificate was still bound, and a token call with it succeeded",
+  portal: "registration manual: a token call shows the previous certificate is still bound in the portal",
+  "trusted-ca": "registration none: the bank trusts the issuing CA, and a token call with it succeeded",
+};
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -34,17 +44,9 @@ export function register(program: Command): void {
       });
       out(`rollback ${credential.id} (${result.rollbackId})`);
       out(
-        `  current: certificate ${result.restoredFingerprint.slice(0, 16)}… again (valid until ${result.restoredNotAfter}), replacing ${result.replacedFingerprint.slice(0, 16)}…, which stays bound`,
+        `  current: certificate ${result.restoredFingerprint.slice(0, 16)}… again (valid until ${result.restoredNotAfter}), replacing ${result.replacedFingerprint.slice(0, 16)}…${result.binding === "cut-over" ? ", now unbound (single slot)" : ", which stays bound"}`,
       );
-      if (result.binding === "manual") {
-        out(
-          `  bank "${credential.bank}" has no slot API: if certificate ${result.restoredFingerprint.slice(0, 16)}… was unbound, bind it to client_id ${credential.clientId || "(the stored one)"} in the bank's portal`,
-        );
-      } else {
-        out(
-          `  bank "${credential.bank}": ${result.binding === "rebound" ? "bound again" : "still bound"}, and a token call with it succeeded`,
-        );
-      }
+      out(`  bank "${credential.bank}": ${BINDING_TEXT[result.binding]}`);
       out("rolled back");
     });
   });
