@@ -8,6 +8,7 @@ import { CertrotorError } from "../errors.js";
 import { acquireRotationLock } from "../rotation/lock.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { Runtime } from "../runtime.js";
+import type { Material, StoredMaterial } from "../stores/types.js";
 import { checkImport } from "./import-check.js";
 import type { ImportInput } from "./import-input.js";
 import { newWriteId, readCurrentOrNull, writeCurrent } from "./write-current.js";
@@ -20,6 +21,45 @@ export interface ImportResult {
   /** The bank issued a token for the material (false with --no-verify). */
   verified: boolean;
   replacedFingerprint?: string;
+}
+
+/** Under the credential's rotation lock: current as checked, then the write and its audit event. */
+async function writeImported(
+  runtime: Runtime,
+  credential: ResolvedCredential,
+  material: Material,
+  before: StoredMaterial | null,
+  details: { operator: string; verified: boolean; replaced?: string },
+): Promise<void> {
+  const deps = runtime.depsFor(credential);
+  const lock = await acquireRotationLock(deps, credential.id);
+  try {
+    // read again under the lock: the compare-and-set is against what no rotation can change meanwhile
+    const current = await readCurrentOrNull(deps.store, credential.ref);
+    if ((current?.version ?? null) !== (before?.version ?? null)) {
+      throw new CertrotorError(
+        "CAS_CONFLICT",
+        `credential "${credential.id}": its current material changed while import checked the files; nothing was written`,
+        { hint: "run certrotor import again" },
+      );
+    }
+    const writeId = newWriteId("import");
+    await lock.lease.check();
+    await writeCurrent(deps.store, credential.ref, material, writeId, current);
+    await deps.journal.audit(
+      {
+        at: runtime.now().toISOString(),
+        credentialId: credential.id,
+        rotationId: writeId,
+        action: "imported",
+        actor: "operator",
+        details: { fingerprint: material.fingerprint, ...details },
+      },
+      lock.lease,
+    );
+  } finally {
+    await lock.release();
+  }
 }
 
 export async function importCredential(
@@ -69,38 +109,10 @@ export async function importCredential(
     ...(before && !same ? { replacedFingerprint: before.material.fingerprint } : {}),
   };
   if (same) return { ...result, unchanged: true };
-  const lock = await acquireRotationLock(deps, credential.id);
-  try {
-    // read again under the lock: the compare-and-set is against what no rotation can change meanwhile
-    const current = await readCurrentOrNull(deps.store, credential.ref);
-    if ((current?.version ?? null) !== (before?.version ?? null)) {
-      throw new CertrotorError(
-        "CAS_CONFLICT",
-        `credential "${credential.id}": its current material changed while import checked the files; nothing was written`,
-        { hint: "run certrotor import again" },
-      );
-    }
-    const writeId = newWriteId("import");
-    await lock.lease.check();
-    await writeCurrent(deps.store, credential.ref, material, writeId, current);
-    await deps.journal.audit(
-      {
-        at: runtime.now().toISOString(),
-        credentialId: credential.id,
-        rotationId: writeId,
-        action: "imported",
-        actor: "operator",
-        details: {
-          fingerprint: material.fingerprint,
-          operator: options.operator,
-          verified: options.verify,
-          ...(result.replacedFingerprint ? { replaced: result.replacedFingerprint } : {}),
-        },
-      },
-      lock.lease,
-    );
-  } finally {
-    await lock.release();
-  }
+  await writeImported(runtime, credential, material, before, {
+    operator: options.operator,
+    verified: options.verify,
+    ...(result.replacedFingerprint ? { replaced: result.replacedFingerprint } : {}),
+  });
   return { ...result, unchanged: false };
 }

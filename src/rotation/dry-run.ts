@@ -7,6 +7,7 @@
  */
 import { requireSlots } from "../bank/capabilities.js";
 import { formatDuration } from "../config/duration.js";
+import type { BankConfig } from "../config/schema.js";
 import {
   assertKeyMatchesCertificate,
   createCsrFromCertificate,
@@ -32,10 +33,37 @@ export interface DryRunPlan {
 
 const short = (fingerprint: string): string => `${fingerprint.slice(0, 16)}…`;
 
+type DryRunOptions = { force: boolean; bank?: Pick<BankConfig, "registration" | "maxSlots"> };
+
+/** What register would do, by the bank's registration; the slot decision is register's own. */
+async function registerStep(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  options: DryRunOptions,
+  clientId: string,
+  oldFingerprint: string,
+): Promise<string> {
+  const registration = options.bank?.registration ?? "api";
+  if (registration === "manual")
+    return `bank "${credential.bank}" has registration manual: a person binds the new certificate to client_id ${clientId} in the bank's portal`;
+  if (registration === "none")
+    return `bank "${credential.bank}" has registration none: it trusts the issuing CA, nothing to bind`;
+  const slots = await requireSlots(deps.bank).listSlots(clientId);
+  const single = (options.bank?.maxSlots ?? 2) === 1;
+  const policy = options.force ? { ...credential.policy, unbindStaleOwnCerts: true } : credential.policy;
+  const request = { rotationId: "dry-run", credential: { ...credential, policy }, oldFingerprint };
+  const freed = single ? [] : await slotsToFree(deps, request, slots);
+  const freeing =
+    freed.length > 0
+      ? `; ${freed.map((s) => short(s.fingerprint)).join(", ")} (a stale one certrotor issued) would be unbound to free a slot`
+      : "";
+  return `bank "${credential.bank}" holds ${slots.length} certificate(s) for client_id ${clientId}${freeing}; ${single ? "single slot: a cut-over unbinds the current certificate and binds the new one" : "the new certificate is bound beside the current one"}`;
+}
+
 export async function dryRun(
   deps: RotationDeps,
   credential: ResolvedCredential,
-  options: { force: boolean },
+  options: DryRunOptions,
 ): Promise<DryRunPlan> {
   const steps: DryRunStep[] = [];
   const say = (step: string, says: string): void => void steps.push({ step, says });
@@ -83,26 +111,7 @@ export async function dryRun(
       `the new key, certificate and chain${credential.pfx ? " and a PKCS#12" : ""} written as pending at "${credential.ref.path}" (consumers do not see it)`,
     );
     const clientId = current.material.clientId || credential.clientId;
-    if (deps.bank.slots) {
-      const slots = await requireSlots(deps.bank).listSlots(clientId);
-      const request = {
-        rotationId: "dry-run",
-        credential: options.force
-          ? { ...credential, policy: { ...credential.policy, unbindStaleOwnCerts: true } }
-          : credential,
-        oldFingerprint: info.fingerprint,
-      };
-      const freed = await slotsToFree(deps, request, slots);
-      say(
-        "register",
-        `bank "${credential.bank}" holds ${slots.length} certificate(s) for client_id ${clientId}${freed.length > 0 ? `; ${freed.map((s) => short(s.fingerprint)).join(", ")} (a stale one certrotor issued) would be unbound to free a slot` : ""}; the new certificate is bound beside the current one`,
-      );
-    } else {
-      say(
-        "register",
-        `bank "${credential.bank}" has no slot API: the certificate is bound outside certrotor`,
-      );
-    }
+    say("register", await registerStep(deps, credential, options, clientId, info.fingerprint));
     say(
       "verify",
       `a token call at bank "${credential.bank}" with the new key and certificate proves it before anyone uses it`,

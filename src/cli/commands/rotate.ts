@@ -92,7 +92,8 @@ async function rotateDryRun(
   force: boolean,
 ): Promise<number> {
   out(`rotate ${credential.id} --dry-run: nothing is changed; what a rotation would do now:`);
-  const plan = await dryRun(runtime.depsFor(credential), credential, { force });
+  const bank = runtime.config.banks[credential.bank];
+  const plan = await dryRun(runtime.depsFor(credential), credential, { force, ...(bank ? { bank } : {}) });
   for (const { step, says } of plan.steps) out(`  ${step.padEnd(9)} ${says}`);
   if (!plan.refusal) {
     out("would rotate");
