@@ -4,12 +4,24 @@
  * read and checked. Every store kind keeps the replaced material as previous, and a write that raced a
  * rotation fails with CAS_CONFLICT leaving nothing behind. A credential with no current material yet has
  * no version to compare with: the file store writes its first version directly, Vault promotes with
- * cas=0 (only if the key still does not exist); AWS cannot (a secret's first version is current at once).
+ * cas=0 (only if the key still does not exist), AWS writes into the empty secret (FirstVersionWriter:
+ * staging there would make the material current at once anyway). AWS secrets are never created: the
+ * secret itself (its name, tags, KMS key, policy) is the operator's.
  */
 import { randomUUID } from "node:crypto";
-import { CertrotorError, isCertrotorError } from "../errors.js";
+import { isCertrotorError } from "../errors.js";
 import type { FileSecretStore } from "../stores/file.js";
-import type { CredentialRef, Material, SecretStore, StoredMaterial } from "../stores/types.js";
+import type {
+  CredentialRef,
+  FirstVersionWriter,
+  Material,
+  SecretStore,
+  StoredMaterial,
+} from "../stores/types.js";
+
+function writesFirstVersion(store: SecretStore): store is SecretStore & FirstVersionWriter {
+  return "writeFirstVersion" in store && typeof store.writeFirstVersion === "function";
+}
 
 function isFileStore(store: SecretStore): store is FileSecretStore {
   return store.kind === "file" && "putCurrent" in store;
@@ -42,16 +54,7 @@ export async function writeCurrent(
 ): Promise<StoredMaterial> {
   const stamped: Material = { ...material, rotationId: writeId };
   if (expected === null && isFileStore(store)) return store.putCurrent(ref, stamped);
-  if (expected === null && store.kind === "aws") {
-    throw new CertrotorError(
-      "NOT_FOUND",
-      `AWS Secrets Manager store "${store.name}": secret "${ref.path}" of credential "${ref.credentialId}" does not exist or has no current value; nothing was written`,
-      {
-        hint: "create the secret with the credential's material first (aws secretsmanager create-secret), or import into a file or Vault store",
-        details: { store: store.name, path: ref.path },
-      },
-    );
-  }
+  if (expected === null && writesFirstVersion(store)) return store.writeFirstVersion(ref, writeId, stamped);
   await store.writePending(ref, writeId, stamped);
   try {
     return await store.promote(ref, writeId, expected?.version ?? "0");

@@ -32,7 +32,8 @@ describe("certrotor import", () => {
   let configPath: string;
   let fileConfig: string;
   let n = 0;
-  const targets = ["imp-file", "imp-vault", "imp-aws"] as const;
+  /** imp-aws replaces what its secret holds; imp-aws-empty goes into a secret created without a value. */
+  const targets = ["imp-file", "imp-vault", "imp-aws", "imp-aws-empty"] as const;
   const bank: Record<string, { clientId: string; clientSecret: string }> = {};
 
   const file = async (name: string, content: string | Buffer): Promise<string> => {
@@ -61,13 +62,13 @@ describe("certrotor import", () => {
         ...base,
         id,
         clientId: bank[id]!.clientId,
-        store: id === "imp-file" ? "main" : id.slice(4),
+        store: id === "imp-file" ? "main" : id.startsWith("imp-aws") ? "aws" : "vault",
         path: `onboard/${id}`,
       })),
     );
     configPath = join(world.dir, "certrotor.yaml");
     await writeFile(configPath, stringify(config));
-    // an AWS secret must exist before it can be imported into (its first version is current at once)
+    // an AWS secret must exist before it can be imported into (certrotor never creates secrets)
     const old = await aClientCert({ ca: world.ca });
     const sdk = new SecretsManagerClient({
       region: aws.region,
@@ -88,6 +89,7 @@ describe("certrotor import", () => {
         ),
       }),
     );
+    await sdk.send(new CreateSecretCommand({ Name: "onboard/imp-aws-empty" }));
     sdk.destroy();
     fileConfig = join(world.dir, "file-only.yaml");
     await writeFile(fileConfig, stringify(world.config));
@@ -163,7 +165,7 @@ describe("certrotor import", () => {
     assert.equal(await installationSnapshot(world), snapshot, "nothing changed");
   });
 
-  it("imports into the file store, Vault and AWS as current, proven by a token call, and each then rotates", async () => {
+  it("imports into the file store, Vault and AWS (a secret with a value, and one without) as current, proven by a token call, and each then rotates", async () => {
     const imported: Record<string, ClientCert> = {};
     for (const id of targets) {
       const cert = await aClientCert({ ca: world.ca, subject: `CN=${id},O=Test Fintech Ltda,C=BR` });
@@ -213,6 +215,16 @@ describe("certrotor import", () => {
         "SECRET",
         "--operator",
         "ana",
+        "--config",
+        configPath,
+      ),
+      certrotorWith(
+        { env: { SECRET: bank["imp-aws-empty"]!.clientSecret } },
+        "import",
+        "imp-aws-empty",
+        ...(await pemFiles(imported["imp-aws-empty"]!)),
+        "--client-secret-env",
+        "SECRET",
         "--config",
         configPath,
       ),
