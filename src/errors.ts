@@ -118,6 +118,25 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",
   },
+  IMPORT_REJECTED: {
+    retryable: false,
+    summary:
+      "certrotor import: the certificate given cannot be the credential's client certificate (no clientAuth, expired or not yet valid, a CA certificate, or it does not chain to the issuer's trust bundle); nothing was written.",
+  },
+  NO_PREVIOUS: {
+    retryable: false,
+    summary:
+      "certrotor rollback: the credential has no previous material that may become current again (none, expired, or the one a rollback replaced); nothing was changed.",
+  },
+  PREVIOUS_NOT_BOUND: {
+    retryable: false,
+    summary:
+      "certrotor rollback: the previous certificate is not bound at a bank where certrotor cannot bind (registration manual); bind it in the bank's portal first. Nothing was changed.",
+  },
+  OUT_DIR_NOT_EMPTY: {
+    retryable: false,
+    summary: "certrotor export: the --out directory exists and is not empty (give --force to write into it).",
+  },
   ROTATION_FAILED: {
     retryable: false,
     summary: "A rotation failed after its last attempt and was rolled back.",

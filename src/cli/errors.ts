@@ -36,6 +36,9 @@ const BAD_INPUT = new Set<string>([
   "REDIS_ACCESS_DENIED",
   "REDIS_TLS_REFUSED",
   "PATH_NOT_WRITABLE",
+  "IMPORT_REJECTED",
+  "NO_PREVIOUS",
+  "OUT_DIR_NOT_EMPTY",
 ]);
 
 export function exitCodeFor(error: unknown): number {

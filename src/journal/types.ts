@@ -57,6 +57,8 @@ export const AUDIT_ACTIONS = [
   "rolled-back",
   "retire-scheduled",
   "failed",
+  /** An operator brought material into the store with `certrotor import`. */
+  "imported",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -14,6 +14,9 @@
  * Reads are eventually consistent: aws-consistency.ts keeps a stale read from undoing the store's own label
  * changes or turning into a false conflict.
  *
+ * `certrotor import` into a secret that exists without a value writes its first version directly
+ * (writeFirstVersion): there the material has been checked and proven at the bank before.
+ *
  * IAM actions used: GetSecretValue, PutSecretValue, UpdateSecretVersionStage, DescribeSecret, ListSecrets.
  * The SDK itself is only touched in aws-client.ts.
  */
@@ -36,6 +39,7 @@ import {
 import { decodeMaterial, encodeMaterial, sameMaterial } from "./material.js";
 import type {
   CredentialRef,
+  FirstVersionWriter,
   ListOptions,
   ListPage,
   Material,
@@ -51,7 +55,7 @@ export interface AwsStoreOptions {
   logger?: (line: object) => void;
 }
 
-class AwsSecretStore implements SecretStore {
+class AwsSecretStore implements SecretStore, FirstVersionWriter {
   readonly kind = "aws" as const;
 
   private readonly labels: SecretLabels;
@@ -216,6 +220,18 @@ class AwsSecretStore implements SecretStore {
       await this.labels.moveCurrent(ref, pending.versionId, expectedCurrentVersion);
       await this.labels.unlabelPending(ref, pending);
       return promoted;
+    });
+  }
+
+  /** PutSecretValue into a secret that exists without any value: the service makes it AWSCURRENT. */
+  writeFirstVersion(ref: CredentialRef, writeId: string, material: Material): Promise<StoredMaterial> {
+    return this.guard(ref, async () => {
+      if ((await this.labels.byStage(ref, CURRENT)) !== null)
+        throw this.failure("CAS_CONFLICT", ref, "the secret got a current value meanwhile");
+      const doc = encodeMaterial(material, ref.fieldMap);
+      const put = await this.api.put(ref.path, clientRequestToken(writeId), JSON.stringify(doc), [CURRENT]);
+      this.labels.consistency.wrote(ref.path, CURRENT, put.versionId);
+      return { material, version: put.versionId, extra: {} };
     });
   }
 

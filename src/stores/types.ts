@@ -134,3 +134,14 @@ export interface SecretStore {
   /** Release connections and timers. */
   close(): Promise<void>;
 }
+
+/**
+ * Optional capability: write the first version of a credential that has no current material yet
+ * (`certrotor import`). Only where staging cannot do it: AWS makes a secret's first version current at
+ * once, so staging into an empty secret is refused; the file store writes a first document, and Vault
+ * promotes with cas=0, through the port itself.
+ */
+export interface FirstVersionWriter {
+  /** Writes `material` as the first current version; CAS_CONFLICT when current material exists meanwhile. */
+  writeFirstVersion(ref: CredentialRef, writeId: string, material: Material): Promise<StoredMaterial>;
+}

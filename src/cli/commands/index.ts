@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import { register as alert } from "./alert.js";
 import { register as demo } from "./demo.js";
+import { register as exportCommand } from "./export.js";
+import { register as importCommand } from "./import.js";
 import { register as retireDue } from "./retire-due.js";
+import { register as rollback } from "./rollback.js";
 import { register as rotate } from "./rotate.js";
 import { register as sandbox } from "./sandbox.js";
 import { register as scan } from "./scan.js";
@@ -13,6 +16,9 @@ export const commands: Array<(program: Command) => void> = [
   demo,
   worker,
   rotate,
+  importCommand,
+  exportCommand,
+  rollback,
   scan,
   status,
   retireDue,

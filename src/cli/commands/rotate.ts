@@ -8,9 +8,10 @@ import { jobReference, type ResolvedCredential } from "../../rotation/credential
 import { type RunResult, rotationIdFor, runRotation } from "../../rotation/run.js";
 import { createRuntime, type Runtime } from "../../runtime.js";
 import { formatDuration } from "../../config/duration.js";
+import { dryRun } from "../../rotation/dry-run.js";
 import { durationArg } from "../args.js";
 import { addConfigOption, makeLogger } from "../context.js";
-import { EXIT } from "../errors.js";
+import { EXIT, exitCodeFor } from "../errors.js";
 import { inlineAlerts } from "../inline-alerts.js";
 import { progressLines } from "../progress.js";
 
@@ -21,6 +22,7 @@ interface RotateOptions {
   workerTimeout: number;
   force?: boolean;
   inline?: boolean;
+  dryRun?: boolean;
 }
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -82,6 +84,23 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
       out(`rotation ${result.rotationId} had already finished (${result.record.status}): nothing to do`);
       return EXIT.ok;
   }
+}
+
+async function rotateDryRun(
+  runtime: Runtime,
+  credential: ResolvedCredential,
+  force: boolean,
+): Promise<number> {
+  out(`rotate ${credential.id} --dry-run: nothing is changed; what a rotation would do now:`);
+  const bank = runtime.config.banks[credential.bank];
+  const plan = await dryRun(runtime.depsFor(credential), credential, { force, ...(bank ? { bank } : {}) });
+  for (const { step, says } of plan.steps) out(`  ${step.padEnd(9)} ${says}`);
+  if (!plan.refusal) {
+    out("would rotate");
+    return EXIT.ok;
+  }
+  out(`would stop: ${plan.refusal.toSafeString()}`);
+  return exitCodeFor(plan.refusal);
 }
 
 async function rotateQueued(
@@ -173,12 +192,16 @@ export function register(program: Command): void {
       )
       .option("--force", "may unbind a stale certificate certrotor issued earlier to free a bank slot")
       .option(
+        "--dry-run",
+        "print what a rotation would do now, step by step, from read-only calls; change nothing",
+      )
+      .option(
         "--inline",
         "run the saga in this process (always waits); it takes the same lease as the workers when redis: is configured",
       ),
   ).action(async (credentialId: string, options: RotateOptions) => {
     const config = await loadConfig(options.config);
-    if (!options.inline && !config.redis) {
+    if (!options.inline && !options.dryRun && !config.redis) {
       throw new CertrotorError(
         "CONFIG_INVALID",
         `rotate ${credentialId}: a queued rotation needs a redis: section (the workers' queues live in Redis)`,
@@ -189,9 +212,11 @@ export function register(program: Command): void {
     const runtime = await createRuntime(config, { logger });
     try {
       const credential = await runtime.credential(credentialId);
-      process.exitCode = options.inline
-        ? await rotateInline(runtime, credential, options.force ?? false)
-        : await rotateQueued(runtime, credential, options);
+      process.exitCode = options.dryRun
+        ? await rotateDryRun(runtime, credential, options.force ?? false)
+        : options.inline
+          ? await rotateInline(runtime, credential, options.force ?? false)
+          : await rotateQueued(runtime, credential, options);
     } finally {
       await runtime.close();
     }
