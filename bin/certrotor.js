@@ -6,6 +6,10 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+// The AWS SDK prints a ten-line notice on stderr at its first client on Node < 22, which would break every
+// command's one-line error; the worker logs the same fact once instead (src/cli/commands/worker.ts).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(root, "dist", "src", "cli", "main.js");
 if (process.env.CERTROTOR_FROM_SOURCE !== "1" && existsSync(compiled)) {

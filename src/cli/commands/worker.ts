@@ -48,6 +48,14 @@ export function register(program: Command): void {
     const logger = makeLogger(program, config);
     const stop = awaitStopSignal();
     process.stderr.write("certrotor worker: starting\n");
+    // The AWS SDK's own multi-line notice is silenced (bin/certrotor.js); the worker says it once, as a log line.
+    const nodeMajor = Number(process.versions.node.split(".")[0]);
+    if (nodeMajor < 22 && Object.values(config.stores).some((store) => store.kind === "aws")) {
+      logger.warn(
+        { node: process.versions.node },
+        "AWS SDK releases after the first week of January 2027 require Node 22: run the image's Node 22 (README § Container image)",
+      );
+    }
     let handle: WorkerHandle;
     try {
       handle = await startWorker(config, {
