@@ -6,7 +6,7 @@ import { Command, CommanderError } from "commander";
 import { LOG_LEVELS } from "../config/schema.js";
 import { enumArg } from "./args.js";
 import { exitCodeFor, formatCliError } from "./errors.js";
-import { commands } from "./commands/index.js";
+import { registersFor } from "./commands/index.js";
 import { packageVersion } from "./version.js";
 
 /**
@@ -23,7 +23,8 @@ function usageErrorLine(text: string): string {
   return `certrotor: BAD_ARGUMENT: ${what} (hint: certrotor --help, or certrotor <command> --help)\n`;
 }
 
-export function buildProgram(): Command {
+/** The program with the commands `argv` needs (every one when it names none: help, unknown names). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("certrotor")
     .description("Keeps the mTLS client certificates of bank API credentials valid, with zero downtime.")
     .version(packageVersion(), "-V, --version", "print certrotor's version")
@@ -34,12 +35,12 @@ export function buildProgram(): Command {
     )
     .configureOutput({ outputError: (text, write) => write(usageErrorLine(text)) })
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of await registersFor(argv)) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -10,7 +10,6 @@ import type { SecretStore } from "../stores/types.js";
 import { createBankIssuer } from "./bank.js";
 import { createLocalCaIssuer } from "./local-ca.js";
 import type { Issuer, IssuerKind } from "./types.js";
-import { createVaultPkiIssuer } from "./vault-pki.js";
 
 export interface IssuerContext {
   stores: ReadonlyMap<string, SecretStore>;
@@ -35,8 +34,14 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
     if (!store) throw missing("store", config.store, name);
     return createLocalCaIssuer(name, { store, path: config.path, validityMs: config.validity });
   },
-  "vault-pki": (name, config, context) =>
-    createVaultPkiIssuer(name, config, undefined, context.logger && vaultReports(context.logger)),
+  // node-vault is loaded only when a vault-pki issuer is configured (as the stores do)
+  "vault-pki": async (name, config, context) =>
+    (await import("./vault-pki.js")).createVaultPkiIssuer(
+      name,
+      config,
+      undefined,
+      context.logger && vaultReports(context.logger),
+    ),
   bank: async (name, config, context) => {
     const bank = context.banks.get(config.bank);
     if (!bank) throw missing("bank", config.bank, name);

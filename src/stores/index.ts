@@ -6,10 +6,8 @@ import type { StoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import type { AdapterLogger } from "../observability/logger.js";
 import { awsReports, vaultReports } from "./adapter-logs.js";
-import { createAwsStore } from "./aws.js";
 import { createFileStore } from "./file.js";
 import type { SecretStore, StoreKind } from "./types.js";
-import { createVaultStore } from "./vault.js";
 
 export type StoreConfigOf<K extends StoreKind> = Extract<StoreConfig, { kind: K }>;
 
@@ -27,12 +25,18 @@ export type StoreFactory<K extends StoreKind = StoreKind> = (
   options: CreateStoreOptions,
 ) => Promise<SecretStore>;
 
+// Vault's and AWS's adapters load their clients (node-vault, the AWS SDK) only when a store of that kind
+// is configured: a CLI command on file stores does not pay for them at start-up.
 const factories = {
   file: (name, config, { env }) => createFileStore(name, config, env ? { env } : {}),
-  vault: (name, config, { logger }) =>
-    createVaultStore(name, config, logger ? { logger: vaultReports(logger) } : {}),
-  aws: (name, config, { logger }) =>
-    createAwsStore(name, config, logger ? { logger: awsReports(logger) } : {}),
+  vault: async (name, config, { logger }) =>
+    (await import("./vault.js")).createVaultStore(
+      name,
+      config,
+      logger ? { logger: vaultReports(logger) } : {},
+    ),
+  aws: async (name, config, { logger }) =>
+    (await import("./aws.js")).createAwsStore(name, config, logger ? { logger: awsReports(logger) } : {}),
 } satisfies { [K in StoreKind]: StoreFactory<K> };
 
 /** Opens the store `name` configured by `config`. */
