@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as alert } from "./alert.js";
+import { register as consoleCommand } from "./console.js";
 import { register as demo } from "./demo.js";
 import { register as retireDue } from "./retire-due.js";
 import { register as rotate } from "./rotate.js";
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   retireDue,
   sandbox,
   alert,
+  consoleCommand,
 ];
