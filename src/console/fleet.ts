@@ -61,11 +61,12 @@ function stateOf(
 }
 
 function nextWindowOf(credential: ResolvedCredential, entry: ScanEntry, now: Date): string | undefined {
-  if (!entry.dueAt || !entry.notAfter) return entry.dueAt;
-  const window = credential.policy.window;
-  if (!window) return entry.dueAt;
+  if (!entry.dueAt) return undefined;
+  // a renewal time already past means "from now on" (the next scan picks it up)
   const from = new Date(Math.max(now.getTime(), Date.parse(entry.dueAt)));
-  return nextWindowOpening(window, from, new Date(entry.notAfter))?.toISOString() ?? entry.dueAt;
+  const window = credential.policy.window;
+  if (!window || !entry.notAfter) return from.toISOString();
+  return nextWindowOpening(window, from, new Date(entry.notAfter))?.toISOString() ?? from.toISOString();
 }
 
 export async function buildFleet(runtime: FleetRuntime, tasks: TaskView): Promise<FleetSnapshot> {
