@@ -30,7 +30,7 @@ header nav { display:flex; gap:1rem; } header nav a[aria-current] { font-weight:
 .brand { font-weight:700; } .who { margin-left:auto; display:flex; gap:.5rem; align-items:center; }
 main { padding:1rem; max-width:1400px; }
 table { border-collapse:collapse; width:100%; } th, td { text-align:left; padding:.3rem .5rem; border-bottom:1px solid var(--line); }
-th a { color:inherit; } .muted { color:var(--muted); } .mono { font-family:ui-monospace, monospace; }
+th a { color:inherit; } td.details { overflow-wrap:anywhere; font-size:.85rem; } .muted { color:var(--muted); } .mono { font-family:ui-monospace, monospace; }
 .days-ok { color:var(--ok); } .days-warn { color:var(--due); font-weight:600; } .days-bad { color:var(--bad); font-weight:700; }
 .state { padding:.05rem .4rem; border-radius:.6rem; border:1px solid currentColor; white-space:nowrap; }
 .state-ok { color:var(--ok); } .state-due { color:var(--due); } .state-rotating { color:var(--run); }

@@ -69,14 +69,19 @@ function nextWindowOf(credential: ResolvedCredential, entry: ScanEntry, now: Dat
   return nextWindowOpening(window, from, new Date(entry.notAfter))?.toISOString() ?? from.toISOString();
 }
 
-export async function buildFleet(runtime: FleetRuntime, tasks: TaskView): Promise<FleetSnapshot> {
+/** The rows of every managed credential, or of `only` (the credential page's live row). */
+export async function buildFleet(
+  runtime: FleetRuntime,
+  tasks: TaskView,
+  only?: readonly ResolvedCredential[],
+): Promise<FleetSnapshot> {
   const now = runtime.now();
-  const credentials = await listCredentials(runtime.config, runtime.stores);
+  const credentials = only ?? (await listCredentials(runtime.config, runtime.stores));
   const byId = new Map(credentials.map((c) => [c.id, c] as const));
   const report = await scan({ ...runtime, credentials });
   const active = new Map((await runtime.journal.active()).map((r) => [r.credentialId, r] as const));
   const openTasks = new Map<string, number>();
-  for (const task of await tasks.open())
+  for (const task of await tasks.open(only?.length === 1 ? only[0]!.id : undefined))
     openTasks.set(task.credentialId, (openTasks.get(task.credentialId) ?? 0) + 1);
   const limit = pLimit(16);
   const rows = await Promise.all(

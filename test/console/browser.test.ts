@@ -13,7 +13,6 @@ import { after, before, describe, it } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { pollUntil } from "../../src/util/poll.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
 import { days } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
@@ -157,17 +156,14 @@ describe("console in a browser", () => {
       await page.getByRole("button", { name: "Rotate now" }).click();
       await page.waitForURL(/\/credentials\/cred-0\?queued=/);
       const rotationId = new URL(page.url()).searchParams.get("queued")!;
-      const status = await pollUntil(
-        async () => {
-          await page.reload();
-          const text = await page
-            .locator(`tr[data-rotation="${rotationId}"] td:nth-child(3)`)
-            .textContent()
-            .catch(() => null);
-          return text === "succeeded" || text === "retire-due" || text === "failed" ? text : undefined;
-        },
-        { timeoutMs: 60_000, everyMs: 250, what: `rotation ${rotationId} to finish` },
-      );
+      // the rotations table polls itself (htmx) while the rotation is queued or running: no reload
+      const cell = page.locator(`tr[data-rotation="${rotationId}"] td:nth-child(3)`);
+      await cell
+        .filter({ hasText: /^(succeeded|retire-due|failed|rolled-back)$/ })
+        .waitFor({ timeout: 60_000 });
+      const status = await cell.textContent();
+      await page.reload();
+      assert.equal(await page.locator("h1 .state").textContent(), "ok", "the page reads its state live");
       assert.equal(status, "succeeded");
       const requested = page.locator("tr", { hasText: "rotation-requested" });
       assert.match((await requested.textContent()) ?? "", /alice/, "the audit actor is the operator's name");
@@ -180,7 +176,11 @@ describe("console in a browser", () => {
       await page.goto(`${base}/tasks`);
       await shot(page, "08-tasks");
       const api = await context.request.get(`${base}/api/fleet?size=25`);
+      seen.push({ url: api.url(), body: await api.text() });
       assert.equal((await api.json()).total, 3);
+      const ics = await context.request.get(`${base}/calendar.ics`);
+      seen.push({ url: ics.url(), body: await ics.text() });
+      assert.match(await ics.text(), /^BEGIN:VCALENDAR\r\n/);
     } finally {
       await context.close();
     }

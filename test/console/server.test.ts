@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import ICAL from "ical.js";
 import type { FastifyInstance } from "fastify";
+import { buildFleet } from "../../src/console/fleet.js";
 import { buildConsole } from "../../src/console/server.js";
+import { taskViewOf } from "../../src/console/tasks.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
@@ -198,6 +200,28 @@ describe("console server", () => {
     });
     assert.doesNotMatch(fragment.body, /data-credential="cred-0"/);
     assert.match(fragment.body, /data-credential="cred-2"/);
+  });
+
+  it("shows a credential with an open human task as awaiting a person, without its PEM", async () => {
+    const task = {
+      id: "task_1",
+      kind: "sign-csr",
+      credentialId: "cred-2",
+      rotationId: "rot_1",
+      bank: "sandbox",
+      createdAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + days(2)).toISOString(),
+      csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+    };
+    const tasks = taskViewOf({
+      list: async (filter) =>
+        filter?.credentialId && filter.credentialId !== task.credentialId ? [] : [task],
+    });
+    const fleet = await buildFleet(runtime, tasks);
+    assert.equal(fleet.rows.find((r) => r.id === "cred-2")!.state, "awaiting-person");
+    assert.equal(fleet.rows.find((r) => r.id === "cred-1")!.state, "ok");
+    const [view] = await tasks.open("cred-2");
+    assert.deepEqual([view!.hasCsr, view!.hasCert, "csrPem" in view!], [true, false, false]);
   });
 
   it("serves an RFC 5545 calendar of expiries and scheduled rotations to HTTP Basic, filtered by bank", async () => {

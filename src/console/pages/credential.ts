@@ -6,11 +6,17 @@
 import type { FastifyInstance } from "fastify";
 import { CertrotorError } from "../../errors.js";
 import { credentialStatus } from "../../rotation/status.js";
+import { buildFleet } from "../fleet.js";
 import { ACTIONS, type ActionName, isActionName, runAction } from "../actions.js";
 import type { ConsoleContext } from "../context.js";
-import { credentialPage } from "../views/credential.js";
+import { credentialPage, rotationsSection } from "../views/credential.js";
 import { confirmPage } from "../views/forms.js";
-import { sendPage } from "./send.js";
+import { sendFragment, sendPage } from "./send.js";
+
+const queuedOf = (query: unknown): string | undefined => {
+  const value = (query as Record<string, unknown>).queued;
+  return typeof value === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(value) ? value : undefined;
+};
 
 function actionOf(name: string): ActionName {
   if (!isActionName(name)) {
@@ -24,13 +30,14 @@ function actionOf(name: string): ActionName {
 export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const load = async (id: string) => {
     const credential = await ctx.runtime.credential(id);
-    const [status, alerts, tasks, snapshot] = await Promise.all([
+    // the row is read live (not from the fleet snapshot): this page is where a rotation is watched
+    const [status, alerts, tasks, live] = await Promise.all([
       credentialStatus(ctx.runtime, credential, { history: true, limit: 10 }),
       ctx.runtime.episodes.list(id),
       ctx.tasks.open(id),
-      ctx.fleet.get(),
+      buildFleet(ctx.runtime, ctx.tasks, [credential]),
     ]);
-    const row = snapshot.rows.find((r) => r.id === id);
+    const row = live.rows[0];
     return { credential, status, alerts, tasks, ...(row ? { row } : {}) };
   };
   app.get<{ Params: { id: string } }>("/credentials/:id", async (request, reply) => {
@@ -46,8 +53,15 @@ export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): voi
         store: credential.store,
         role: session.role,
         ...view,
+        ...(queuedOf(request.query) ? { queued: queuedOf(request.query)! } : {}),
       }),
     );
+  });
+  app.get<{ Params: { id: string } }>("/credentials/:id/rotations", async (request, reply) => {
+    ctx.auth.require(request);
+    const credential = await ctx.runtime.credential(request.params.id);
+    const rotations = await ctx.runtime.journal.history(credential.id, 10);
+    return sendFragment(reply, rotationsSection(credential.id, rotations, queuedOf(request.query)));
   });
   app.get<{ Params: { id: string } }>("/api/credentials/:id", async (request, reply) => {
     ctx.auth.require(request);

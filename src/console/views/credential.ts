@@ -21,6 +21,28 @@ export interface CredentialView {
   alerts: OpenEpisode[];
   tasks: ConsoleTask[];
   role: Role;
+  /** A rotation just requested here (?queued=): shown as queued until the journal has it. */
+  queued?: string;
+}
+
+/**
+ * The rotations table. While one is queued or running it polls itself (htmx, every 2 s) so the page
+ * shows the rotation move through its steps to its end without a reload.
+ */
+export function rotationsSection(
+  id: string,
+  rotations: CredentialStatus["rotations"],
+  queued?: string,
+): Html {
+  const known = queued ? rotations.some((r) => r.rotationId === queued) : true;
+  const live = !known || rotations.some((r) => r.status === "running");
+  const poll = `/credentials/${encodeURIComponent(id)}/rotations${queued ? `?queued=${encodeURIComponent(queued)}` : ""}`;
+  return html`<section id="rotations" aria-labelledby="h-rotations" aria-live="polite"${live ? html` hx-get="${poll}" hx-trigger="every 2s" hx-swap="outerHTML"` : ""}><h2 id="h-rotations">Rotations</h2>
+<table><thead><tr><th scope="col">Rotation</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col">Step</th><th scope="col">Started</th><th scope="col">Attempts</th><th scope="col">Error</th></tr></thead>
+<tbody>${!known && queued ? html`<tr data-rotation="${queued}"><td class="mono">${queued}</td><td>operator</td><td>queued</td><td></td><td></td><td>0</td><td></td></tr>` : ""}${rotations.map(
+    (r) =>
+      html`<tr data-rotation="${r.rotationId}"><td class="mono">${r.rotationId}</td><td>${r.trigger}</td><td>${r.status}</td><td>${r.step}</td><td>${r.startedAt}</td><td>${r.attempts}</td><td>${r.errorCode ? `${r.errorCode}: ${r.errorMessage ?? ""}` : ""}</td></tr>`,
+  )}</tbody></table></section>`;
 }
 
 function actionLinks(view: CredentialView): Html {
@@ -61,17 +83,12 @@ ${status.nextWindowOpening ? html`<dt>Next window</dt><dd>${status.nextWindowOpe
 ${view.alerts.length ? html`<ul>${view.alerts.map((a) => html`<li>${a.kind} since ${a.openedAt}</li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>
 <section aria-labelledby="h-tasks"><h2 id="h-tasks">Open tasks</h2>
 ${view.tasks.length ? html`<ul>${view.tasks.map((t) => html`<li>${t.kind}: ${t.summary} (since ${t.createdAt})</li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>
-<section aria-labelledby="h-rotations"><h2 id="h-rotations">Rotations</h2>
-<table><thead><tr><th scope="col">Rotation</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col">Step</th><th scope="col">Started</th><th scope="col">Attempts</th><th scope="col">Error</th></tr></thead>
-<tbody>${status.rotations.map(
-    (r) =>
-      html`<tr data-rotation="${r.rotationId}"><td class="mono">${r.rotationId}</td><td>${r.trigger}</td><td>${r.status}</td><td>${r.step}</td><td>${r.startedAt}</td><td>${r.attempts}</td><td>${r.errorCode ? `${r.errorCode}: ${r.errorMessage ?? ""}` : ""}</td></tr>`,
-  )}</tbody></table></section>
+${rotationsSection(view.id, status.rotations, view.queued)}
 <section aria-labelledby="h-audit"><h2 id="h-audit">Audit trail</h2>
 <table><thead><tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">By</th><th scope="col">Rotation</th><th scope="col">Details</th></tr></thead>
 <tbody>${(status.history ?? []).map(
     (e) =>
-      html`<tr><td>${e.at}</td><td>${e.action}</td><td>${e.actor}</td><td class="mono">${e.rotationId ?? ""}</td><td>${Object.entries(
+      html`<tr><td>${e.at}</td><td>${e.action}</td><td>${e.actor}</td><td class="mono">${e.rotationId ?? ""}</td><td class="details">${Object.entries(
         e.details ?? {},
       )
         .map(([k, v]) => `${k}=${v}`)
