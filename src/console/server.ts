@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import cookie from "@fastify/cookie";
 import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
+import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { CertrotorError, isCertrotorError, toCertrotorError } from "../errors.js";
@@ -21,7 +22,7 @@ import { credentialRoutes } from "./pages/credential.js";
 import { fleetRoutes } from "./pages/fleet.js";
 import { loginRoutes } from "./pages/login.js";
 import { sendPage } from "./pages/send.js";
-import { tasksRoutes } from "./pages/tasks.js";
+import { tasksRoutes, UPLOAD_LIMIT_BYTES } from "./pages/tasks.js";
 import { timelineRoutes } from "./pages/timeline.js";
 import { sessionStoreFor } from "./sessions.js";
 import { noTasks, type TaskView } from "./tasks.js";
@@ -51,6 +52,16 @@ const STATUS: Partial<Record<string, number>> = {
   CONSOLE_NO_QUEUE: 409,
   UNKNOWN_CREDENTIAL: 404,
   BAD_ARGUMENT: 400,
+  NOT_SUPPORTED: 404,
+  // what a task's completion refuses (the task store's codes, and the certificate checks'): bad input
+  UNKNOWN_TASK: 404,
+  TASK_CLOSED: 409,
+  TASK_CERT_REJECTED: 400,
+  PEM_MALFORMED: 400,
+  PEM_WRONG_KIND: 400,
+  CERT_INVALID: 400,
+  CHAIN_INVALID: 400,
+  KEY_MISMATCH: 400,
 };
 
 function csrfError(): CertrotorError {
@@ -81,6 +92,11 @@ export async function buildConsole(options: ConsoleOptions): Promise<FastifyInst
   };
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16_384 });
+  // the certificate upload: one small file, its fields (the CSRF token) on request.body
+  await app.register(multipart, {
+    attachFieldsToBody: "keyValues",
+    limits: { files: 1, fileSize: UPLOAD_LIMIT_BYTES, fields: 4, fieldSize: 1024 },
+  });
   await app.register(rateLimit, { global: false });
   // the CSRF secret lives in the server-side session (`session._csrf`), read the way @fastify/session is
   await app.register(csrf, { sessionPlugin: "@fastify/session", sessionKey: "_csrf" });

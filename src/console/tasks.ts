@@ -25,6 +25,14 @@ export interface ConsoleTask {
 export interface TaskView {
   /** Open tasks, of one credential or of all. */
   open(credentialId?: string): Promise<ConsoleTask[]>;
+  /** The task's CSR or certificate (public PEM) for download; undefined when it has none. */
+  download?(taskId: string, what: "csr" | "cert"): Promise<string | undefined>;
+  /**
+   * Completes a sign-csr task with the signed certificate a person uploaded, validated exactly as
+   * `certrotor task complete --cert` validates it (its coded error otherwise, nothing changed); `actor`
+   * is the operator's name.
+   */
+  complete?(taskId: string, certPem: string, actor: string): Promise<void>;
 }
 
 export const noTasks: TaskView = { open: async () => [] };

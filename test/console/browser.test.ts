@@ -46,8 +46,8 @@ describe("console in a browser", () => {
     }
   };
 
-  const newContext = async (): Promise<BrowserContext> => {
-    const context = await browser.newContext({ colorScheme: "dark" });
+  const newContext = async (colorScheme: "light" | "dark" = "dark"): Promise<BrowserContext> => {
+    const context = await browser.newContext({ colorScheme });
     context.on("response", (response) => {
       const url = response.url();
       if (url.includes("/assets/")) return;
@@ -208,9 +208,10 @@ describe("console in a browser", () => {
   });
 
   it("refuses a viewer's action", async () => {
-    const context = await newContext();
+    const context = await newContext("light");
     try {
       const page = await logIn(context, "victor");
+      await shot(page, "11-fleet-light");
       await page.goto(`${base}/credentials/cred-2`);
       assert.match((await page.locator("#h-actions + p").textContent()) ?? "", /need the operator role/);
       const answer = await page.goto(`${base}/credentials/cred-2/actions/rotate`);

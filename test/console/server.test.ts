@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import ICAL from "ical.js";
 import type { FastifyInstance } from "fastify";
 import { buildFleet } from "../../src/console/fleet.js";
+import { CertrotorError } from "../../src/errors.js";
 import { buildConsole } from "../../src/console/server.js";
 import { taskViewOf } from "../../src/console/tasks.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -281,6 +282,88 @@ describe("console server", () => {
       const response = await app.inject({ method: "GET", url, cookies: { certrotor_session: cookie } });
       assert.equal(response.statusCode, 200, `${url}: ${response.body.slice(0, 200)}`);
       assertNoSecretIn(url, response.body, secrets);
+    }
+  });
+
+  it("downloads a task's CSR and completes it with an operator's upload (CSRF and role checked), the operator as actor", async () => {
+    const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBsample\n-----END CERTIFICATE REQUEST-----\n";
+    const completed: Array<{ id: string; certPem: string; actor: string }> = [];
+    const task = {
+      id: "task_sign",
+      kind: "sign-csr",
+      credentialId: "cred-1",
+      rotationId: "rot_2",
+      bank: "sandbox",
+      createdAt: new Date().toISOString(),
+      deadline: new Date(Date.now() + days(2)).toISOString(),
+      csrPem,
+    };
+    // the task store's part of the port (it lands on another branch): open tasks, the CSR, the completion
+    const tasks = {
+      ...taskViewOf({ list: async () => (completed.length ? [] : [task]) }),
+      download: async (id: string, what: "csr" | "cert") =>
+        id === task.id && what === "csr" ? csrPem : undefined,
+      complete: async (id: string, certPem: string, actor: string) => {
+        if (!certPem.includes("SIGNED"))
+          throw new CertrotorError("CERT_INVALID", "the certificate does not match the CSR");
+        completed.push({ id, certPem, actor });
+      },
+    };
+    const withTasks = await buildConsole({ runtime, logger: silent, tasks });
+    try {
+      const upload = (session: { cookie: string; csrf: string }, csrf: string, cert: string) => {
+        const boundary = "----certrotor-test";
+        const body = [
+          `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="certificate"; filename="signed.pem"\r\nContent-Type: application/x-pem-file\r\n\r\n${cert}\r\n`,
+          `--${boundary}--\r\n`,
+        ].join("");
+        return withTasks.inject({
+          method: "POST",
+          url: `/tasks/${task.id}/complete`,
+          cookies: { certrotor_session: session.cookie },
+          headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+          payload: body,
+        });
+      };
+      const alice = await login(withTasks, "alice");
+      const victor = await login(withTasks, "victor");
+      const page = await withTasks.inject({
+        method: "GET",
+        url: "/tasks",
+        cookies: { certrotor_session: alice.cookie },
+      });
+      assert.match(page.body, /href="\/tasks\/task_sign\/csr"/);
+      assert.match(page.body, /enctype="multipart\/form-data"/);
+      const viewerPage = await withTasks.inject({
+        method: "GET",
+        url: "/tasks",
+        cookies: { certrotor_session: victor.cookie },
+      });
+      assert.doesNotMatch(viewerPage.body, /multipart/, "a viewer gets no upload form");
+      const csr = await withTasks.inject({
+        method: "GET",
+        url: "/tasks/task_sign/csr",
+        cookies: { certrotor_session: victor.cookie },
+      });
+      assert.equal(csr.body, csrPem);
+      assert.match(String(csr.headers["content-disposition"]), /^attachment; filename="task_sign\.csr\.pem"/);
+      const cert = "-----BEGIN CERTIFICATE-----\nSIGNED\n-----END CERTIFICATE-----\n";
+      assert.equal((await upload(victor, victor.csrf, cert)).statusCode, 403, "a viewer may not upload");
+      assert.equal((await upload(alice, "forged", cert)).json().error.code, "CONSOLE_CSRF_INVALID");
+      const rejected = await upload(
+        alice,
+        alice.csrf,
+        "-----BEGIN CERTIFICATE-----\nWRONG\n-----END CERTIFICATE-----\n",
+      );
+      assert.equal(rejected.statusCode, 400);
+      assert.equal(rejected.json().error.code, "CERT_INVALID");
+      assert.deepEqual(completed, []);
+      const done = await upload(alice, alice.csrf, cert);
+      assert.equal(done.statusCode, 303);
+      assert.deepEqual(completed, [{ id: "task_sign", certPem: cert, actor: "alice" }]);
+    } finally {
+      await withTasks.close();
     }
   });
 

@@ -36,13 +36,35 @@ ${hint ? html`<p class="muted">${hint}</p>` : ""}
 ${status === 401 ? html`<p><a href="/login">Log in</a></p>` : html`<p><a href="/">Back to the fleet</a></p>`}`;
 }
 
-export function tasksPage(tasks: readonly ConsoleTask[]): Html {
+export interface TaskPageOptions {
+  csrf: string;
+  /** The TaskView offers downloads / the user may upload (operator, and the view completes tasks). */
+  downloads: boolean;
+  upload: boolean;
+}
+
+function taskActions(t: ConsoleTask, options: TaskPageOptions): Html {
+  const id = encodeURIComponent(t.id);
+  const links = options.downloads
+    ? html`${t.hasCsr ? html`<a href="/tasks/${id}/csr" download>Download CSR</a> ` : ""}${t.hasCert ? html`<a href="/tasks/${id}/cert" download>Download certificate</a>` : ""}`
+    : "";
+  const form =
+    options.upload && t.kind === "sign-csr"
+      ? html`<form method="post" action="/tasks/${id}/complete" enctype="multipart/form-data">
+<input type="hidden" name="_csrf" value="${options.csrf}">
+<label>Signed certificate (PEM) <input type="file" name="certificate" accept=".pem,.crt,.cer" required></label>
+<button type="submit">Upload and complete</button></form>`
+      : "";
+  return html`${links}${form}`;
+}
+
+export function tasksPage(tasks: readonly ConsoleTask[], options: TaskPageOptions): Html {
   return html`<h1>Tasks</h1>
-<p class="muted">Human tasks waiting for a person (a CSR to sign, a certificate to upload).</p>
+<p class="muted">Human tasks waiting for a person (a certificate to bind or unbind in a portal, a CSR to have signed).</p>
 ${
   tasks.length
-    ? html`<table><thead><tr><th scope="col">Credential</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col">What</th></tr></thead>
-<tbody>${tasks.map((t) => html`<tr><td><a href="/credentials/${encodeURIComponent(t.credentialId)}">${t.credentialId}</a></td><td>${t.kind}</td><td>${t.createdAt}</td><td>${t.summary}</td></tr>`)}</tbody></table>`
+    ? html`<table><thead><tr><th scope="col">Credential</th><th scope="col">Kind</th><th scope="col">Since</th><th scope="col">Deadline</th><th scope="col">What</th><th scope="col">Do</th></tr></thead>
+<tbody>${tasks.map((t) => html`<tr data-task="${t.id}"><td><a href="/credentials/${encodeURIComponent(t.credentialId)}">${t.credentialId}</a></td><td>${t.kind}</td><td>${t.createdAt}</td><td>${t.deadline ?? ""}</td><td>${t.summary}</td><td>${taskActions(t, options)}</td></tr>`)}</tbody></table>`
     : html`<p>No open tasks.</p>`
 }`;
 }
