@@ -151,6 +151,11 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "A console form came without its CSRF token, or with one of another session.",
   },
+  CONSOLE_RATE_LIMITED: {
+    retryable: true,
+    summary:
+      "Too many console login attempts from one address within a minute (console.loginAttemptsPerMinute).",
+  },
   CONSOLE_NO_QUEUE: {
     retryable: false,
     summary: "A console action needs the workers' queue, and the config has no redis: section.",

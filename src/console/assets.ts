@@ -38,7 +38,7 @@ th a { color:inherit; } td.details { overflow-wrap:anywhere; font-size:.85rem; }
 form.filters { display:flex; flex-wrap:wrap; gap:.6rem; align-items:end; margin-bottom:.8rem; }
 label { display:flex; flex-direction:column; font-size:.85rem; gap:.15rem; }
 input, select, button { font:inherit; color:inherit; background:var(--bg); border:1px solid var(--line); padding:.25rem .5rem; border-radius:.3rem; }
-button { cursor:pointer; background:var(--panel); } button.danger { border-color:var(--bad); color:var(--bad); }
+button, a.button { cursor:pointer; background:var(--panel); } a.button { display:inline-block; padding:.25rem .6rem; border:1px solid var(--line); border-radius:.3rem; text-decoration:none; color:var(--fg); } button.danger { border-color:var(--bad); color:var(--bad); }
 .pager { display:flex; gap:1rem; margin-top:.6rem; align-items:center; }
 .panel { background:var(--panel); border:1px solid var(--line); border-radius:.4rem; padding:.6rem 1rem; margin:.8rem 0; }
 .error { color:var(--bad); } dl { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; } dt { color:var(--muted); }

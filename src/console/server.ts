@@ -50,6 +50,7 @@ const STATUS: Partial<Record<string, number>> = {
   CONSOLE_FORBIDDEN: 403,
   CONSOLE_CSRF_INVALID: 403,
   CONSOLE_NO_QUEUE: 409,
+  CONSOLE_RATE_LIMITED: 429,
   UNKNOWN_CREDENTIAL: 404,
   BAD_ARGUMENT: 400,
   NOT_SUPPORTED: 404,
@@ -121,9 +122,13 @@ export async function buildConsole(options: ConsoleOptions): Promise<FastifyInst
     const error = fastifyCode?.startsWith("FST_CSRF")
       ? csrfError()
       : statusCode === 429
-        ? new CertrotorError("BAD_ARGUMENT", "too many attempts: wait a minute", {
-            hint: "login is rate-limited per address",
-          })
+        ? new CertrotorError(
+            "CONSOLE_RATE_LIMITED",
+            "too many login attempts from this address: wait a minute",
+            {
+              hint: "console.loginAttemptsPerMinute",
+            },
+          )
         : toCertrotorError(thrown);
     const status =
       statusCode === 429

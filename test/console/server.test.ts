@@ -386,7 +386,9 @@ describe("console server", () => {
         });
       assert.equal((await attempt()).statusCode, 303);
       assert.equal((await attempt()).statusCode, 303);
-      assert.equal((await attempt()).statusCode, 429);
+      const refused = await attempt();
+      assert.equal(refused.statusCode, 429);
+      assert.equal(refused.json().error.code, "CONSOLE_RATE_LIMITED");
     } finally {
       await limited.close();
     }

@@ -1,6 +1,7 @@
 /** The console's pure parts: fleet paging and sorting, .ics line folding, scrypt hashes. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { configSchema } from "../../src/config/schema.js";
 import type { FleetRow } from "../../src/console/fleet.js";
 import { parseFleetQuery, queryFleet } from "../../src/console/fleet-query.js";
 import { escapeText, foldLine } from "../../src/console/ics.js";
@@ -78,5 +79,31 @@ describe("console passwords and HTML", () => {
       `<td>${escapeHtml('<script>"x"</script>')}</td>`,
     );
     assert.doesNotMatch(html`<td>${"<b>"}</td>`.text, /<b>/);
+  });
+});
+
+describe("console config", () => {
+  const hash = "scrypt$4096$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  it("binds loopback by default and refuses a duplicate user or a plain password", () => {
+    assert.equal(configSchema.parse({}).console.host, "127.0.0.1");
+    const result = configSchema.safeParse({
+      console: {
+        users: [
+          { name: "alice", role: "operator", passwordHash: hash },
+          { name: "alice", role: "viewer", passwordHash: "hunter2" },
+        ],
+      },
+    });
+    assert.equal(result.success, false);
+    const paths = result.error!.issues.map((i) => i.path.join("."));
+    assert.ok(paths.includes("console.users.1.name"), paths.join(", "));
+    assert.ok(paths.includes("console.users.1.passwordHash"), paths.join(", "));
+  });
+
+  it("takes a host that is not loopback with TLS or insecureHttp only", () => {
+    assert.equal(configSchema.safeParse({ console: { host: "0.0.0.0" } }).success, false);
+    assert.equal(configSchema.safeParse({ console: { host: "0.0.0.0", insecureHttp: true } }).success, true);
+    const tls = { host: "10.0.0.5", tls: { certFile: "/etc/c.pem", keyFile: "/etc/k.pem" } };
+    assert.equal(configSchema.safeParse({ console: tls }).success, true);
   });
 });
