@@ -28,8 +28,10 @@ function actionOf(name: string): ActionName {
 }
 
 export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  const find = async (id: string) =>
+    (await ctx.fleet.get()).credentials?.get(id) ?? ctx.runtime.credential(id);
   const load = async (id: string) => {
-    const credential = await ctx.runtime.credential(id);
+    const credential = await find(id);
     // the row is read live (not from the fleet snapshot): this page is where a rotation is watched
     const [status, alerts, tasks, live] = await Promise.all([
       credentialStatus(ctx.runtime, credential, { history: true, limit: 10 }),
@@ -59,7 +61,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): voi
   });
   app.get<{ Params: { id: string } }>("/credentials/:id/rotations", async (request, reply) => {
     ctx.auth.require(request);
-    const credential = await ctx.runtime.credential(request.params.id);
+    const credential = await find(request.params.id);
     const rotations = await ctx.runtime.journal.history(credential.id, 10);
     return sendFragment(reply, rotationsSection(credential.id, rotations, queuedOf(request.query)));
   });
@@ -75,7 +77,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): voi
     async (request, reply) => {
       ctx.auth.require(request, "operator");
       const action = actionOf(request.params.action);
-      const credential = await ctx.runtime.credential(request.params.id);
+      const credential = await find(request.params.id);
       const { label, confirm } = ACTIONS[action];
       return sendPage(
         reply,
@@ -97,7 +99,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): voi
     async (request, reply) => {
       const session = ctx.auth.require(request, "operator");
       const action = actionOf(request.params.action);
-      const credential = await ctx.runtime.credential(request.params.id);
+      const credential = await find(request.params.id);
       const result = await runAction(
         {
           journal: ctx.runtime.journal,
