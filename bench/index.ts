@@ -15,6 +15,7 @@ const sections: Record<string, () => Promise<Section>> = {
   rotation: () => import("./rotation.js"),
   scan: () => import("./scan.js"),
   queue: () => import("./queue.js"),
+  console: () => import("./console.js"),
 };
 
 function fmt(value: number): string {

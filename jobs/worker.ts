@@ -18,6 +18,7 @@ import type { RotationHooks } from "../src/rotation/context.js";
 import { knownCredential } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
+import { type ConsoleHandle, startConsole } from "../src/console/server.js";
 import { closeConnection, describeRedis, redisConnection } from "../src/redis/connection.js";
 import { isRedisTransient, logRedisErrors } from "../src/redis/error-log.js";
 import { waitForRedis, writeProbe } from "../src/redis/probe.js";
@@ -37,6 +38,8 @@ export interface WorkerOptions {
   signal?: AbortSignal;
   /** Fault-injection points of every rotation this worker runs (tests: crash or pause at a step). */
   hooks?: RotationHooks;
+  /** Port of the console it mounts with console.enabled (tests pass 0; default console.port). */
+  consolePort?: number;
 }
 
 export interface WorkerHandle {
@@ -45,6 +48,8 @@ export interface WorkerHandle {
   /** This worker's metrics (served on /metrics). */
   readonly metrics: WorkerMetrics;
   readonly port: number;
+  /** The console this worker serves (console.enabled), on its own port. */
+  readonly console?: ConsoleHandle;
   /** Finish or release the current jobs (bounded by worker.shutdownTimeout), close everything. */
   stop(): Promise<void>;
 }
@@ -217,6 +222,14 @@ async function startOn(
     },
   );
   opened.add(() => health.app.close());
+  const consoleHandle = config.console.enabled
+    ? await startConsole(
+        { runtime, logger, producer },
+        options.consolePort ?? config.console.port,
+        config.console.host,
+      )
+    : undefined;
+  if (consoleHandle) opened.add(() => consoleHandle.close());
   if (options.schedules !== false) await producer.upsertSchedules(config);
   metrics.watchQueues(Object.values(producer.queues));
 
@@ -276,5 +289,12 @@ async function startOn(
     })();
     return stopping;
   };
-  return { runtime, producer, metrics, port: health.port, stop };
+  return {
+    runtime,
+    producer,
+    metrics,
+    port: health.port,
+    ...(consoleHandle ? { console: consoleHandle } : {}),
+    stop,
+  };
 }

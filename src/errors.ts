@@ -155,7 +155,29 @@ export const ERROR_CODES = {
   },
   LISTEN_FAILED: {
     retryable: false,
-    summary: "The health/metrics server cannot listen on its address (port in use, not permitted).",
+    summary:
+      "The health/metrics server or the console cannot listen on its address (port in use, not permitted).",
+  },
+  CONSOLE_UNAUTHENTICATED: {
+    retryable: false,
+    summary: "A console page or action was asked for without a valid session (log in first).",
+  },
+  CONSOLE_FORBIDDEN: {
+    retryable: false,
+    summary: "The console user's role may not do this (a viewer asked for an action).",
+  },
+  CONSOLE_CSRF_INVALID: {
+    retryable: false,
+    summary: "A console form came without its CSRF token, or with one of another session.",
+  },
+  CONSOLE_RATE_LIMITED: {
+    retryable: true,
+    summary:
+      "Too many console login attempts from one address within a minute (console.loginAttemptsPerMinute).",
+  },
+  CONSOLE_NO_QUEUE: {
+    retryable: false,
+    summary: "A console action needs the workers' queue, and the config has no redis: section.",
   },
   PATH_NOT_WRITABLE: {
     retryable: false,

@@ -472,6 +472,66 @@ const workerSchema = z.strictObject({
   rotationLease: positiveDuration.default(30_000),
 });
 
+// ---------------------------------------------------------------- console
+
+/** The prefix and shape of a password hash made by `certrotor console hash-password` (src/console/password.ts). */
+export const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+
+const consoleUser = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,64}$/, "expected 1-64 letters, digits or . _ @ -")
+    .describe("the operator's name: the audit actor of what they do"),
+  /** viewer: reads everything; operator: also rotates and retries. */
+  role: z.enum(["viewer", "operator"]),
+  /** `scrypt$N$r$p$salt$hash`, from `certrotor console hash-password` (never a plain password). */
+  passwordHash: z.string().regex(SCRYPT_HASH, "expected the output of `certrotor console hash-password`"),
+});
+
+const consoleSchema = z
+  .strictObject({
+    /** The worker also serves the console (on console.port), besides `certrotor console`. */
+    enabled: z.boolean().default(false),
+    port: z.number().int().min(0).max(65535).default(9465),
+    /** Loopback unless told otherwise: a console on a network wants TLS (console.tls). */
+    host: z.string().min(1).default("127.0.0.1"),
+    /** A session ends this long after login. */
+    sessionTtl: positiveDuration.default(8 * 3_600_000),
+    /** The fleet view is rebuilt from the stores and banks when older than this (and after an action). */
+    refresh: positiveDuration.default(60_000),
+    /** Login attempts allowed per client address and minute. */
+    loginAttemptsPerMinute: z.number().int().min(1).max(1000).default(10),
+    /** Serve HTTPS with this certificate and key (PEM files); cookies are then Secure. */
+    tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+    /** Mark cookies Secure without console.tls: behind a proxy that terminates TLS. */
+    secureCookies: z.boolean().default(false),
+    /** Serve plain HTTP on a host that is not loopback (never in production). */
+    insecureHttp,
+    users: z.array(consoleUser).default([]),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.tls && value.insecureHttp !== true && !isLoopbackHost(value.host)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["host"],
+        message:
+          "a console on a host that is not loopback over plain HTTP sends passwords and session cookies in clear text: set console.tls, or insecureHttp: true",
+      });
+    }
+    const seen = new Set<string>();
+    for (const [i, user] of value.users.entries()) {
+      if (seen.has(user.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["users", i, "name"],
+          message: `duplicate user "${user.name}"`,
+        });
+      seen.add(user.name);
+    }
+  });
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
+export type ConsoleUser = z.infer<typeof consoleUser>;
+
 // ---------------------------------------------------------------- redis: the one shared state
 
 /** A Redis URL, checked here so a wrong scheme names the field instead of failing at connect time. */
@@ -611,6 +671,8 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.default(alertsSchema.parse({})),
   worker: workerSchema.default(workerSchema.parse({})),
   schedules: schedulesSchema.default(schedulesSchema.parse({})),
+  /** The ops console (`certrotor console`, or the worker with console.enabled). */
+  console: consoleSchema.default(consoleSchema.parse({})),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default("info"),

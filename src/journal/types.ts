@@ -59,15 +59,20 @@ export const AUDIT_ACTIONS = [
   "failed",
   /** An operator brought material into the store with `certrotor import`. */
   "imported",
+  /** A person asked for a rotation in the console (actor: their name); the rotation's own events follow. */
+  "rotation-requested",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** What made a change: the rotation's trigger, or the name of the console user who asked for it. */
+export type AuditActor = RotationTrigger | (string & {});
 
 export interface AuditEvent {
   at: string;
   credentialId: string;
   rotationId?: string;
   action: AuditAction;
-  actor: RotationTrigger;
+  actor: AuditActor;
   details?: Record<string, string | number | boolean>;
 }
 

@@ -20,6 +20,7 @@ export const commands: Record<string, () => Promise<Register>> = {
   "retire-due": async () => (await import("./retire-due.js")).register,
   sandbox: async () => (await import("./sandbox.js")).register,
   alert: async () => (await import("./alert.js")).register,
+  console: async () => (await import("./console.js")).register,
 };
 
 /** The command `argv` runs: its first word that is not an option (nor --log-level's value). */

@@ -74,7 +74,7 @@ export function register(program: Command): void {
       throw error;
     }
     process.stderr.write(
-      `certrotor worker: listening on :${handle.port} (/healthz, /readyz, /metrics); Ctrl-C to stop\n`,
+      `certrotor worker: listening on :${handle.port} (/healthz, /readyz, /metrics)${handle.console ? `, console on ${handle.console.url}` : ""}; Ctrl-C to stop\n`,
     );
     const signal = await stop.signalled;
     logger.info({ signal }, "shutting down");
