@@ -85,6 +85,17 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
         force: data.trigger !== "schedule",
       });
       if (outcome.status === "finished") return { status: outcome.status, rotationId: data.rotationId };
+      if (outcome.status === "awaiting-registration") {
+        // parked on a human task: alert it (once per episode), free the lock (done) and this worker
+        // slot, and look again after the task's backoff without spending an attempt
+        await alertRotationOutcome(alerts, {
+          credential,
+          store: deps.store,
+          rotationId: data.rotationId,
+          outcome,
+        });
+        return later(job, token, Math.max(0, outcome.checkAgainAt.getTime() - runtime.now().getTime()));
+      }
       metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());
       if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
       // promoted and verified: the credential's failure episodes are over

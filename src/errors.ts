@@ -118,6 +118,19 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "The old cert is still in use past the idle bound; it stays bound.",
   },
+  UNKNOWN_TASK: {
+    retryable: false,
+    summary: "No human task with that id (certrotor task list shows them).",
+  },
+  TASK_CLOSED: {
+    retryable: false,
+    summary: "The human task is done or cancelled already: it cannot be completed or cancelled again.",
+  },
+  TASK_CANCELLED: {
+    retryable: false,
+    summary:
+      "An operator cancelled the human task a rotation waited on (certrotor task cancel): the rotation is rolled back.",
+  },
   ROTATION_FAILED: {
     retryable: false,
     summary: "A rotation failed after its last attempt and was rolled back.",

@@ -18,6 +18,7 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   "rotation-stuck": "warning",
   drift: "warning",
   "consumers-on-old-cert": "warning",
+  "manual-task": "warning",
   "rotation-succeeded": "info",
   resolved: "info",
   test: "info",
@@ -55,6 +56,9 @@ export function alertFromJob(data: NotifyJobData): Alert {
     ...(errorSummary ? { errorSummary } : {}),
     message: data.message,
     ...(data.hint ? { hint: data.hint } : {}),
+    ...(data.taskId ? { taskId: data.taskId } : {}),
+    ...(data.portalUrl ? { portalUrl: data.portalUrl } : {}),
+    ...(data.deadline ? { deadline: data.deadline } : {}),
     at: data.at,
   };
 }

@@ -12,6 +12,7 @@ import type { RotationOutcome } from "../rotation/context.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { FailureReport } from "../rotation/fail.js";
 import type { SecretStore } from "../stores/types.js";
+import type { HumanTask } from "../tasks/types.js";
 import type { EpisodeKind } from "./episodes.js";
 import { type AlertFacts, notifySuccess, type RaiseDeps, raiseAlert, resolveAlerts } from "./raise.js";
 
@@ -129,6 +130,40 @@ export async function alertConsumersOnOldCert(
   });
 }
 
+/** What the person is asked to do, in one line. */
+export function taskInstruction(task: HumanTask): string {
+  const where = task.portalUrl ? ` at ${task.portalUrl}` : " in the bank's portal";
+  switch (task.kind) {
+    case "bind-certificate":
+      return `bind the new certificate ${task.fingerprint?.slice(0, 16)}… to client_id ${task.clientId}${where}`;
+    case "unbind-certificate":
+      return `unbind the old certificate ${task.fingerprint?.slice(0, 16)}… from client_id ${task.clientId}${where}`;
+    case "sign-csr":
+      return `upload the CSR of client_id ${task.clientId}${where}, then give certrotor the signed certificate (certrotor task complete ${task.id} --cert FILE)`;
+  }
+}
+
+/** A human task opened (a rotation parked on it): the manual-task episode alerts once. */
+export async function alertTaskOpened(
+  deps: RaiseDeps & { logger: Logger },
+  credential: ResolvedCredential,
+  task: HumanTask,
+): Promise<void> {
+  await guarded(deps, "raising the manual-task alert", credential.id, async () => {
+    await raiseAlert(deps, credential.id, "manual-task", {
+      rotationId: task.rotationId,
+      clientId: task.clientId,
+      ...(task.fingerprint ? { fingerprint: task.fingerprint } : {}),
+      ...(task.notAfter ? { notAfter: task.notAfter } : {}),
+      taskId: task.id,
+      ...(task.portalUrl ? { portalUrl: task.portalUrl } : {}),
+      deadline: task.deadline,
+      message: `task ${task.id}: ${taskInstruction(task)}, by ${task.deadline}`,
+      hint: "certrotor task show shows the task with its certificate; the rotation goes on by itself once the bank accepts it",
+    });
+  });
+}
+
 /**
  * What a rotation that reached an outcome alerts on, for the rotate job and `rotate --inline` alike: a
  * promotion resolves the credential's open episodes (and, when the old cert stays bound because consumers
@@ -140,7 +175,13 @@ export async function alertRotationOutcome(
 ): Promise<void> {
   const { credential, rotationId, outcome } = input;
   if (outcome.status === "not-due" || outcome.status === "finished") return;
+  if (outcome.status === "awaiting-registration") {
+    await alertTaskOpened(deps, credential, outcome.task);
+    return;
+  }
   await alertRotationSucceeded(deps, { credential, store: input.store, rotationId, status: outcome.status });
+  if (outcome.status === "retire-due" && outcome.task?.status === "open")
+    await alertTaskOpened(deps, credential, outcome.task);
   if (outcome.status === "consumers-on-old-cert")
     await alertConsumersOnOldCert(deps, credential, outcome.record);
 }

@@ -36,6 +36,9 @@ const BAD_INPUT = new Set<string>([
   "REDIS_ACCESS_DENIED",
   "REDIS_TLS_REFUSED",
   "PATH_NOT_WRITABLE",
+  "UNKNOWN_TASK",
+  "TASK_CLOSED",
+  "TASK_CERT_REJECTED",
 ]);
 
 export function exitCodeFor(error: unknown): number {

@@ -580,6 +580,25 @@ export const redisSchema = z
   });
 export type RedisConfig = z.infer<typeof redisSchema>;
 
+// ---------------------------------------------------------------- human tasks
+
+/** Human tasks at portal banks (README § Human tasks): deadlines, reminders, escalation, polling. */
+export const tasksSchema = z.strictObject({
+  /** A task's deadline is the old certificate's notAfter minus this, so it never expires first. */
+  leadTime: duration.default(7 * 86_400_000),
+  /** An open task is reminded of this often (an alert each time). */
+  remindEvery: positiveDuration.default(86_400_000),
+  /** Escalate an open task once its deadline is this close. */
+  escalateBefore: duration.default(2 * 86_400_000),
+  /** Where the escalation goes: a channel (name under alerts.channels), else every channel of the credential. */
+  escalateTo: name.optional(),
+  /** First look (a token call with the new certificate) after a rotation parked on a task... */
+  pollEvery: positiveDuration.default(30_000),
+  /** ...doubling up to this bound. */
+  pollMax: positiveDuration.default(15 * 60_000),
+});
+export type TasksConfig = z.infer<typeof tasksSchema>;
+
 const schedulesSchema = z.strictObject({
   /** cron (6 fields with seconds allowed) of the scan that enqueues due rotations. */
   scan: z.string().default("0 */15 * * * *"),
@@ -611,6 +630,7 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.default(alertsSchema.parse({})),
   worker: workerSchema.default(workerSchema.parse({})),
   schedules: schedulesSchema.default(schedulesSchema.parse({})),
+  tasks: tasksSchema.default(tasksSchema.parse({})),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default("info"),

@@ -19,7 +19,15 @@ export const STEPS = [
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
-export const ROTATION_STATUSES = ["running", "succeeded", "failed", "rolled-back", "retire-due"] as const;
+export const ROTATION_STATUSES = [
+  "running",
+  "succeeded",
+  "failed",
+  "rolled-back",
+  "retire-due",
+  /** Parked on a human task (a person binds the new certificate in the bank's portal). */
+  "awaiting-registration",
+] as const;
 export type RotationStatus = (typeof ROTATION_STATUSES)[number];
 
 export const TRIGGERS = ["schedule", "on-demand", "operator", "inline"] as const;
@@ -57,6 +65,12 @@ export const AUDIT_ACTIONS = [
   "rolled-back",
   "retire-scheduled",
   "failed",
+  /** The bank trusts the issuing CA (registration: none): nothing to bind, or to unbind. */
+  "bind-skipped",
+  "unbind-skipped",
+  /** A human task was opened, or closed (done, cancelled). */
+  "task-opened",
+  "task-closed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -111,7 +125,7 @@ export interface Journal {
   latest(credentialId: string): Promise<RotationRecord | null>;
   /** Newest first, at most `limit` (default 20); older records beyond the adapter's bound are pruned. */
   history(credentialId: string, limit?: number): Promise<RotationRecord[]>;
-  /** Rotations whose status is running or retire-due, oldest first. */
+  /** Rotations whose status is running, awaiting-registration or retire-due, oldest first. */
   active(): Promise<RotationRecord[]>;
   /** Rotations in status retire-due whose retireDueAt is at or before `now`, earliest first. */
   retireDue(now: Date): Promise<RotationRecord[]>;

@@ -47,6 +47,7 @@ export const ALERT_KINDS = [
   "critical-window",
   "expired",
   "consumers-on-old-cert",
+  "manual-task",
   "rotation-succeeded",
   "resolved",
   "test",
@@ -67,6 +68,10 @@ export const notifyJobData = z.strictObject({
   errorCode: z.string().optional(),
   message: z.string(),
   hint: z.string().optional(),
+  /** A human task's id, and its portal URL and deadline (manual-task alerts). */
+  taskId: z.string().optional(),
+  portalUrl: z.string().optional(),
+  deadline: z.string().optional(),
   at: z.iso.datetime(),
 });
 export type NotifyJobData = z.infer<typeof notifyJobData>;

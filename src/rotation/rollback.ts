@@ -9,6 +9,9 @@ import { isFinished, type RotationRecord, type RotationTrigger } from "../journa
 import type { HeldLock, RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
 import { fenced } from "./fence.js";
+import { certificateAccepted, updateTask } from "./tasks.js";
+import { taskId } from "../tasks/types.js";
+import type { PendingMaterial } from "../stores/types.js";
 
 export interface RollbackResult {
   /** The rotation had already promoted: nothing was undone (the new material is current). */
@@ -38,6 +41,35 @@ export async function auditFailure(
     actor,
     details: { errorCode: failure.code, ...(step ? { step } : {}) },
   });
+}
+
+/**
+ * At a portal bank: cancels the rotation's open bind task (nobody should bind a certificate that is
+ * being rolled back). When the person bound it already (its material gets a token) its key must stay
+ * retrievable (invariant 3): true says keep the pending material; it is unbound by hand at the bank.
+ */
+async function closeBindTask(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  rotationId: string,
+  lock: HeldLock,
+  pending: PendingMaterial | null,
+): Promise<boolean> {
+  const task = await deps.tasks?.get(taskId(rotationId, "bind-certificate"));
+  if (task?.status === "open") {
+    await updateTask(deps, { lock, credential }, task, {
+      status: "cancelled",
+      closedAt: deps.now().toISOString(),
+      closedBy: "certrotor",
+      note: "the rotation was rolled back",
+    });
+  }
+  if (!pending || !task) return false;
+  const clientSecret = pending.material.clientSecret ?? "";
+  const { certPem, keyPem } = pending.material;
+  return fenced({ lock }, () =>
+    certificateAccepted(deps, { certPem, keyPem }, { clientId: task.clientId, clientSecret }),
+  ).catch(() => true); // unknown: keeping a key is safe, dropping a bound one is not
 }
 
 /**
@@ -76,14 +108,17 @@ export async function undoRotation(
   const newFingerprint = ours?.material.fingerprint ?? record?.newFingerprint;
   const clientId = current?.material.clientId || credential.clientId;
   let unbound: string | undefined;
-  if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
+  let keepPending = false;
+  const registration = deps.bankProfile?.registration ?? "api";
+  if (newFingerprint && newFingerprint !== current?.material.fingerprint && registration === "api") {
     const slots = await requireSlots(deps.bank).listSlots(clientId);
     if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
       await fenced(holder, () => requireSlots(deps.bank).unbind(clientId, newFingerprint));
       unbound = newFingerprint;
     }
   }
-  if (ours) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
+  if (registration === "manual") keepPending = await closeBindTask(deps, credential, rotationId, lock, ours);
+  if (ours && !keepPending) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
   const at = deps.now().toISOString();
   await deps.journal.audit({
     at,
@@ -91,7 +126,11 @@ export async function undoRotation(
     rotationId,
     action: "rolled-back",
     actor: record?.trigger ?? "inline",
-    details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
+    details: {
+      errorCode: failure.code,
+      ...(unbound ? { unbound } : {}),
+      droppedPending: ours !== null && !keepPending,
+    },
   });
   const updated = open
     ? await deps.journal.update(rotationId, {
@@ -105,7 +144,7 @@ export async function undoRotation(
   return {
     promoted: false,
     ...(unbound ? { unbound } : {}),
-    droppedPending: ours !== null,
+    droppedPending: ours !== null && !keepPending,
     record: updated,
   };
 }

@@ -165,8 +165,10 @@ async function scanOne(
       });
     }
     let boundSlots: number | undefined;
-    if (!deps.skipBank) {
-      const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(clientId);
+    const bank = deps.banks.get(credential.bank)!;
+    // a bank without a slot API (portal, trust-the-CA) shows no bindings to compare with
+    if (!deps.skipBank && bank.slots) {
+      const slots = await requireSlots(bank).listSlots(clientId);
       boundSlots = slots.length;
       const known = new Set([
         fingerprint,

@@ -89,9 +89,11 @@ export async function credentialStatus(
       const opening = nextWindowOpening(credential.policy.window, now, notAfter);
       if (opening) out.nextWindowOpening = opening.toISOString();
     }
-    const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(
-      current.material.clientId || credential.clientId,
-    );
+    const bank = deps.banks.get(credential.bank)!;
+    // a portal bank, or one trusting the CA, has no slot API to list
+    const slots = bank.slots
+      ? await requireSlots(bank).listSlots(current.material.clientId || credential.clientId)
+      : [];
     out.slots = slots.map((s) => ({
       id: s.id,
       fingerprint: s.fingerprint,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { taskInstruction } from "../../alerts/rotation-alerts.js";
 import { alertRotationOutcome, failureAlert } from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
@@ -68,6 +69,11 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
     case "retire-due":
       out(
         `promoted: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}… is current; the old one is retired from ${result.retireDueAt.toISOString()} (certrotor retire-due)`,
+      );
+      return EXIT.ok;
+    case "awaiting-registration":
+      out(
+        `awaiting registration: rotation ${result.rotationId} staged certificate ${result.record.newFingerprint?.slice(0, 16)}…; task ${result.task.id}: ${taskInstruction(result.task)}, by ${result.task.deadline}. Run rotate again (or let a worker) once it is done.`,
       );
       return EXIT.ok;
     case "consumers-on-old-cert":

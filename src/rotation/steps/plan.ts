@@ -137,8 +137,11 @@ export async function plan(
     pending,
   };
   // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
+  // (only where certrotor binds through the slot API: a portal bank's person, or a bank trusting the CA,
+  // has no slots certrotor could free)
   if (!pending) {
-    await slotsToFree(deps, planned, await requireSlots(deps.bank).listSlots(planned.clientId));
+    if ((deps.bankProfile?.registration ?? "api") === "api")
+      await slotsToFree(deps, planned, await requireSlots(deps.bank).listSlots(planned.clientId));
     await deps.issuer.check();
   }
   return planned;
