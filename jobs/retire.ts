@@ -39,7 +39,10 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     // waiting on an unbind task (a portal bank): look again after the task's backoff, not only at the
     // next sweep, without spending an attempt
     if (outcome.status === "retire-due" && outcome.task?.status === "open" && token) {
-      await job.moveToDelayed(Date.now() + Math.max(0, outcome.retireDueAt.getTime() - runtime.now().getTime()), token);
+      await job.moveToDelayed(
+        Date.now() + Math.max(0, outcome.retireDueAt.getTime() - runtime.now().getTime()),
+        token,
+      );
       throw new DelayedError();
     }
     return { status: outcome.status };
