@@ -131,6 +131,11 @@ export const ERROR_CODES = {
     summary:
       "An operator cancelled the human task a rotation waited on (certrotor task cancel): the rotation is rolled back.",
   },
+  TASK_CERT_REJECTED: {
+    retryable: false,
+    summary:
+      "task complete --cert: the certificate does not fit the task (pending key, subject, clientAuth, the bank's CA); nothing was changed.",
+  },
   ROTATION_FAILED: {
     retryable: false,
     summary: "A rotation failed after its last attempt and was rolled back.",

@@ -286,7 +286,21 @@ const bankIssuer = z.strictObject({
   bank: name,
 });
 
-export const issuerSchema = z.discriminatedUnion("kind", [localCaIssuer, vaultPkiIssuer, bankIssuer]);
+/** The bank signs in its portal (seed 000): a person uploads the CSR; `task complete --cert` hands it back. */
+const bankPortalIssuer = z.strictObject({
+  kind: z.literal("bank-portal"),
+  /** The bank (config name) whose portal signs. */
+  bank: name,
+  /** PEM of the bank's issuing CA: the certificate handed back must chain to it. */
+  caFile: z.string().min(1),
+});
+
+export const issuerSchema = z.discriminatedUnion("kind", [
+  localCaIssuer,
+  vaultPkiIssuer,
+  bankIssuer,
+  bankPortalIssuer,
+]);
 
 // ---------------------------------------------------------------- renewal policy
 

@@ -36,7 +36,8 @@ import { promote } from "./steps/promote.js";
 import { register } from "./steps/register.js";
 import { stage } from "./steps/stage.js";
 import { verify } from "./steps/verify.js";
-import { nextCheckDelay } from "./tasks.js";
+import { signsInPortal, signTask, stageKeyForSigning } from "./steps/portal-sign.js";
+import { nextCheckDelay, taskCancelled } from "./tasks.js";
 import type { HumanTask } from "../tasks/types.js";
 
 export function newRotationId(): string {
@@ -80,9 +81,19 @@ async function beginRecord(attempt: Attempt, existing: RotationRecord | null, ol
   return record;
 }
 
-/** generate → issue → stage, or this rotation's pending material from an earlier attempt. */
-async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
-  const material = planned.pending?.material ?? (await newMaterial(attempt, planned));
+/**
+ * generate → issue → stage, or this rotation's pending material from an earlier attempt. Where the bank's
+ * portal signs, the key is staged first and the rotation parks on a sign-csr task until an operator
+ * handed the signed certificate back (task complete); then the pending material is the real one.
+ */
+async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged | RotationOutcome> {
+  if (signsInPortal(attempt.deps)) {
+    const signed = await signedInPortal(attempt, planned);
+    if ("status" in signed) return signed;
+  }
+  const material =
+    (signsInPortal(attempt.deps) ? await ownPending(attempt, planned) : planned.pending?.material) ??
+    (await newMaterial(attempt, planned));
   // the attempt that staged it may have stopped (a crash, a lost lease) between stage's effect and its
   // audit event or the record's newFingerprint: both are written here once (the journal appends an audit
   // event once per rotation, action and fingerprint)
@@ -93,6 +104,35 @@ async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
     });
   }
   return material;
+}
+
+/** This rotation's pending material, as the store has it now. */
+async function ownPending(attempt: Attempt, planned: FreshPlan): Promise<Staged | undefined> {
+  const pending = await attempt.deps.store.readPending(planned.credential.ref);
+  return pending?.rotationId === planned.rotationId ? pending.material : undefined;
+}
+
+/** The portal-signing path up to a signed certificate: the task done, or the rotation parked on it. */
+async function signedInPortal(
+  attempt: Attempt,
+  planned: FreshPlan,
+): Promise<{ done: true } | RotationOutcome> {
+  if (!planned.pending) {
+    const generated = await runStep(attempt, "generate", () => generate(planned));
+    await runStep(attempt, "issue", (deps) => stageKeyForSigning(deps, planned, generated));
+  }
+  const pending = await ownPending(attempt, planned);
+  if (!pending)
+    throw new CertrotorError("INTERNAL", `rotation "${planned.rotationId}": its staged key is gone`);
+  const task = await signTask(attempt.deps, planned, pending);
+  if (task.status === "cancelled") throw taskCancelled(planned.credential, task);
+  if (task.status === "done") return { done: true };
+  await recordAudit(attempt, "task-opened", {
+    fingerprint: pending.fingerprint,
+    taskId: task.id,
+    kind: task.kind,
+  });
+  return park(attempt, task);
 }
 
 async function newMaterial(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
@@ -251,7 +291,9 @@ export async function runRotationAttempt(
     });
     if ("status" in planned) return planned;
     if (planned.phase === "fresh") {
-      const parked = await goLive(attempt, planned, await staged(attempt, planned));
+      const material = await staged(attempt, planned);
+      if ("status" in material) return material;
+      const parked = await goLive(attempt, planned, material);
       if (parked) return parked;
     }
     // resumed after promote: a crash between promote's effect and its audit event left it unrecorded

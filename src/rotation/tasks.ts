@@ -24,6 +24,18 @@ export function requireTasks(deps: RotationDeps, credential: ResolvedCredential)
   );
 }
 
+/** A rotation waiting on a task an operator cancelled stops (and is rolled back): a final error. */
+export function taskCancelled(credential: ResolvedCredential, task: HumanTask): CertrotorError {
+  return new CertrotorError(
+    "TASK_CANCELLED",
+    `credential "${credential.id}": task ${task.id} (${task.kind}) was cancelled${task.closedBy ? ` by ${task.closedBy}` : ""}; the rotation stops`,
+    {
+      hint: "the staged material is rolled back; rotate again (certrotor rotate) when the bank's portal can take it",
+      details: { taskId: task.id },
+    },
+  );
+}
+
 /** The deadline of a task while `oldNotAfter` is the certificate still in use: expiry minus leadTime. */
 export function taskDeadline(deps: RotationDeps, oldNotAfter: Date): Date {
   return new Date(oldNotAfter.getTime() - taskPolicyOf(deps).leadTime);

@@ -6,6 +6,7 @@ import { register as rotate } from "./rotate.js";
 import { register as sandbox } from "./sandbox.js";
 import { register as scan } from "./scan.js";
 import { register as status } from "./status.js";
+import { register as task } from "./task.js";
 import { register as worker } from "./worker.js";
 
 /** Every command's `register`. Add a command by adding its module here (no import side effects). */
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   retireDue,
   sandbox,
   alert,
+  task,
 ];

@@ -5,10 +5,9 @@
  * the first token proves the binding (the task is closed as done, no human confirmation needed); a
  * refused certificate means not yet, and the rotation parks (saga.ts) to look again later.
  */
-import { CertrotorError } from "../../errors.js";
 import type { FreshPlan, Registration, RotationDeps, Staged } from "../context.js";
 import { fenced } from "../fence.js";
-import { certificateAccepted, openTask, taskDeadline, updateTask } from "../tasks.js";
+import { certificateAccepted, openTask, taskCancelled, taskDeadline, updateTask } from "../tasks.js";
 
 export async function registerManually(
   deps: RotationDeps,
@@ -25,16 +24,7 @@ export async function registerManually(
     notAfter: staged.notAfter,
   });
   if (task.status === "done") return { how: "confirmed", task };
-  if (task.status === "cancelled") {
-    throw new CertrotorError(
-      "TASK_CANCELLED",
-      `credential "${planned.credential.id}": task ${task.id} (bind the new certificate) was cancelled${task.closedBy ? ` by ${task.closedBy}` : ""}; the rotation stops`,
-      {
-        hint: "the staged certificate is rolled back; rotate again (certrotor rotate) when the portal can take it",
-        details: { taskId: task.id },
-      },
-    );
-  }
+  if (task.status === "cancelled") throw taskCancelled(planned.credential, task);
   const clientSecret = staged.clientSecret ?? planned.current.material.clientSecret ?? "";
   const accepted = await fenced(planned, () =>
     certificateAccepted(
