@@ -219,6 +219,7 @@ async function startOn(
   opened.add(() => health.app.close());
   if (options.schedules !== false) await producer.upsertSchedules(config);
   metrics.watchQueues(Object.values(producer.queues));
+  metrics.watchTasks(() => runtime.tasks.list({ status: "open" }));
 
   const common = {
     connection: blocking,

@@ -19,6 +19,8 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   drift: "warning",
   "consumers-on-old-cert": "warning",
   "manual-task": "warning",
+  "manual-task-reminder": "warning",
+  "manual-task-escalated": "critical",
   "rotation-succeeded": "info",
   resolved: "info",
   test: "info",
@@ -26,7 +28,7 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
 
 export function actionOf(kind: AlertKind): AlertAction {
   if (kind === "resolved") return "resolve";
-  if (kind === "rotation-succeeded") return "notify";
+  if (kind === "rotation-succeeded" || kind === "manual-task-reminder") return "notify";
   return "trigger";
 }
 

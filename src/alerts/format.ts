@@ -15,6 +15,8 @@ const LABEL: Readonly<Record<AlertKind, string>> = {
   expired: "certificate has expired",
   "consumers-on-old-cert": "consumers still use the old certificate",
   "manual-task": "a person must act in the bank's portal",
+  "manual-task-reminder": "reminder: a person must act in the bank's portal",
+  "manual-task-escalated": "a task in the bank's portal is near its deadline",
   "rotation-succeeded": "certificate rotated",
   resolved: "resolved",
   test: "test alert",

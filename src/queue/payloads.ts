@@ -48,6 +48,8 @@ export const ALERT_KINDS = [
   "expired",
   "consumers-on-old-cert",
   "manual-task",
+  "manual-task-reminder",
+  "manual-task-escalated",
   "rotation-succeeded",
   "resolved",
   "test",
@@ -72,6 +74,8 @@ export const notifyJobData = z.strictObject({
   taskId: z.string().optional(),
   portalUrl: z.string().optional(),
   deadline: z.string().optional(),
+  /** Only these channels (names under alerts.channels): an escalation's tasks.escalateTo. */
+  channels: z.array(id).optional(),
   at: z.iso.datetime(),
 });
 export type NotifyJobData = z.infer<typeof notifyJobData>;

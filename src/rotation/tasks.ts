@@ -37,7 +37,7 @@ export function taskCancelled(credential: ResolvedCredential, task: HumanTask): 
 }
 
 /** The deadline of a task while `oldNotAfter` is the certificate still in use: expiry minus leadTime. */
-export function taskDeadline(deps: RotationDeps, oldNotAfter: Date): Date {
+export function taskDeadline(deps: Pick<RotationDeps, "taskPolicy">, oldNotAfter: Date): Date {
   return new Date(oldNotAfter.getTime() - taskPolicyOf(deps).leadTime);
 }
 

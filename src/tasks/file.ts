@@ -6,6 +6,7 @@
  * without a lock). A fenced write asks the file lock manager whether the lease still holds just before
  * the append (journal/file.ts does the same).
  */
+import { randomUUID } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
@@ -35,13 +36,18 @@ function fold(text: string | undefined): HumanTask | null {
   for (const line of (text ?? "").split("\n")) {
     if (!line.trim()) continue;
     try {
-      const version = JSON.parse(line) as HumanTask;
+      const { _w, ...version } = JSON.parse(line) as HumanTask & { _w?: string };
       if (!best || version.rev > best.rev) best = version;
     } catch {
       // a torn last line of a crashed writer: the versions before it stand
     }
   }
   return best;
+}
+
+/** One version as a line; `_w` makes two writers' lines of the same content differ, so one wins. */
+function versionLine(task: HumanTask): string {
+  return JSON.stringify({ ...task, _w: randomUUID() });
 }
 
 function firstOfRev(text: string, rev: number): string | undefined {
@@ -108,7 +114,7 @@ export function createFileTasks(dir: string, options: FileTaskOptions = {}): Tas
         if (!current) throw unknownTask(id);
         const next = applyTaskPatch(current, patch, now);
         await checkFence(fence, `to update task "${id}"`);
-        const line = JSON.stringify(next);
+        const line = versionLine(next);
         if (!(await appendLine(file(id), line, false))) throw unknownTask(id);
         const text = (await readText(file(id))) ?? "";
         if (firstOfRev(text, next.rev) === line) return next;
@@ -116,6 +122,15 @@ export function createFileTasks(dir: string, options: FileTaskOptions = {}): Tas
       throw new CertrotorError("INTERNAL", `tasks: task "${id}" kept changing during update`, {
         retryable: true,
       });
+    },
+    async claim(id, rev, patch, now) {
+      const current = await get(id);
+      if (!current) throw unknownTask(id);
+      if (current.rev !== rev) return null;
+      const next = applyTaskPatch(current, patch, now);
+      const line = versionLine(next);
+      if (!(await appendLine(file(id), line, false))) throw unknownTask(id);
+      return firstOfRev((await readText(file(id))) ?? "", next.rev) === line ? next : null;
     },
     close: async () => undefined,
   };

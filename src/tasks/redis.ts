@@ -150,6 +150,18 @@ export function createRedisTasks(redis: RedisClient, options: RedisTaskOptions):
         retryable: true,
       });
     },
+    async claim(id, rev, patch, now) {
+      const current = await get(id);
+      if (!current) throw unknownTask(id);
+      if (current.rev !== rev) return null;
+      const next = applyTaskPatch(current, patch, now);
+      const reply = await WRITE.run(
+        redis,
+        [key.task(id), key.open],
+        ["", rev, JSON.stringify(next), id, next.status === "open" ? "1" : "0"],
+      );
+      return reply === 1 ? next : null;
+    },
     close: async () => undefined,
   };
 }

@@ -103,6 +103,11 @@ export interface TaskStore {
    * change of status (TASK_CLOSED); UNKNOWN_TASK when there is none with this id.
    */
   update(id: string, patch: TaskPatch, now: Date, fence?: Fence): Promise<HumanTask>;
+  /**
+   * Applies `patch` only if the task is still at revision `rev` (no retry): null when it changed since.
+   * Lets one of several processes claim a one-time action (a reminder, an escalation).
+   */
+  claim(id: string, rev: number, patch: TaskPatch, now: Date): Promise<HumanTask | null>;
   close(): Promise<void>;
 }
 
