@@ -7,7 +7,12 @@
  * (this worker stalled past it and another took over) stops: it records, undoes and alerts nothing.
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import { alertRotationOutcome, failureAlert, type RotationAlertDeps } from "../src/alerts/rotation-alerts.js";
+import {
+  alertRotationOutcome,
+  cutOverAlerts,
+  failureAlert,
+  type RotationAlertDeps,
+} from "../src/alerts/rotation-alerts.js";
 import { type CertrotorError, toCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import { stepMetrics } from "../src/observability/step-timer.js";
@@ -77,7 +82,12 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
       const deps = {
         ...base,
         logger: base.logger.child({ jobId: job.id }),
-        observers: [...(base.observers ?? []), jobProgress(job), ...(metrics ? [stepMetrics(metrics)] : [])],
+        observers: [
+          ...(base.observers ?? []),
+          jobProgress(job),
+          cutOverAlerts(alerts, credential),
+          ...(metrics ? [stepMetrics(metrics)] : []),
+        ],
       };
       const outcome = await runRotationAttempt(deps, credential, {
         rotationId: data.rotationId,

@@ -21,6 +21,7 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   "manual-task": "warning",
   "manual-task-reminder": "warning",
   "manual-task-escalated": "critical",
+  "cut-over": "warning",
   "rotation-succeeded": "info",
   resolved: "info",
   test: "info",
@@ -28,7 +29,8 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
 
 export function actionOf(kind: AlertKind): AlertAction {
   if (kind === "resolved") return "resolve";
-  if (kind === "rotation-succeeded" || kind === "manual-task-reminder") return "notify";
+  if (kind === "rotation-succeeded" || kind === "manual-task-reminder" || kind === "cut-over")
+    return "notify";
   return "trigger";
 }
 

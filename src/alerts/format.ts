@@ -17,6 +17,7 @@ const LABEL: Readonly<Record<AlertKind, string>> = {
   "manual-task": "a person must act in the bank's portal",
   "manual-task-reminder": "reminder: a person must act in the bank's portal",
   "manual-task-escalated": "a task in the bank's portal is near its deadline",
+  "cut-over": "single-slot cut-over: the bank is unreachable with any certificate meanwhile",
   "rotation-succeeded": "certificate rotated",
   resolved: "resolved",
   test: "test alert",

@@ -8,7 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { type CertrotorError, toCertrotorError } from "../errors.js";
 import type { RotationRecord } from "../journal/types.js";
 import type { Logger } from "../observability/logger.js";
-import type { RotationOutcome } from "../rotation/context.js";
+import type { RotationObserver, RotationOutcome } from "../rotation/context.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { FailureReport } from "../rotation/fail.js";
 import type { SecretStore } from "../stores/types.js";
@@ -128,6 +128,31 @@ export async function alertConsumersOnOldCert(
       ...(record.hint ? { hint: record.hint } : {}),
     });
   });
+}
+
+/**
+ * Tells consumers of a single-slot bank's cut-over: one notice right before the old certificate is
+ * unbound, one once the new one verified (with the measured outage). An observer of the rotation, so a
+ * failure to queue is logged, never the rotation's.
+ */
+export function cutOverAlerts(deps: RaiseDeps, credential: ResolvedCredential): RotationObserver {
+  return async (event) => {
+    if (event.kind !== "cut-over") return;
+    const message =
+      event.phase === "started"
+        ? `cut-over starts: the old certificate ${event.oldFingerprint.slice(0, 16)}… is being unbound; the bank answers no certificate until the new one ${event.newFingerprint.slice(0, 16)}… is bound and verified`
+        : `cut-over done in ${event.outageMs ?? 0} ms: the new certificate ${event.newFingerprint.slice(0, 16)}… works; reload the credential`;
+    await deps.sink.enqueueNotify({
+      kind: "cut-over",
+      episode: `certrotor/${credential.id}/cut-over-${event.phase}`,
+      credentialId: credential.id,
+      rotationId: event.rotationId,
+      ...(credential.clientId ? { clientId: credential.clientId } : {}),
+      fingerprint: event.newFingerprint,
+      message,
+      at: deps.now().toISOString(),
+    });
+  };
 }
 
 /** What the person is asked to do, in one line. */

@@ -53,6 +53,12 @@ export interface RotationRecord {
   newFingerprint?: string;
   retireDueAt?: string;
   finishedAt?: string;
+  /**
+   * A cut-over at a single-slot bank: when the old certificate was unbound (no certificate bound from
+   * then) and when a certificate worked again (the new one verified, or the old one rebound on rollback).
+   */
+  outageStartedAt?: string;
+  outageEndedAt?: string;
 }
 
 export const AUDIT_ACTIONS = [
@@ -71,6 +77,8 @@ export const AUDIT_ACTIONS = [
   /** A human task was opened, or closed (done, cancelled). */
   "task-opened",
   "task-closed",
+  /** A single-slot bank's cut-over ended: the measured outage. */
+  "cut-over",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -50,6 +50,7 @@ export const ALERT_KINDS = [
   "manual-task",
   "manual-task-reminder",
   "manual-task-escalated",
+  "cut-over",
   "rotation-succeeded",
   "resolved",
   "test",

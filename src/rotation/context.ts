@@ -43,7 +43,20 @@ export type RotationEvent =
       ms: number;
       ok: boolean;
     }
-  | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date };
+  | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date }
+  /**
+   * A single-slot bank's cut-over: `started` right before the old certificate is unbound (consumers lose
+   * the bank until the new one is live), `ended` once the new one verified, with the measured outage.
+   */
+  | {
+      kind: "cut-over";
+      phase: "started" | "ended";
+      credentialId: string;
+      rotationId: string;
+      oldFingerprint: string;
+      newFingerprint: string;
+      outageMs?: number;
+    };
 
 export type RotationObserver = (event: RotationEvent) => void | Promise<void>;
 

@@ -11,7 +11,7 @@ import type { ResolvedCredential } from "./credentials.js";
 import { fenced } from "./fence.js";
 import { certificateAccepted, updateTask } from "./tasks.js";
 import { taskId } from "../tasks/types.js";
-import type { PendingMaterial } from "../stores/types.js";
+import type { Material, PendingMaterial } from "../stores/types.js";
 
 export interface RollbackResult {
   /** The rotation had already promoted: nothing was undone (the new material is current). */
@@ -41,6 +41,45 @@ export async function auditFailure(
     actor,
     details: { errorCode: failure.code, ...(step ? { step } : {}) },
   });
+}
+
+/**
+ * A cut-over rolled back at a single-slot bank: the old (still current) certificate is bound again, so
+ * the outage ends; recorded in the journal. Returns its fingerprint when it had to be rebound.
+ */
+async function rebindAfterCutOver(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  record: RotationRecord,
+  current: Material,
+  holder: { lock: HeldLock },
+): Promise<string | undefined> {
+  if (!record.outageStartedAt) return undefined;
+  const slots = await requireSlots(deps.bank).listSlots(current.clientId || credential.clientId);
+  let rebound: string | undefined;
+  if (!slots.some((slot) => slot.fingerprint === current.fingerprint)) {
+    await fenced(holder, () =>
+      requireSlots(deps.bank).bind(current.clientId || credential.clientId, current.certPem),
+    );
+    rebound = current.fingerprint;
+  }
+  if (!record.outageEndedAt) {
+    const endedAt = deps.now();
+    await deps.journal.update(record.rotationId, { outageEndedAt: endedAt.toISOString() });
+    await deps.journal.audit({
+      at: endedAt.toISOString(),
+      credentialId: credential.id,
+      rotationId: record.rotationId,
+      action: "cut-over",
+      actor: record.trigger,
+      details: {
+        fingerprint: current.fingerprint,
+        outageMs: Math.max(0, endedAt.getTime() - Date.parse(record.outageStartedAt)),
+        restored: "old certificate rebound",
+      },
+    });
+  }
+  return rebound;
 }
 
 /**
@@ -117,6 +156,10 @@ export async function undoRotation(
       unbound = newFingerprint;
     }
   }
+  const rebound =
+    registration === "api" && deps.bankProfile?.maxSlots === 1 && current && open && record
+      ? await rebindAfterCutOver(deps, credential, record, current.material, holder)
+      : undefined;
   if (registration === "manual") keepPending = await closeBindTask(deps, credential, rotationId, lock, ours);
   if (ours && !keepPending) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
   const at = deps.now().toISOString();
@@ -129,6 +172,7 @@ export async function undoRotation(
     details: {
       errorCode: failure.code,
       ...(unbound ? { unbound } : {}),
+      ...(rebound ? { rebound } : {}),
       droppedPending: ours !== null && !keepPending,
     },
   });

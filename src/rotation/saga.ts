@@ -29,6 +29,7 @@ import type {
 import type { ResolvedCredential } from "./credentials.js";
 import { finishRotation } from "./finish.js";
 import { acquireRotationLock } from "./lock.js";
+import { endCutOver } from "./steps/cut-over.js";
 import { generate } from "./steps/generate.js";
 import { issue } from "./steps/issue.js";
 import { plan } from "./steps/plan.js";
@@ -213,7 +214,10 @@ async function goLive(
   await runStep(
     attempt,
     "verify",
-    (deps) => verify(deps, planned, material),
+    async (deps) => {
+      await verify(deps, planned, material);
+      await endCutOver(deps, planned, material);
+    },
     () => ({
       action: "verified",
       details: fingerprint,

@@ -1,6 +1,10 @@
 import type { Command } from "commander";
-import { taskInstruction } from "../../alerts/rotation-alerts.js";
-import { alertRotationOutcome, failureAlert } from "../../alerts/rotation-alerts.js";
+import {
+  alertRotationOutcome,
+  cutOverAlerts,
+  failureAlert,
+  taskInstruction,
+} from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
 import { createFollower, createWorkerProbe } from "../../queue/follow.js";
@@ -32,10 +36,13 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
     ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
     : resolved;
   const base = runtime.depsFor(credential);
-  const deps = { ...base, observers: [...(base.observers ?? []), progressLines(out)] };
+  const alerts = inlineAlerts(runtime, out);
+  const deps = {
+    ...base,
+    observers: [...(base.observers ?? []), progressLines(out), cutOverAlerts(alerts.deps, credential)],
+  };
   out(`rotate ${credential.id} (inline)`);
   const rotationId = await rotationIdFor(deps, credential.id);
-  const alerts = inlineAlerts(runtime, out);
   let outcome: RunResult | CertrotorError;
   try {
     outcome = await runRotation(deps, credential, {

@@ -15,6 +15,7 @@ import { CertrotorError } from "../../errors.js";
 import type { FreshPlan, Registration, RotationDeps, Staged } from "../context.js";
 import type { ResolvedCredential } from "../credentials.js";
 import { fenced } from "../fence.js";
+import { cutOver } from "./cut-over.js";
 import { registerManually } from "./register-manual.js";
 
 const SLOT_LIMIT = 2;
@@ -118,7 +119,8 @@ export async function register(
   const registration = deps.bankProfile?.registration ?? "api";
   if (registration === "none") return { how: "trusted" };
   if (registration === "manual") return registerManually(deps, planned, staged);
-  await registerByApi(deps, planned, staged);
+  if (deps.bankProfile?.maxSlots === 1) await cutOver(deps, planned, staged);
+  else await registerByApi(deps, planned, staged);
   return { how: "bound" };
 }
 
