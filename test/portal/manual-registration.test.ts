@@ -17,6 +17,7 @@ import { inspectCertificate } from "../../src/crypto/index.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { rotateJobId } from "../../src/queue/names.js";
 import { acquireRotationLock } from "../../src/rotation/lock.js";
+import { scan } from "../../src/rotation/scan.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import type { HumanTask, TaskKind } from "../../src/tasks/types.js";
 import { invariantViolations } from "../fixtures/invariants.js";
@@ -146,6 +147,14 @@ describe("manual registration at a portal bank, through a worker", () => {
       ["manual-task"],
       "the task is alerted, once per episode",
     );
+
+    const report = await scan({ ...runtime, credentials: [credential] });
+    assert.deepEqual(
+      report.entries[0]?.tasks?.map((t) => [t.id, t.kind]),
+      [[bind.id, "bind-certificate"]],
+      "scan shows the open task",
+    );
+    assert.equal(report.counts.openTasks, 1);
 
     await person("bind", bind);
     const unbind = await openTask("unbind-certificate");
