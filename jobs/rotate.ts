@@ -16,6 +16,7 @@ import {
 import { type CertrotorError, toCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import { stepMetrics } from "../src/observability/step-timer.js";
+import { PARKED_STEP } from "../src/queue/follow.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
 import type { RotationObserver } from "../src/rotation/context.js";
@@ -104,6 +105,8 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
           rotationId: data.rotationId,
           outcome,
         });
+        // `rotate --wait` ends here, saying which task the rotation waits on
+        await job.updateProgress({ step: PARKED_STEP, taskId: outcome.task.id, at: Date.now() });
         return later(job, token, Math.max(0, outcome.checkAgainAt.getTime() - runtime.now().getTime()));
       }
       metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());

@@ -100,8 +100,10 @@ describe("manual registration at a portal bank, through a worker", () => {
   };
 
   it("parks on a bind task, goes on once the person bound the certificate, and retires through an unbind task", async () => {
-    const queued = await runCli(["rotate", "cred-0", "--config", configPath]);
+    // --wait follows the job until it parks, then says which task it waits on
+    const queued = await runCli(["rotate", "cred-0", "--wait", "--config", configPath], 60_000);
     assert.equal(queued.code, 0, queued.stderr);
+    assert.match(queued.stdout, /awaiting registration: rotation rot_\w+ waits on task task_[0-9a-f]{16}/);
 
     const bind = await openTask("bind-certificate");
     assert.equal(bind.portalUrl, PORTAL);

@@ -153,6 +153,12 @@ async function rotateQueued(
       out(`failed: ${outcome.reason}`);
       return EXIT.failed;
     }
+    if (outcome.status === "parked") {
+      out(
+        `awaiting registration: rotation ${queued.rotationId} waits on task ${outcome.taskId} (certrotor task show ${outcome.taskId}); the workers look again by themselves`,
+      );
+      return EXIT.ok;
+    }
     const result = outcome.result as {
       status?: string;
       newFingerprint?: string;
