@@ -19,6 +19,7 @@ import { fencedJournal } from "../../journal/types.js";
 import { acquireRotationLock } from "../../rotation/lock.js";
 import { completeSignTask } from "../../rotation/steps/portal-sign.js";
 import type { Runtime } from "../../runtime.js";
+import { unknownTask } from "../../tasks/record.js";
 import type { HumanTask } from "../../tasks/types.js";
 import { addConfigOption, withRuntime } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -39,12 +40,7 @@ async function readPem(path: string, flag: string): Promise<string> {
 /** The task, or UNKNOWN_TASK. */
 async function taskOf(runtime: Runtime, id: string): Promise<HumanTask> {
   const task = await runtime.tasks.get(id);
-  if (!task) {
-    throw new CertrotorError("UNKNOWN_TASK", `no task "${id}"`, {
-      hint: "certrotor task list shows the open tasks and their ids",
-      details: { taskId: id },
-    });
-  }
+  if (!task) throw unknownTask(id);
   return task;
 }
 
