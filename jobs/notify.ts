@@ -34,7 +34,10 @@ export function createNotifyProcessor(runtime: Runtime, options: NotifyOptions =
   return async (job: Job): Promise<NotifyResult> => {
     const data = notifyJobData.parse(job.data);
     const alert = alertFromJob(data);
-    const routed = routeChannels(channels, findConfigured(runtime.config, data.credentialId)?.alerts);
+    const routed = routeChannels(
+      channels,
+      data.channels ?? findConfigured(runtime.config, data.credentialId)?.alerts,
+    );
     const logger = runtime.logger.child({ jobId: job.id, credentialId: data.credentialId });
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const result = await deliverAttempt(alert, routed, deliveryState(job.progress), {

@@ -4,7 +4,7 @@
  * A retire job carries where discovery found its credential; the sweep, working from journal records,
  * lists the discovery stores at most once per run.
  */
-import type { Job } from "bullmq";
+import { DelayedError, type Job } from "bullmq";
 import { alertConsumersOnOldCert } from "../src/alerts/rotation-alerts.js";
 import type { Producer } from "../src/queue/producer.js";
 import { retireJobData } from "../src/queue/payloads.js";
@@ -18,7 +18,7 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     return { credential, deps: runtime.depsFor(credential) };
   };
   const alertDeps = { episodes: runtime.episodes, sink: producer, now: runtime.now, logger: runtime.logger };
-  return async (job: Job): Promise<{ status: string; count?: number }> => {
+  return async (job: Job, token?: string): Promise<{ status: string; count?: number }> => {
     if (job.name === "retire-sweep") {
       const lookup = credentialLookup(runtime.config, runtime.stores);
       const results = await retireDue(runtime.journal, runtime.now(), depsFor(lookup));
@@ -36,6 +36,15 @@ export function createRetireProcessor(runtime: Runtime, producer: Producer) {
     const outcome = await retireOne(runtime.depsFor(credential), credential, record);
     if (outcome.status === "consumers-on-old-cert")
       await alertConsumersOnOldCert(alertDeps, credential, outcome.record);
+    // waiting on an unbind task (a portal bank): look again after the task's backoff, not only at the
+    // next sweep, without spending an attempt
+    if (outcome.status === "retire-due" && outcome.task?.status === "open" && token) {
+      await job.moveToDelayed(
+        Date.now() + Math.max(0, outcome.retireDueAt.getTime() - runtime.now().getTime()),
+        token,
+      );
+      throw new DelayedError();
+    }
     return { status: outcome.status };
   };
 }

@@ -7,10 +7,16 @@
  * (this worker stalled past it and another took over) stops: it records, undoes and alerts nothing.
  */
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import { alertRotationOutcome, failureAlert, type RotationAlertDeps } from "../src/alerts/rotation-alerts.js";
+import {
+  alertRotationOutcome,
+  cutOverAlerts,
+  failureAlert,
+  type RotationAlertDeps,
+} from "../src/alerts/rotation-alerts.js";
 import { type CertrotorError, toCertrotorError } from "../src/errors.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
 import { stepMetrics } from "../src/observability/step-timer.js";
+import { PARKED_STEP } from "../src/queue/follow.js";
 import type { Producer } from "../src/queue/producer.js";
 import { type RotateJobData, rotateJobData } from "../src/queue/payloads.js";
 import type { RotationObserver } from "../src/rotation/context.js";
@@ -77,7 +83,12 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
       const deps = {
         ...base,
         logger: base.logger.child({ jobId: job.id }),
-        observers: [...(base.observers ?? []), jobProgress(job), ...(metrics ? [stepMetrics(metrics)] : [])],
+        observers: [
+          ...(base.observers ?? []),
+          jobProgress(job),
+          cutOverAlerts(alerts, credential),
+          ...(metrics ? [stepMetrics(metrics)] : []),
+        ],
       };
       const outcome = await runRotationAttempt(deps, credential, {
         rotationId: data.rotationId,
@@ -85,6 +96,19 @@ export function createRotateProcessor(runtime: Runtime, producer: Producer, metr
         force: data.trigger !== "schedule",
       });
       if (outcome.status === "finished") return { status: outcome.status, rotationId: data.rotationId };
+      if (outcome.status === "awaiting-registration") {
+        // parked on a human task: alert it (once per episode), free the lock (done) and this worker
+        // slot, and look again after the task's backoff without spending an attempt
+        await alertRotationOutcome(alerts, {
+          credential,
+          store: deps.store,
+          rotationId: data.rotationId,
+          outcome,
+        });
+        // `rotate --wait` ends here, saying which task the rotation waits on
+        await job.updateProgress({ step: PARKED_STEP, taskId: outcome.task.id, at: Date.now() });
+        return later(job, token, Math.max(0, outcome.checkAgainAt.getTime() - runtime.now().getTime()));
+      }
       metrics?.recordRotation(credential.id, outcome.status, "", runtime.now());
       if (outcome.status === "not-due") return { status: outcome.status, rotationId: data.rotationId };
       // promoted and verified: the credential's failure episodes are over

@@ -17,6 +17,7 @@
 import { randomInt } from "node:crypto";
 import { DelayedError, type Job } from "bullmq";
 import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js";
+import { alertOnTasks, type TaskAlertResult } from "../src/alerts/task-alerts.js";
 import { isCertrotorError } from "../src/errors.js";
 import { holdLock, type KeptLock } from "../src/locks/hold.js";
 import type { WorkerMetrics } from "../src/observability/metrics.js";
@@ -35,6 +36,8 @@ export interface ScanResult {
   resumedAt?: number;
   /** Set when the scan did not run because another one was running. */
   skipped?: string;
+  /** Open human tasks seen, reminded and escalated. */
+  tasks?: TaskAlertResult;
 }
 
 /** Credentials per chunk: each chunk is read with the scan's bounded concurrency, then acted on. */
@@ -174,6 +177,16 @@ export function createScanProcessor(
       }
       result.scanned = entries.length;
       metrics?.recordScan(entries);
+      // human tasks: reminders and escalation as their deadlines near (each once: claimed on the task)
+      await held.lease.check();
+      result.tasks = await alertOnTasks({
+        tasks: runtime.tasks,
+        policy: runtime.config.tasks,
+        episodes: runtime.episodes,
+        sink: producer,
+        now: runtime.now,
+        logger: runtime.logger,
+      });
       runtime.logger.info(
         {
           scanned: result.scanned,

@@ -232,6 +232,7 @@ async function startOn(
   if (consoleHandle) opened.add(() => consoleHandle.close());
   if (options.schedules !== false) await producer.upsertSchedules(config);
   metrics.watchQueues(Object.values(producer.queues));
+  metrics.watchTasks(() => runtime.tasks.list({ status: "open" }));
 
   const common = {
     connection: blocking,

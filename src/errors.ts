@@ -137,6 +137,24 @@ export const ERROR_CODES = {
     retryable: false,
     summary: "certrotor export: the --out directory exists and is not empty (give --force to write into it).",
   },
+  UNKNOWN_TASK: {
+    retryable: false,
+    summary: "No human task with that id (certrotor task list shows them).",
+  },
+  TASK_CLOSED: {
+    retryable: false,
+    summary: "The human task is done or cancelled already: it cannot be completed or cancelled again.",
+  },
+  TASK_CANCELLED: {
+    retryable: false,
+    summary:
+      "An operator cancelled the human task a rotation waited on (certrotor task cancel): the rotation is rolled back.",
+  },
+  TASK_CERT_REJECTED: {
+    retryable: false,
+    summary:
+      "task complete --cert: the certificate does not fit the task (pending key, subject, clientAuth, the bank's CA); nothing was changed.",
+  },
   ROTATION_FAILED: {
     retryable: false,
     summary: "A rotation failed after its last attempt and was rolled back.",

@@ -34,6 +34,7 @@ import { type DiscoverySource, type ResolvedCredential, resolveCredential } from
 import { createStore } from "./stores/index.js";
 import { ensureWritableDirectory } from "./util/dirs.js";
 import type { SecretStore } from "./stores/types.js";
+import { createFileTasks, createRedisTasks, type TaskStore } from "./tasks/index.js";
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -75,6 +76,8 @@ export interface Runtime {
   readonly locks: LockManager;
   /** Open alert episodes (alert once per failure): in Redis beside the journal, else under stateDir. */
   readonly episodes: EpisodeStore;
+  /** Human tasks (portal banks): beside the journal, in Redis or under stateDir. */
+  readonly tasks: TaskStore;
   /**
    * The credential with this id. `source` (a job's `discovery`) rebuilds a discovered one without a store
    * request; without it a discovered id is looked up by listing the discovery stores.
@@ -93,6 +96,7 @@ interface SharedState {
   journal: Journal;
   locks: LockManager;
   episodes: EpisodeStore;
+  tasks: TaskStore;
   redis?: RuntimeRedis;
   close(): Promise<void>;
 }
@@ -111,6 +115,7 @@ async function openState(
       journal: await createFileJournal(join(config.stateDir, "journal"), { leaseState: locks.leaseState }),
       locks,
       episodes: createFileEpisodes(join(config.stateDir, "alerts", "episodes")),
+      tasks: createFileTasks(join(config.stateDir, "tasks"), { leaseState: locks.leaseState }),
       close: async () => undefined,
     };
   }
@@ -126,6 +131,7 @@ async function openState(
     journal: createRedisJournal(connection, { prefix: `${prefix}journal:`, lockPrefix: `${prefix}lock:` }),
     locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
     episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
+    tasks: createRedisTasks(connection, { prefix: `${prefix}tasks:`, lockPrefix: `${prefix}lock:` }),
     redis: {
       settings,
       connection,
@@ -171,7 +177,7 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     await closeAll();
     throw error;
   }
-  const { journal, locks, episodes } = state;
+  const { journal, locks, episodes, tasks } = state;
 
   const depsFor = (credential: ResolvedCredential): RotationDeps => {
     const store = stores.get(credential.store);
@@ -183,8 +189,16 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
         `credential "${credential.id}" names a store, bank or issuer that is not configured`,
       );
     }
-    const probeAccountId = config.banks[credential.bank]?.probe?.accountId;
+    const bankConfig = config.banks[credential.bank];
+    const probeAccountId = bankConfig?.probe?.accountId;
     return {
+      bankProfile: {
+        registration: bankConfig?.registration ?? "api",
+        maxSlots: bankConfig?.maxSlots ?? 2,
+        ...(bankConfig?.portalUrl ? { portalUrl: bankConfig.portalUrl } : {}),
+      },
+      tasks,
+      taskPolicy: config.tasks,
       store,
       bank,
       issuer,
@@ -212,12 +226,14 @@ export async function createRuntime(config: Readonly<Config>, options: RuntimeOp
     journal,
     locks,
     episodes,
+    tasks,
     credential: (id, source) => resolveCredential(config, stores, id, source),
     depsFor,
     async close() {
       await closeAll();
       await journal.close().catch(() => undefined);
       await locks.close().catch(() => undefined);
+      await tasks.close().catch(() => undefined);
       await state.close();
     },
   };

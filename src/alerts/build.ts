@@ -18,6 +18,10 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   "rotation-stuck": "warning",
   drift: "warning",
   "consumers-on-old-cert": "warning",
+  "manual-task": "warning",
+  "manual-task-reminder": "warning",
+  "manual-task-escalated": "critical",
+  "cut-over": "warning",
   "rotation-succeeded": "info",
   resolved: "info",
   test: "info",
@@ -25,7 +29,8 @@ export const SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
 
 export function actionOf(kind: AlertKind): AlertAction {
   if (kind === "resolved") return "resolve";
-  if (kind === "rotation-succeeded") return "notify";
+  if (kind === "rotation-succeeded" || kind === "manual-task-reminder" || kind === "cut-over")
+    return "notify";
   return "trigger";
 }
 
@@ -55,6 +60,9 @@ export function alertFromJob(data: NotifyJobData): Alert {
     ...(errorSummary ? { errorSummary } : {}),
     message: data.message,
     ...(data.hint ? { hint: data.hint } : {}),
+    ...(data.taskId ? { taskId: data.taskId } : {}),
+    ...(data.portalUrl ? { portalUrl: data.portalUrl } : {}),
+    ...(data.deadline ? { deadline: data.deadline } : {}),
     at: data.at,
   };
 }

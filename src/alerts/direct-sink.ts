@@ -41,7 +41,10 @@ export function createDirectSink(config: Readonly<Config>, options: DirectSinkOp
   return {
     async enqueueNotify(data) {
       const alert = alertFromJob(data);
-      const routed = routeChannels(channels, findConfigured(config, data.credentialId)?.alerts);
+      const routed = routeChannels(
+        channels,
+        data.channels ?? findConfigured(config, data.credentialId)?.alerts,
+      );
       let state: DeliveryState = { delivered: [], abandoned: [] };
       for (let attempt = 1; attempt <= attempts; attempt++) {
         const result = await deliverAttempt(alert, routed, state, {

@@ -12,7 +12,7 @@ import { luaScript, redisError } from "../redis/lua.js";
 import { ALERT_KINDS, type AlertKind } from "../queue/payloads.js";
 
 /** Kinds that are notices, not failures: they never open an episode. */
-const NOT_EPISODES = ["rotation-succeeded", "resolved", "test"] as const;
+const NOT_EPISODES = ["rotation-succeeded", "resolved", "test", "manual-task-reminder", "cut-over"] as const;
 export type EpisodeKind = Exclude<AlertKind, (typeof NOT_EPISODES)[number]>;
 
 export function isEpisodeKind(kind: AlertKind): kind is EpisodeKind {

@@ -8,10 +8,11 @@ import { X509Certificate } from "node:crypto";
 import { type CertrotorError, toCertrotorError } from "../errors.js";
 import type { RotationRecord } from "../journal/types.js";
 import type { Logger } from "../observability/logger.js";
-import type { RotationOutcome } from "../rotation/context.js";
+import type { RotationObserver, RotationOutcome } from "../rotation/context.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { FailureReport } from "../rotation/fail.js";
 import type { SecretStore } from "../stores/types.js";
+import type { HumanTask } from "../tasks/types.js";
 import type { EpisodeKind } from "./episodes.js";
 import { type AlertFacts, notifySuccess, type RaiseDeps, raiseAlert, resolveAlerts } from "./raise.js";
 
@@ -130,6 +131,65 @@ export async function alertConsumersOnOldCert(
 }
 
 /**
+ * Tells consumers of a single-slot bank's cut-over: one notice right before the old certificate is
+ * unbound, one once the new one verified (with the measured outage). An observer of the rotation, so a
+ * failure to queue is logged, never the rotation's.
+ */
+export function cutOverAlerts(deps: RaiseDeps, credential: ResolvedCredential): RotationObserver {
+  return async (event) => {
+    if (event.kind !== "cut-over") return;
+    const message =
+      event.phase === "started"
+        ? `cut-over starts: the old certificate ${event.oldFingerprint.slice(0, 16)}… is being unbound; the bank answers no certificate until the new one ${event.newFingerprint.slice(0, 16)}… is bound and verified`
+        : `cut-over done in ${event.outageMs ?? 0} ms: the new certificate ${event.newFingerprint.slice(0, 16)}… works; reload the credential`;
+    await deps.sink.enqueueNotify({
+      kind: "cut-over",
+      episode: `certrotor/${credential.id}/cut-over-${event.phase}`,
+      credentialId: credential.id,
+      rotationId: event.rotationId,
+      ...(credential.clientId ? { clientId: credential.clientId } : {}),
+      fingerprint: event.newFingerprint,
+      message,
+      at: deps.now().toISOString(),
+    });
+  };
+}
+
+/** What the person is asked to do, in one line. */
+export function taskInstruction(task: HumanTask): string {
+  const where = task.portalUrl ? ` at ${task.portalUrl}` : " in the bank's portal";
+  switch (task.kind) {
+    case "bind-certificate":
+      return `bind the new certificate ${task.fingerprint?.slice(0, 16)}… to client_id ${task.clientId}${where}`;
+    case "unbind-certificate":
+      return `unbind the old certificate ${task.fingerprint?.slice(0, 16)}… from client_id ${task.clientId}${where}`;
+    case "sign-csr":
+      return `upload the CSR of client_id ${task.clientId}${where}, then give certrotor the signed certificate (certrotor task complete ${task.id} --cert FILE)`;
+  }
+}
+
+/** A human task opened (a rotation parked on it): the manual-task episode alerts once. */
+export async function alertTaskOpened(
+  deps: RaiseDeps & { logger: Logger },
+  credential: ResolvedCredential,
+  task: HumanTask,
+): Promise<void> {
+  await guarded(deps, "raising the manual-task alert", credential.id, async () => {
+    await raiseAlert(deps, credential.id, "manual-task", {
+      rotationId: task.rotationId,
+      clientId: task.clientId,
+      ...(task.fingerprint ? { fingerprint: task.fingerprint } : {}),
+      ...(task.notAfter ? { notAfter: task.notAfter } : {}),
+      taskId: task.id,
+      ...(task.portalUrl ? { portalUrl: task.portalUrl } : {}),
+      deadline: task.deadline,
+      message: `task ${task.id}: ${taskInstruction(task)}, by ${task.deadline}`,
+      hint: "certrotor task show shows the task with its certificate; the rotation goes on by itself once the bank accepts it",
+    });
+  });
+}
+
+/**
  * What a rotation that reached an outcome alerts on, for the rotate job and `rotate --inline` alike: a
  * promotion resolves the credential's open episodes (and, when the old cert stays bound because consumers
  * still use it, raises that). Failures are alerted by failRotation (rotation/fail.ts) under the lease.
@@ -140,7 +200,13 @@ export async function alertRotationOutcome(
 ): Promise<void> {
   const { credential, rotationId, outcome } = input;
   if (outcome.status === "not-due" || outcome.status === "finished") return;
+  if (outcome.status === "awaiting-registration") {
+    await alertTaskOpened(deps, credential, outcome.task);
+    return;
+  }
   await alertRotationSucceeded(deps, { credential, store: input.store, rotationId, status: outcome.status });
+  if (outcome.status === "retire-due" && outcome.task?.status === "open")
+    await alertTaskOpened(deps, credential, outcome.task);
   if (outcome.status === "consumers-on-old-cert")
     await alertConsumersOnOldCert(deps, credential, outcome.record);
 }

@@ -46,6 +46,10 @@ export interface Alert {
   message: string;
   /** What to check (seed 001's troubleshooting rows for bank failures). */
   hint?: string;
+  /** A human task: its id, the bank's portal and the task's deadline (manual-task alerts). */
+  taskId?: string;
+  portalUrl?: string;
+  deadline?: string;
   /** When the condition was seen, ISO 8601. */
   at: string;
 }

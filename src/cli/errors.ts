@@ -39,6 +39,9 @@ const BAD_INPUT = new Set<string>([
   "IMPORT_REJECTED",
   "NO_PREVIOUS",
   "OUT_DIR_NOT_EMPTY",
+  "UNKNOWN_TASK",
+  "TASK_CLOSED",
+  "TASK_CERT_REJECTED",
 ]);
 
 export function exitCodeFor(error: unknown): number {

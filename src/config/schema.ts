@@ -286,7 +286,21 @@ const bankIssuer = z.strictObject({
   bank: name,
 });
 
-export const issuerSchema = z.discriminatedUnion("kind", [localCaIssuer, vaultPkiIssuer, bankIssuer]);
+/** The bank signs in its portal (seed 000): a person uploads the CSR; `task complete --cert` hands it back. */
+const bankPortalIssuer = z.strictObject({
+  kind: z.literal("bank-portal"),
+  /** The bank (config name) whose portal signs. */
+  bank: name,
+  /** PEM of the bank's issuing CA: the certificate handed back must chain to it. */
+  caFile: z.string().min(1),
+});
+
+export const issuerSchema = z.discriminatedUnion("kind", [
+  localCaIssuer,
+  vaultPkiIssuer,
+  bankIssuer,
+  bankPortalIssuer,
+]);
 
 // ---------------------------------------------------------------- renewal policy
 
@@ -640,6 +654,25 @@ export const redisSchema = z
   });
 export type RedisConfig = z.infer<typeof redisSchema>;
 
+// ---------------------------------------------------------------- human tasks
+
+/** Human tasks at portal banks (README § Human tasks): deadlines, reminders, escalation, polling. */
+export const tasksSchema = z.strictObject({
+  /** A task's deadline is the old certificate's notAfter minus this, so it never expires first. */
+  leadTime: duration.default(7 * 86_400_000),
+  /** An open task is reminded of this often (an alert each time). */
+  remindEvery: positiveDuration.default(86_400_000),
+  /** Escalate an open task once its deadline is this close. */
+  escalateBefore: duration.default(2 * 86_400_000),
+  /** Where the escalation goes: a channel (name under alerts.channels), else every channel of the credential. */
+  escalateTo: name.optional(),
+  /** First look (a token call with the new certificate) after a rotation parked on a task... */
+  pollEvery: positiveDuration.default(30_000),
+  /** ...doubling up to this bound. */
+  pollMax: positiveDuration.default(15 * 60_000),
+});
+export type TasksConfig = z.infer<typeof tasksSchema>;
+
 const schedulesSchema = z.strictObject({
   /** cron (6 fields with seconds allowed) of the scan that enqueues due rotations. */
   scan: z.string().default("0 */15 * * * *"),
@@ -673,6 +706,7 @@ export const configSchema = z.strictObject({
   schedules: schedulesSchema.default(schedulesSchema.parse({})),
   /** The ops console (`certrotor console`, or the worker with console.enabled). */
   console: consoleSchema.default(consoleSchema.parse({})),
+  tasks: tasksSchema.default(tasksSchema.parse({})),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default("info"),

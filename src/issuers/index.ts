@@ -8,6 +8,7 @@ import type { AdapterLogger } from "../observability/logger.js";
 import { vaultReports } from "../stores/adapter-logs.js";
 import type { SecretStore } from "../stores/types.js";
 import { createBankIssuer } from "./bank.js";
+import { createBankPortalIssuer } from "./bank-portal.js";
 import { createLocalCaIssuer } from "./local-ca.js";
 import type { Issuer, IssuerKind } from "./types.js";
 
@@ -52,6 +53,10 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
       );
     }
     return createBankIssuer(name, bank.signer);
+  },
+  "bank-portal": async (name, config, context) => {
+    if (!context.banks.get(config.bank)) throw missing("bank", config.bank, name);
+    return createBankPortalIssuer(name, config.caFile);
   },
 };
 

@@ -1,9 +1,10 @@
 /**
  * The issuer port: who signs a rotation's CSR. Adapters beside this file: local-ca.ts (the institution's
- * own CA, seed 002), vault-pki.ts (Vault PKI sign/<role>), bank.ts (the bank signs, seed 000).
+ * own CA, seed 002), vault-pki.ts (Vault PKI sign/<role>), bank.ts (the bank signs, seed 000),
+ * bank-portal.ts (the bank signs in its portal: a person uploads the CSR, a human task).
  */
 
-export type IssuerKind = "local-ca" | "vault-pki" | "bank";
+export type IssuerKind = "local-ca" | "vault-pki" | "bank" | "bank-portal";
 
 export interface IssueRequest {
   csrPem: string;

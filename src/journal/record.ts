@@ -33,7 +33,7 @@ const REQUIRED: readonly (keyof RotationRecord)[] = [
 ];
 
 export function isActiveStatus(status: RotationStatus): boolean {
-  return status === "running" || status === "retire-due";
+  return status === "running" || status === "retire-due" || status === "awaiting-registration";
 }
 
 function invalid(message: string): never {

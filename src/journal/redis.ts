@@ -46,8 +46,8 @@ export interface RedisJournalOptions {
 
 const CAS_TRIES = 20;
 
-/** ARGV[1] is the fence token or ''; the held key, when fenced, is the last of KEYS. */
-const FENCE = `local function fenced()
+/** Shared with the task store (tasks/redis.ts). ARGV[1] is the fence token or ''; the held key, when fenced, is the last of KEYS. */
+export const FENCE_LUA = `local function fenced()
   if ARGV[1] == '' then return true end
   local held = redis.call('GET', KEYS[#KEYS])
   return held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':'
@@ -55,7 +55,7 @@ end
 `;
 
 // Keeps `active` and `retire-due` in step with one record. ARGV: id, active score|'', retire score|''.
-const SYNC = `${FENCE}local function sync(active, retire, id, activeScore, retireScore)
+const SYNC = `${FENCE_LUA}local function sync(active, retire, id, activeScore, retireScore)
   if activeScore == '' then redis.call('ZREM', active, id) else redis.call('ZADD', active, activeScore, id) end
   if retireScore == '' then redis.call('ZREM', retire, id) else redis.call('ZADD', retire, retireScore, id) end
 end
@@ -80,7 +80,7 @@ local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[7])
 if excess > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) do
     local status = redis.call('HGET', ARGV[8] .. id, 'status')
-    if status ~= 'running' and status ~= 'retire-due' then
+    if status ~= 'running' and status ~= 'retire-due' and status ~= 'awaiting-registration' then
       redis.call('DEL', ARGV[8] .. id, ARGV[9] .. id)
       redis.call('ZREM', KEYS[2], id)
     end
@@ -106,7 +106,7 @@ return 1`,
 // event JSON, maxAudit, audit key|''.
 const AUDIT = luaScript(
   "journal audit",
-  `${FENCE}
+  `${FENCE_LUA}
 if not fenced() then return -2 end
 if ARGV[4] ~= '' and redis.call('SADD', KEYS[2], ARGV[4]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[1], ARGV[2])
@@ -117,7 +117,7 @@ return 1`,
 // KEYS: held. ARGV: fence token. 1 while the lease holds.
 const FENCE_HOLDS = luaScript(
   "journal fence check",
-  `${FENCE}
+  `${FENCE_LUA}
 return fenced() and 1 or 0`,
 );
 

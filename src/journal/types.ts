@@ -19,7 +19,15 @@ export const STEPS = [
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
-export const ROTATION_STATUSES = ["running", "succeeded", "failed", "rolled-back", "retire-due"] as const;
+export const ROTATION_STATUSES = [
+  "running",
+  "succeeded",
+  "failed",
+  "rolled-back",
+  "retire-due",
+  /** Parked on a human task (a person binds the new certificate in the bank's portal). */
+  "awaiting-registration",
+] as const;
 export type RotationStatus = (typeof ROTATION_STATUSES)[number];
 
 export const TRIGGERS = ["schedule", "on-demand", "operator", "inline"] as const;
@@ -45,6 +53,12 @@ export interface RotationRecord {
   newFingerprint?: string;
   retireDueAt?: string;
   finishedAt?: string;
+  /**
+   * A cut-over at a single-slot bank: when the old certificate was unbound (no certificate bound from
+   * then) and when a certificate worked again (the new one verified, or the old one rebound on rollback).
+   */
+  outageStartedAt?: string;
+  outageEndedAt?: string;
 }
 
 export const AUDIT_ACTIONS = [
@@ -61,6 +75,14 @@ export const AUDIT_ACTIONS = [
   "imported",
   /** A person asked for a rotation in the console (actor: their name); the rotation's own events follow. */
   "rotation-requested",
+  /** The bank trusts the issuing CA (registration: none): nothing to bind, or to unbind. */
+  "bind-skipped",
+  "unbind-skipped",
+  /** A human task was opened, or closed (done, cancelled). */
+  "task-opened",
+  "task-closed",
+  /** A single-slot bank's cut-over ended: the measured outage. */
+  "cut-over",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -118,7 +140,7 @@ export interface Journal {
   latest(credentialId: string): Promise<RotationRecord | null>;
   /** Newest first, at most `limit` (default 20); older records beyond the adapter's bound are pruned. */
   history(credentialId: string, limit?: number): Promise<RotationRecord[]>;
-  /** Rotations whose status is running or retire-due, oldest first. */
+  /** Rotations whose status is running, awaiting-registration or retire-due, oldest first. */
   active(): Promise<RotationRecord[]>;
   /** Rotations in status retire-due whose retireDueAt is at or before `now`, earliest first. */
   retireDue(now: Date): Promise<RotationRecord[]>;

@@ -59,6 +59,9 @@ export const SECRET_FIELDS = [
   "portalApiKey",
   "apiKey",
   "routingKey",
+  "passwordHash",
+  "x-csrf-token",
+  "csrfToken",
 ] as const;
 
 function redactPaths(): string[] {

@@ -44,8 +44,10 @@ const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 export interface MetricsOptions {
   /** process_* and nodejs_* series (default true). */
   defaultMetrics?: boolean;
-  /** Bound of the queue counts read on a scrape, so a down Redis cannot hang /metrics (default 1 s). */
+  /** Bound of the queue counts (and open tasks) read on a scrape, so a down Redis cannot hang /metrics (default 1 s). */
   queueTimeoutMs?: number;
+  /** Clock of the task age gauge, ms (the runtime's `now`). */
+  now?: () => number;
 }
 
 export interface WorkerMetrics {
@@ -67,7 +69,12 @@ export interface WorkerMetrics {
   recordAlertDelivery(channel: string, outcome: AlertDeliveryOutcome): void;
   /** Counts of these queues are read on every scrape. */
   watchQueues(queues: readonly QueueCounts[]): void;
+  /** The open human tasks are read from `source` on every scrape (pending count, oldest age). */
+  watchTasks(source: OpenTasks): void;
 }
+
+/** The open human tasks with when each opened (the task store's list fits; no tasks import here). */
+export type OpenTasks = () => Promise<ReadonlyArray<{ createdAt: string }>>;
 
 const seconds = (date: Date): number => date.getTime() / 1000;
 
@@ -140,12 +147,49 @@ function queueGauge(registry: Registry, sources: QueueCounts[], timeoutMs: numbe
   });
 }
 
+/**
+ * The task gauges, read at scrape time (a task opened or closed shows at once, not at the next scan);
+ * left out, not stale, when the state does not answer within the bound.
+ */
+function taskGauges(registry: Registry, sources: OpenTasks[], timeoutMs: number, now: () => number): void {
+  const read = () =>
+    within(
+      Promise.all(sources.map((source) => source())).then((lists) => lists.flat()),
+      timeoutMs,
+      null,
+    ).catch(() => null);
+  new Gauge({
+    name: "certrotor_manual_tasks_pending",
+    help: "Open human tasks (bind, unbind, sign in a bank's portal) waiting for a person.",
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const tasks = sources.length > 0 ? await read() : null;
+      if (tasks) this.set(tasks.length);
+    },
+  });
+  new Gauge({
+    name: "certrotor_manual_task_oldest_age_seconds",
+    help: "Age of the oldest open human task, seconds (0 when none is open).",
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const tasks = sources.length > 0 ? await read() : null;
+      if (!tasks) return;
+      const oldest = Math.min(...tasks.map((t) => Date.parse(t.createdAt)));
+      this.set(tasks.length === 0 ? 0 : Math.max(0, (now() - oldest) / 1000));
+    },
+  });
+}
+
 export function createMetrics(options: MetricsOptions = {}): WorkerMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const m = definitions(registry);
   const queues: QueueCounts[] = [];
   queueGauge(registry, queues, options.queueTimeoutMs ?? 1_000);
+  const taskSources: OpenTasks[] = [];
+  taskGauges(registry, taskSources, options.queueTimeoutMs ?? 1_000, options.now ?? Date.now);
   return {
     contentType: registry.contentType,
     text: () => registry.metrics(),
@@ -174,6 +218,9 @@ export function createMetrics(options: MetricsOptions = {}): WorkerMetrics {
     },
     watchQueues(sources) {
       queues.push(...sources);
+    },
+    watchTasks(source) {
+      taskSources.push(source);
     },
   };
 }

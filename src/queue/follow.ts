@@ -13,7 +13,9 @@ export type FollowOutcome =
   | { status: "completed"; result: unknown }
   | { status: "failed"; reason: string }
   /** No worker was connected to the queue for `noWorkerMs`: the job is still queued. */
-  | { status: "no-worker"; forMs: number };
+  | { status: "no-worker"; forMs: number }
+  /** The rotation parked on a human task (a portal bank): the worker looks again by itself. */
+  | { status: "parked"; taskId: string };
 
 export interface FollowerOptions {
   /** How many workers consume the rotate queue now; undefined when it cannot be told (e.g. an ACL). */
@@ -31,6 +33,9 @@ export interface Follower {
 }
 
 const DEFAULT_NO_WORKER_MS = 30_000;
+
+/** The progress "step" a rotate job reports when its rotation parks on a human task (jobs/rotate.ts). */
+export const PARKED_STEP = "awaiting-registration";
 
 /**
  * How many workers consume the rotate queue (BullMQ's getWorkersCount, from CLIENT LIST), undefined when
@@ -123,8 +128,10 @@ export async function createFollower(
       return new Promise<FollowOutcome>((resolve) => {
         let stopWatching = (): void => undefined;
         const onProgress = ({ jobId: id, data }: { jobId: string; data: unknown }): void => {
-          const step = (data as { step?: unknown } | null)?.step;
-          if (id === jobId && typeof step === "string") onStep(step, Date.now() - started);
+          const { step, taskId } = (data as { step?: unknown; taskId?: unknown } | null) ?? {};
+          if (id !== jobId || typeof step !== "string") return;
+          if (step === PARKED_STEP && typeof taskId === "string") finish({ status: "parked", taskId });
+          else onStep(step, Date.now() - started);
         };
         const finish = (outcome: FollowOutcome): void => {
           stopWatching();

@@ -47,6 +47,10 @@ export const ALERT_KINDS = [
   "critical-window",
   "expired",
   "consumers-on-old-cert",
+  "manual-task",
+  "manual-task-reminder",
+  "manual-task-escalated",
+  "cut-over",
   "rotation-succeeded",
   "resolved",
   "test",
@@ -67,6 +71,12 @@ export const notifyJobData = z.strictObject({
   errorCode: z.string().optional(),
   message: z.string(),
   hint: z.string().optional(),
+  /** A human task's id, and its portal URL and deadline (manual-task alerts). */
+  taskId: z.string().optional(),
+  portalUrl: z.string().optional(),
+  deadline: z.string().optional(),
+  /** Only these channels (names under alerts.channels): an escalation's tasks.escalateTo. */
+  channels: z.array(id).optional(),
   at: z.iso.datetime(),
 });
 export type NotifyJobData = z.infer<typeof notifyJobData>;

@@ -15,6 +15,8 @@ import type { KeptLock } from "../locks/hold.js";
 import type { LockManager } from "../locks/types.js";
 import type { Logger } from "../observability/logger.js";
 import type { Material, PendingMaterial, SecretStore, StoredMaterial } from "../stores/types.js";
+import type { TasksConfig } from "../config/schema.js";
+import type { HumanTask, TaskStore } from "../tasks/types.js";
 import type { ResolvedCredential } from "./credentials.js";
 
 export type Trigger = RotationRecord["trigger"];
@@ -41,12 +43,33 @@ export type RotationEvent =
       ms: number;
       ok: boolean;
     }
-  | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date };
+  | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date }
+  /**
+   * A single-slot bank's cut-over: `started` right before the old certificate is unbound (consumers lose
+   * the bank until the new one is live), `ended` once the new one verified, with the measured outage.
+   */
+  | {
+      kind: "cut-over";
+      phase: "started" | "ended";
+      credentialId: string;
+      rotationId: string;
+      oldFingerprint: string;
+      newFingerprint: string;
+      outageMs?: number;
+    };
 
 export type RotationObserver = (event: RotationEvent) => void | Promise<void>;
 
 /** The per-credential rotation lock while held (see lock.ts): renewed in the background until released. */
 export type HeldLock = KeptLock;
+
+/** How the bank takes a new certificate (bank config `registration`, `maxSlots`, `portalUrl`). */
+export interface BankProfile {
+  /** `api`: its slot API; `manual`: a person in its portal (a human task); `none`: it trusts the CA. */
+  registration: "api" | "manual" | "none";
+  maxSlots: 1 | 2;
+  portalUrl?: string;
+}
 
 export interface RotationDeps {
   store: SecretStore;
@@ -64,6 +87,12 @@ export interface RotationDeps {
   lockTtlMs?: number;
   /** Who this process is, for lock ownership and logs. */
   owner?: string;
+  /** Absent: `api` with 2 slots (the slot API binds). */
+  bankProfile?: BankProfile;
+  /** Where human tasks live (needed by `registration: manual`). */
+  tasks?: TaskStore;
+  /** Deadlines and polling of human tasks (config `tasks`; defaults when absent). */
+  taskPolicy?: TasksConfig;
 }
 
 /** What every phase knows: which rotation of which credential, started how, under which lock. */
@@ -113,6 +142,13 @@ export interface Issued extends Generated {
 /** stage: the material written as pending, bound, verified and promoted by the steps after it. */
 export type Staged = Material;
 
+/** What register did: bound (slot API), nothing to bind (the bank trusts the CA), or the human task's state. */
+export type Registration =
+  | { how: "bound" }
+  | { how: "trusted" }
+  | { how: "confirmed"; task: HumanTask }
+  | { how: "awaiting"; task: HumanTask };
+
 /** A rotation whose material is current: what retire and done work on. */
 export interface Promoted extends RotationBase {
   record: RotationRecord;
@@ -122,7 +158,13 @@ export interface Promoted extends RotationBase {
 export type RotationOutcome =
   | { status: "not-due"; message: string; renewAt: Date }
   | { status: "succeeded"; record: RotationRecord }
-  | { status: "retire-due"; record: RotationRecord; retireDueAt: Date }
+  /** `task`: an unbind-certificate task the old certificate waits on (a portal bank). */
+  | { status: "retire-due"; record: RotationRecord; retireDueAt: Date; task?: HumanTask }
   | { status: "consumers-on-old-cert"; record: RotationRecord }
+  /**
+   * Parked on a human task (manual registration): nothing more to do until the person acted; look again
+   * (a token call with the new material) at `checkAgainAt`. No lock is held while parked.
+   */
+  | { status: "awaiting-registration"; record: RotationRecord; task: HumanTask; checkAgainAt: Date }
   /** The rotation had already finished (a job run again after another worker completed it): nothing done. */
   | { status: "finished"; record: RotationRecord };

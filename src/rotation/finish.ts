@@ -25,7 +25,12 @@ export async function finishRotation(attempt: Attempt, rotation: Promoted): Prom
   });
   if (result.status === "wait") {
     record = await deps.journal.update(rotationId, { status: "retire-due" });
-    return { status: "retire-due", record, retireDueAt: result.until };
+    return {
+      status: "retire-due",
+      record,
+      retireDueAt: result.until,
+      ...(result.task ? { task: result.task } : {}),
+    };
   }
   if (result.status === "consumers-on-old-cert") {
     const error = new CertrotorError(
@@ -45,8 +50,22 @@ export async function finishRotation(attempt: Attempt, rotation: Promoted): Prom
     });
     return { status: "consumers-on-old-cert", record };
   }
-  if (rotation.oldFingerprint)
-    await recordAudit(attempt, "unbound", { fingerprint: rotation.oldFingerprint });
+  if (rotation.oldFingerprint) {
+    const fingerprint = rotation.oldFingerprint;
+    const task: Record<string, string> = result.task ? { taskId: result.task.id } : {};
+    if (result.how === "skipped")
+      await recordAudit(attempt, "unbind-skipped", {
+        fingerprint,
+        reason: "registration none: the bank trusts the issuing CA",
+      });
+    else if (result.how === "kept")
+      await recordAudit(attempt, "task-closed", { fingerprint, ...task, status: "cancelled" });
+    else
+      await recordAudit(attempt, "unbound", {
+        fingerprint,
+        ...(result.how === "confirmed" || result.how === "operator" ? { by: result.how, ...task } : {}),
+      });
+  }
   record = await runStep(attempt, "done", (stepDeps) =>
     stepDeps.journal.update(rotationId, { status: "succeeded", finishedAt: deps.now().toISOString() }),
   );

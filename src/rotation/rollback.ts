@@ -9,6 +9,9 @@ import { isFinished, type RotationRecord, type RotationTrigger } from "../journa
 import type { HeldLock, RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
 import { fenced } from "./fence.js";
+import { certificateAccepted, updateTask } from "./tasks.js";
+import { taskId } from "../tasks/types.js";
+import type { Material, PendingMaterial } from "../stores/types.js";
 
 export interface RollbackResult {
   /** The rotation had already promoted: nothing was undone (the new material is current). */
@@ -38,6 +41,74 @@ export async function auditFailure(
     actor,
     details: { errorCode: failure.code, ...(step ? { step } : {}) },
   });
+}
+
+/**
+ * A cut-over rolled back at a single-slot bank: the old (still current) certificate is bound again, so
+ * the outage ends; recorded in the journal. Returns its fingerprint when it had to be rebound.
+ */
+async function rebindAfterCutOver(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  record: RotationRecord,
+  current: Material,
+  holder: { lock: HeldLock },
+): Promise<string | undefined> {
+  if (!record.outageStartedAt) return undefined;
+  const slots = await requireSlots(deps.bank).listSlots(current.clientId || credential.clientId);
+  let rebound: string | undefined;
+  if (!slots.some((slot) => slot.fingerprint === current.fingerprint)) {
+    await fenced(holder, () =>
+      requireSlots(deps.bank).bind(current.clientId || credential.clientId, current.certPem),
+    );
+    rebound = current.fingerprint;
+  }
+  if (!record.outageEndedAt) {
+    const endedAt = deps.now();
+    await deps.journal.update(record.rotationId, { outageEndedAt: endedAt.toISOString() });
+    await deps.journal.audit({
+      at: endedAt.toISOString(),
+      credentialId: credential.id,
+      rotationId: record.rotationId,
+      action: "cut-over",
+      actor: record.trigger,
+      details: {
+        fingerprint: current.fingerprint,
+        outageMs: Math.max(0, endedAt.getTime() - Date.parse(record.outageStartedAt)),
+        restored: "old certificate rebound",
+      },
+    });
+  }
+  return rebound;
+}
+
+/**
+ * At a portal bank: cancels the rotation's open bind task (nobody should bind a certificate that is
+ * being rolled back). When the person bound it already (its material gets a token) its key must stay
+ * retrievable (invariant 3): true says keep the pending material; it is unbound by hand at the bank.
+ */
+async function closeBindTask(
+  deps: RotationDeps,
+  credential: ResolvedCredential,
+  rotationId: string,
+  lock: HeldLock,
+  pending: PendingMaterial | null,
+): Promise<boolean> {
+  const task = await deps.tasks?.get(taskId(rotationId, "bind-certificate"));
+  if (task?.status === "open") {
+    await updateTask(deps, { lock, credential }, task, {
+      status: "cancelled",
+      closedAt: deps.now().toISOString(),
+      closedBy: "certrotor",
+      note: "the rotation was rolled back",
+    });
+  }
+  if (!pending || !task) return false;
+  const clientSecret = pending.material.clientSecret ?? "";
+  const { certPem, keyPem } = pending.material;
+  return fenced({ lock }, () =>
+    certificateAccepted(deps, { certPem, keyPem }, { clientId: task.clientId, clientSecret }),
+  ).catch(() => true); // unknown: keeping a key is safe, dropping a bound one is not
 }
 
 /**
@@ -76,14 +147,21 @@ export async function undoRotation(
   const newFingerprint = ours?.material.fingerprint ?? record?.newFingerprint;
   const clientId = current?.material.clientId || credential.clientId;
   let unbound: string | undefined;
-  if (newFingerprint && newFingerprint !== current?.material.fingerprint) {
+  let keepPending = false;
+  const registration = deps.bankProfile?.registration ?? "api";
+  if (newFingerprint && newFingerprint !== current?.material.fingerprint && registration === "api") {
     const slots = await requireSlots(deps.bank).listSlots(clientId);
     if (slots.some((slot) => slot.fingerprint === newFingerprint)) {
       await fenced(holder, () => requireSlots(deps.bank).unbind(clientId, newFingerprint));
       unbound = newFingerprint;
     }
   }
-  if (ours) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
+  const rebound =
+    registration === "api" && deps.bankProfile?.maxSlots === 1 && current && open && record
+      ? await rebindAfterCutOver(deps, credential, record, current.material, holder)
+      : undefined;
+  if (registration === "manual") keepPending = await closeBindTask(deps, credential, rotationId, lock, ours);
+  if (ours && !keepPending) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
   const at = deps.now().toISOString();
   await deps.journal.audit({
     at,
@@ -91,7 +169,12 @@ export async function undoRotation(
     rotationId,
     action: "rolled-back",
     actor: record?.trigger ?? "inline",
-    details: { errorCode: failure.code, ...(unbound ? { unbound } : {}), droppedPending: ours !== null },
+    details: {
+      errorCode: failure.code,
+      ...(unbound ? { unbound } : {}),
+      ...(rebound ? { rebound } : {}),
+      droppedPending: ours !== null && !keepPending,
+    },
   });
   const updated = open
     ? await deps.journal.update(rotationId, {
@@ -105,7 +188,7 @@ export async function undoRotation(
   return {
     promoted: false,
     ...(unbound ? { unbound } : {}),
-    droppedPending: ours !== null,
+    droppedPending: ours !== null && !keepPending,
     record: updated,
   };
 }

@@ -34,10 +34,12 @@ export interface RunOptions {
   onFailure?: FailureHandlers;
 }
 
-/** The rotation to resume: an unfinished one of this credential (a crashed run), else a new id. */
+/** The rotation to resume: an unfinished one of this credential (a crashed or parked run), else a new id. */
 export async function rotationIdFor(deps: RotationDeps, credentialId: string): Promise<string> {
   const latest = await deps.journal.latest(credentialId);
-  return latest?.status === "running" ? latest.rotationId : newRotationId();
+  return latest?.status === "running" || latest?.status === "awaiting-registration"
+    ? latest.rotationId
+    : newRotationId();
 }
 
 /** Decides whether a failed attempt ends the rotation: final errors do, and so do spent attempts. */

@@ -13,13 +13,14 @@
 import { randomUUID } from "node:crypto";
 import { fingerprintOf } from "../crypto/index.js";
 import { CertrotorError, toCertrotorError } from "../errors.js";
-import { fencedJournal, isFinished, type RotationRecord } from "../journal/types.js";
+import { type AuditAction, fencedJournal, isFinished, type RotationRecord } from "../journal/types.js";
 import { type Attempt, emit, recordAudit, runStep } from "./attempt.js";
 import type {
   FreshPlan,
   HeldLock,
   Planned,
   Promoted,
+  Registration,
   RotationDeps,
   RotationOutcome,
   Staged,
@@ -28,6 +29,7 @@ import type {
 import type { ResolvedCredential } from "./credentials.js";
 import { finishRotation } from "./finish.js";
 import { acquireRotationLock } from "./lock.js";
+import { endCutOver } from "./steps/cut-over.js";
 import { generate } from "./steps/generate.js";
 import { issue } from "./steps/issue.js";
 import { plan } from "./steps/plan.js";
@@ -35,6 +37,9 @@ import { promote } from "./steps/promote.js";
 import { register } from "./steps/register.js";
 import { stage } from "./steps/stage.js";
 import { verify } from "./steps/verify.js";
+import { signsInPortal, signTask, stageKeyForSigning } from "./steps/portal-sign.js";
+import { nextCheckDelay, taskCancelled } from "./tasks.js";
+import type { HumanTask } from "../tasks/types.js";
 
 export function newRotationId(): string {
   return `rot_${randomUUID().replaceAll("-", "")}`;
@@ -53,7 +58,8 @@ async function beginRecord(attempt: Attempt, existing: RotationRecord | null, ol
   if (existing) {
     return deps.journal.update(attempt.rotationId, {
       status: "running",
-      attempts: existing.attempts + 1,
+      // a parked rotation looking again spends no attempt: it has not failed
+      attempts: existing.status === "awaiting-registration" ? existing.attempts : existing.attempts + 1,
       errorCode: undefined,
       errorMessage: undefined,
       hint: undefined,
@@ -76,9 +82,19 @@ async function beginRecord(attempt: Attempt, existing: RotationRecord | null, ol
   return record;
 }
 
-/** generate → issue → stage, or this rotation's pending material from an earlier attempt. */
-async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
-  const material = planned.pending?.material ?? (await newMaterial(attempt, planned));
+/**
+ * generate → issue → stage, or this rotation's pending material from an earlier attempt. Where the bank's
+ * portal signs, the key is staged first and the rotation parks on a sign-csr task until an operator
+ * handed the signed certificate back (task complete); then the pending material is the real one.
+ */
+async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged | RotationOutcome> {
+  if (signsInPortal(attempt.deps)) {
+    const signed = await signedInPortal(attempt, planned);
+    if ("status" in signed) return signed;
+  }
+  const material =
+    (signsInPortal(attempt.deps) ? await ownPending(attempt, planned) : planned.pending?.material) ??
+    (await newMaterial(attempt, planned));
   // the attempt that staged it may have stopped (a crash, a lost lease) between stage's effect and its
   // audit event or the record's newFingerprint: both are written here once (the journal appends an audit
   // event once per rotation, action and fingerprint)
@@ -89,6 +105,35 @@ async function staged(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
     });
   }
   return material;
+}
+
+/** This rotation's pending material, as the store has it now. */
+async function ownPending(attempt: Attempt, planned: FreshPlan): Promise<Staged | undefined> {
+  const pending = await attempt.deps.store.readPending(planned.credential.ref);
+  return pending?.rotationId === planned.rotationId ? pending.material : undefined;
+}
+
+/** The portal-signing path up to a signed certificate: the task done, or the rotation parked on it. */
+async function signedInPortal(
+  attempt: Attempt,
+  planned: FreshPlan,
+): Promise<{ done: true } | RotationOutcome> {
+  if (!planned.pending) {
+    const generated = await runStep(attempt, "generate", () => generate(planned));
+    await runStep(attempt, "issue", (deps) => stageKeyForSigning(deps, planned, generated));
+  }
+  const pending = await ownPending(attempt, planned);
+  if (!pending)
+    throw new CertrotorError("INTERNAL", `rotation "${planned.rotationId}": its staged key is gone`);
+  const task = await signTask(attempt.deps, planned, pending);
+  if (task.status === "cancelled") throw taskCancelled(planned.credential, task);
+  if (task.status === "done") return { done: true };
+  await recordAudit(attempt, "task-opened", {
+    fingerprint: pending.fingerprint,
+    taskId: task.id,
+    kind: task.kind,
+  });
+  return park(attempt, task);
 }
 
 async function newMaterial(attempt: Attempt, planned: FreshPlan): Promise<Staged> {
@@ -110,22 +155,69 @@ async function newMaterial(attempt: Attempt, planned: FreshPlan): Promise<Staged
   );
 }
 
-/** register → verify → promote with the staged material: afterwards it is current. */
-async function goLive(attempt: Attempt, planned: FreshPlan, material: Staged): Promise<void> {
+/** The audit event of register's outcome (each once per rotation and fingerprint). */
+function registrationAudit(
+  registration: Registration,
+  fingerprint: string,
+): { action: AuditAction; details: Record<string, string> } {
+  switch (registration.how) {
+    case "bound":
+      return { action: "bound", details: { fingerprint } };
+    case "trusted":
+      return {
+        action: "bind-skipped",
+        details: { fingerprint, reason: "registration none: the bank trusts the issuing CA" },
+      };
+    case "confirmed":
+      return { action: "bound", details: { fingerprint, by: "portal", taskId: registration.task.id } };
+    case "awaiting":
+      return {
+        action: "task-opened",
+        details: { fingerprint, taskId: registration.task.id, kind: registration.task.kind },
+      };
+  }
+}
+
+/**
+ * Parks the rotation on its task: the journal says awaiting-registration, the lock is released by the
+ * caller, and the next look is due after the task's backoff (tasks.pollEvery doubling to tasks.pollMax).
+ */
+async function park(attempt: Attempt, task: HumanTask): Promise<RotationOutcome> {
+  const { deps } = attempt;
+  const record = await deps.journal.update(attempt.rotationId, { status: "awaiting-registration" });
+  attempt.record = record;
+  const checkAgainAt = new Date(deps.now().getTime() + nextCheckDelay(deps, task.checks));
+  deps.logger.info(
+    { taskId: task.id, checks: task.checks, checkAgainAt: checkAgainAt.toISOString() },
+    "awaiting registration at the bank's portal",
+  );
+  return { status: "awaiting-registration", record, task, checkAgainAt };
+}
+
+/**
+ * register → verify → promote with the staged material: afterwards it is current. At a portal bank the
+ * rotation may park instead, after register, until a person bound the certificate.
+ */
+async function goLive(
+  attempt: Attempt,
+  planned: FreshPlan,
+  material: Staged,
+): Promise<RotationOutcome | undefined> {
   const fingerprint = { fingerprint: material.fingerprint };
-  await runStep(
+  const registration = await runStep(
     attempt,
     "register",
     (deps) => register(deps, planned, material),
-    () => ({
-      action: "bound",
-      details: fingerprint,
-    }),
+    (result) => registrationAudit(result, material.fingerprint),
   );
+  if (registration.how === "awaiting") return park(attempt, registration.task);
   await runStep(
     attempt,
     "verify",
-    (deps) => verify(deps, planned, material),
+    async (deps) => {
+      await verify(deps, planned, material);
+      await endCutOver(deps, planned, material);
+    },
     () => ({
       action: "verified",
       details: fingerprint,
@@ -147,6 +239,7 @@ async function goLive(attempt: Attempt, planned: FreshPlan, material: Staged): P
     fingerprint: material.fingerprint,
     notAfter: new Date(material.notAfter),
   });
+  return undefined;
 }
 
 /**
@@ -175,7 +268,7 @@ export async function runRotationAttempt(
         // from here on every journal write of this attempt carries the lease (invariant 5)
         attempt.deps = { ...attempt.deps, journal: fencedJournal(attempt.deps.journal, lock.lease) };
         const existing = await attempt.deps.journal.get(rotationId);
-        if (existing && isFinished(existing.status)) return { finished: existing } as const;
+        if (existing && isFinished(existing.status)) return { finished: existing };
         const result = await plan(
           { ...deps, journal: attempt.deps.journal },
           {
@@ -201,7 +294,12 @@ export async function runRotationAttempt(
       return result;
     });
     if ("status" in planned) return planned;
-    if (planned.phase === "fresh") await goLive(attempt, planned, await staged(attempt, planned));
+    if (planned.phase === "fresh") {
+      const material = await staged(attempt, planned);
+      if ("status" in material) return material;
+      const parked = await goLive(attempt, planned, material);
+      if (parked) return parked;
+    }
     // resumed after promote: a crash between promote's effect and its audit event left it unrecorded
     // (the journal appends it once, so a promote already recorded adds nothing)
     else

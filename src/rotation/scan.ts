@@ -3,6 +3,7 @@
  * due, and find drift between store, bank and journal. Pages through stores and reads with bounded
  * concurrency; parses with the native X509Certificate (3× faster than a JS parser on a big fleet).
  */
+import type { HumanTask, TaskStore } from "../tasks/types.js";
 import type { X509Certificate } from "node:crypto";
 import { requireSlots } from "../bank/capabilities.js";
 import pLimit from "p-limit";
@@ -41,12 +42,22 @@ export interface ScanEntry {
   reason: string;
   message: string;
   drift: DriftItem[];
+  /** Open human tasks of the credential (a portal bank waiting for a person). */
+  tasks?: OpenTaskView[];
+}
+
+/** An open human task as scan and status show it. */
+export type OpenTaskView = Pick<HumanTask, "id" | "kind" | "rotationId" | "createdAt" | "deadline">;
+
+export function openTaskView(task: HumanTask): OpenTaskView {
+  const { id, kind, rotationId, createdAt, deadline } = task;
+  return { id, kind, rotationId, createdAt, deadline };
 }
 
 export interface ScanReport {
   at: string;
   entries: ScanEntry[];
-  counts: Record<ScanDecision, number> & { drift: number };
+  counts: Record<ScanDecision, number> & { drift: number; openTasks: number };
   /** 0 all fine, 1 something due (or drift to look at), 2 something broken or expired. */
   exitCode: 0 | 1 | 2;
 }
@@ -57,6 +68,8 @@ export interface ScanDeps {
   banks: ReadonlyMap<string, BankClient>;
   journal: Journal;
   now: () => Date;
+  /** Where the open human tasks shown beside each credential are (absent: none shown). */
+  tasks?: Pick<TaskStore, "list">;
   concurrency?: number;
   /** Skip the bank (slots, drift against the bank): a store-only scan. */
   skipBank?: boolean;
@@ -165,8 +178,10 @@ async function scanOne(
       });
     }
     let boundSlots: number | undefined;
-    if (!deps.skipBank) {
-      const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(clientId);
+    const bank = deps.banks.get(credential.bank)!;
+    // a bank without a slot API (portal, trust-the-CA) shows no bindings to compare with
+    if (!deps.skipBank && bank.slots) {
+      const slots = await requireSlots(bank).listSlots(clientId);
       boundSlots = slots.length;
       const known = new Set([
         fingerprint,
@@ -220,10 +235,19 @@ export async function scan(deps: ScanDeps): Promise<ScanReport> {
   const active = new Map((await deps.journal.active()).map((r) => [r.credentialId, r] as const));
   const limit = pLimit(deps.concurrency ?? 16);
   const entries = await Promise.all(credentials.map((c) => limit(() => scanOne(deps, c, active))));
-  const counts = { ok: 0, due: 0, "due-now": 0, expired: 0, broken: 0, drift: 0 };
+  const open = new Map<string, OpenTaskView[]>();
+  for (const task of (await deps.tasks?.list({ status: "open" })) ?? []) {
+    open.set(task.credentialId, [...(open.get(task.credentialId) ?? []), openTaskView(task)]);
+  }
+  const counts = { ok: 0, due: 0, "due-now": 0, expired: 0, broken: 0, drift: 0, openTasks: 0 };
   for (const entry of entries) {
     counts[entry.decision]++;
     if (entry.drift.length > 0) counts.drift++;
+    const tasks = open.get(entry.credentialId);
+    if (tasks) {
+      entry.tasks = tasks;
+      counts.openTasks += tasks.length;
+    }
   }
   const exitCode =
     counts.broken + counts.expired > 0 ? 2 : counts.due + counts["due-now"] + counts.drift > 0 ? 1 : 0;

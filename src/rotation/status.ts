@@ -2,6 +2,8 @@
  * status: what an operator wants to know about one credential (or all): its current material, the
  * bank's slots, the renewal decision, the last rotations from the journal, and what is scheduled next.
  */
+import type { TaskStore } from "../tasks/types.js";
+import { type OpenTaskView, openTaskView } from "./scan.js";
 import { requireSlots } from "../bank/capabilities.js";
 import { X509Certificate } from "node:crypto";
 import type { BankClient, BoundCertificate } from "../bank/types.js";
@@ -28,6 +30,8 @@ export interface CredentialStatus {
   nextWindowOpening?: string;
   rotations: RotationRecord[];
   history?: AuditEvent[];
+  /** Open human tasks of the credential. */
+  tasks?: OpenTaskView[];
   error?: { code: string; message: string };
 }
 
@@ -43,6 +47,7 @@ export interface StatusDeps {
   banks: ReadonlyMap<string, BankClient>;
   journal: Journal;
   now: () => Date;
+  tasks?: Pick<TaskStore, "list">;
 }
 
 export async function credentialStatus(
@@ -56,6 +61,8 @@ export async function credentialStatus(
     rotations: await deps.journal.history(credential.id, options.limit ?? 5),
     ...(options.history ? { history: await deps.journal.auditTrail(credential.id, 100) } : {}),
   };
+  const tasks = (await deps.tasks?.list({ status: "open", credentialId: credential.id })) ?? [];
+  if (tasks.length > 0) out.tasks = tasks.map(openTaskView);
   try {
     const store = deps.stores.get(credential.store)!;
     const current = await store.readCurrent(credential.ref);
@@ -89,9 +96,11 @@ export async function credentialStatus(
       const opening = nextWindowOpening(credential.policy.window, now, notAfter);
       if (opening) out.nextWindowOpening = opening.toISOString();
     }
-    const slots = await requireSlots(deps.banks.get(credential.bank)!).listSlots(
-      current.material.clientId || credential.clientId,
-    );
+    const bank = deps.banks.get(credential.bank)!;
+    // a portal bank, or one trusting the CA, has no slot API to list
+    const slots = bank.slots
+      ? await requireSlots(bank).listSlots(current.material.clientId || credential.clientId)
+      : [];
     out.slots = slots.map((s) => ({
       id: s.id,
       fingerprint: s.fingerprint,

@@ -32,6 +32,11 @@ const NOT_SECRET = new Set([
   "DescribeSecret",
   "UpdateSecretVersionStage",
   "Passwords",
+  "pfxPassphraseEnv", // the NAME of the environment variable holding a passphrase (import, export)
+  "clientSecretEnv", // the same for a client secret
+  "clientSecretStdin", // a flag: read the client secret from stdin
+  "secureCookies", // console config: a boolean
+  "passwords", // in text ("sends passwords in clear text"), not a property holding one
 ]);
 
 const LOOKS_SECRET =

@@ -21,6 +21,7 @@ export const commands: Record<string, () => Promise<Register>> = {
   sandbox: async () => (await import("./sandbox.js")).register,
   alert: async () => (await import("./alert.js")).register,
   console: async () => (await import("./console.js")).register,
+  task: async () => (await import("./task.js")).register,
 };
 
 /** The command `argv` runs: its first word that is not an option (nor --log-level's value). */

@@ -1,5 +1,10 @@
 import type { Command } from "commander";
-import { alertRotationOutcome, failureAlert } from "../../alerts/rotation-alerts.js";
+import {
+  alertRotationOutcome,
+  cutOverAlerts,
+  failureAlert,
+  taskInstruction,
+} from "../../alerts/rotation-alerts.js";
 import { loadConfig } from "../../config/load.js";
 import { CertrotorError, toCertrotorError } from "../../errors.js";
 import { createFollower, createWorkerProbe } from "../../queue/follow.js";
@@ -33,10 +38,13 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
     ? { ...resolved, policy: { ...resolved.policy, unbindStaleOwnCerts: true } }
     : resolved;
   const base = runtime.depsFor(credential);
-  const deps = { ...base, observers: [...(base.observers ?? []), progressLines(out)] };
+  const alerts = inlineAlerts(runtime, out);
+  const deps = {
+    ...base,
+    observers: [...(base.observers ?? []), progressLines(out), cutOverAlerts(alerts.deps, credential)],
+  };
   out(`rotate ${credential.id} (inline)`);
   const rotationId = await rotationIdFor(deps, credential.id);
-  const alerts = inlineAlerts(runtime, out);
   let outcome: RunResult | CertrotorError;
   try {
     outcome = await runRotation(deps, credential, {
@@ -70,6 +78,11 @@ async function rotateInline(runtime: Runtime, resolved: ResolvedCredential, forc
     case "retire-due":
       out(
         `promoted: rotation ${result.rotationId}, new certificate ${result.record.newFingerprint?.slice(0, 16)}… is current; the old one is retired from ${result.retireDueAt.toISOString()} (certrotor retire-due)`,
+      );
+      return EXIT.ok;
+    case "awaiting-registration":
+      out(
+        `awaiting registration: rotation ${result.rotationId} staged certificate ${result.record.newFingerprint?.slice(0, 16)}…; task ${result.task.id}: ${taskInstruction(result.task)}, by ${result.task.deadline}. Run rotate again (or let a worker) once it is done.`,
       );
       return EXIT.ok;
     case "consumers-on-old-cert":
@@ -158,6 +171,12 @@ async function rotateQueued(
     if (outcome.status === "failed") {
       out(`failed: ${outcome.reason}`);
       return EXIT.failed;
+    }
+    if (outcome.status === "parked") {
+      out(
+        `awaiting registration: rotation ${queued.rotationId} waits on task ${outcome.taskId} (certrotor task show ${outcome.taskId}); the workers look again by themselves`,
+      );
+      return EXIT.ok;
     }
     const result = outcome.result as {
       status?: string;

@@ -40,6 +40,8 @@ function printTable(entries: ScanEntry[]): void {
   for (const e of entries) {
     if (e.decision === "broken" || e.drift.length > 0)
       process.stdout.write(`${e.credentialId}: ${e.message}\n`);
+    for (const t of e.tasks ?? [])
+      process.stdout.write(`${e.credentialId}: open task ${t.id} (${t.kind}), deadline ${t.deadline}\n`);
   }
 }
 

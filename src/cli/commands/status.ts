@@ -31,6 +31,11 @@ function print(report: StatusReport): void {
         `  slot       ${s.fingerprint.slice(0, 16)}…  bound ${s.boundAt}  last used ${s.lastUsedAt ?? "never"}`,
       );
     }
+    for (const t of c.tasks ?? []) {
+      out(
+        `  task       ${t.id}  ${t.kind} open since ${t.createdAt}  deadline ${t.deadline}  (certrotor task show ${t.id})`,
+      );
+    }
     for (const r of c.rotations) {
       const error = r.errorCode ? `  ${r.errorCode}: ${r.errorMessage ?? ""}` : "";
       out(

@@ -13,6 +13,7 @@ import type { ResolvedCredential } from "../credentials.js";
 import { fenced } from "../fence.js";
 import { decideRenewal } from "../policy.js";
 import { undoRotation } from "../rollback.js";
+import { inWindow, nextWindowOpening } from "../window.js";
 import { slotsToFree } from "./register.js";
 
 export interface PlanRequest {
@@ -136,9 +137,22 @@ export async function plan(
     oldFingerprint: currentInfo.fingerprint,
     pending,
   };
+  // a single-slot bank's cut-over means an outage: it starts only inside the maintenance window
+  const { window } = credential.policy;
+  if (!pending && deps.bankProfile?.maxSlots === 1 && window && !inWindow(window, deps.now())) {
+    const opening = nextWindowOpening(window, deps.now(), currentInfo.notAfter) ?? currentInfo.notAfter;
+    return {
+      status: "not-due",
+      message: `credential "${credential.id}" is at a single-slot bank: the cut-over waits for its maintenance window (next opening ${opening.toISOString()})`,
+      renewAt: opening,
+    };
+  }
   // read-only pre-flight of register: a credential whose slots are full is refused before anything is made
+  // (only where certrotor binds through the slot API: a portal bank's person, or a bank trusting the CA,
+  // has no slots certrotor could free)
   if (!pending) {
-    await slotsToFree(deps, planned, await requireSlots(deps.bank).listSlots(planned.clientId));
+    if ((deps.bankProfile?.registration ?? "api") === "api")
+      await slotsToFree(deps, planned, await requireSlots(deps.bank).listSlots(planned.clientId));
     await deps.issuer.check();
   }
   return planned;

@@ -1,5 +1,8 @@
 /**
- * register: bind the new certificate at the bank as the credential's second active slot.
+ * register: bind the new certificate at the bank as the credential's second active slot (registration:
+ * api); at a bank that trusts the issuing CA (none) there is nothing to bind; at a portal bank (manual) a
+ * person binds it, asked by a human task (register-manual.ts).
+ *
  * The bank allows 2 active certs (seed 001). If both are taken, one must be the current cert; the other
  * may be ours from an earlier attempt (reuse), a stale one we issued (unbind only if config allows), or
  * foreign (stop with SLOTS_FULL: never guess). The current cert is never unbound here, and neither is an
@@ -9,9 +12,11 @@
 import { requireSlots } from "../../bank/capabilities.js";
 import type { BoundCertificate } from "../../bank/types.js";
 import { CertrotorError } from "../../errors.js";
-import type { FreshPlan, RotationDeps, Staged } from "../context.js";
+import type { FreshPlan, Registration, RotationDeps, Staged } from "../context.js";
 import type { ResolvedCredential } from "../credentials.js";
 import { fenced } from "../fence.js";
+import { cutOver } from "./cut-over.js";
+import { registerManually } from "./register-manual.js";
 
 const SLOT_LIMIT = 2;
 
@@ -106,7 +111,20 @@ export async function slotsToFree(
   );
 }
 
-export async function register(deps: RotationDeps, planned: FreshPlan, staged: Staged): Promise<void> {
+export async function register(
+  deps: RotationDeps,
+  planned: FreshPlan,
+  staged: Staged,
+): Promise<Registration> {
+  const registration = deps.bankProfile?.registration ?? "api";
+  if (registration === "none") return { how: "trusted" };
+  if (registration === "manual") return registerManually(deps, planned, staged);
+  if (deps.bankProfile?.maxSlots === 1) await cutOver(deps, planned, staged);
+  else await registerByApi(deps, planned, staged);
+  return { how: "bound" };
+}
+
+async function registerByApi(deps: RotationDeps, planned: FreshPlan, staged: Staged): Promise<void> {
   const slots = await requireSlots(deps.bank).listSlots(planned.clientId);
   if (slots.some((slot) => slot.fingerprint === staged.fingerprint)) return; // bound by an earlier attempt
   for (const slot of await slotsToFree(deps, planned, slots, staged.fingerprint)) {

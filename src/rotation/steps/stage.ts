@@ -3,34 +3,60 @@
  * a key is always retrievable before its cert is bound anywhere (invariant 3).
  */
 import { buildPfx, inspectCertificate, randomPassphrase } from "../../crypto/index.js";
+import type { Material } from "../../stores/types.js";
 import type { FreshPlan, Issued, RotationDeps, Staged } from "../context.js";
+import type { ResolvedCredential } from "../credentials.js";
 import { fenced } from "../fence.js";
 
-export async function stage(deps: RotationDeps, planned: FreshPlan, issued: Issued): Promise<Staged> {
-  const { current, credential } = planned;
+/** What staged material is made of beside the issued certificate: whose, for which rotation. */
+export interface StageTarget {
+  credential: ResolvedCredential;
+  rotationId: string;
+  clientId: string;
+  /** The current material's client secret, carried over. */
+  clientSecret?: string;
+}
+
+/** The pending material of `issued` (and its PFX, where the credential wants one). */
+export function stagedMaterial(target: StageTarget, issued: Issued, pfx = target.credential.pfx): Material {
   const info = inspectCertificate(issued.certPem);
-  const material: Staged = {
-    clientId: planned.clientId,
-    ...(current.material.clientSecret !== undefined ? { clientSecret: current.material.clientSecret } : {}),
+  const material: Material = {
+    clientId: target.clientId,
+    ...(target.clientSecret !== undefined ? { clientSecret: target.clientSecret } : {}),
     certPem: issued.certPem,
     ...(issued.chainPem ? { chainPem: issued.chainPem } : {}),
     keyPem: issued.keyPem,
     fingerprint: info.fingerprint,
     notAfter: info.notAfter.toISOString(),
-    rotationId: planned.rotationId,
+    rotationId: target.rotationId,
   };
-  if (credential.pfx) {
+  if (pfx) {
     const passphrase = randomPassphrase();
-    const pfx = buildPfx({
+    const bytes = buildPfx({
       keyPem: issued.keyPem,
       certPem: issued.certPem,
       ...(issued.chainPem ? { chainPem: issued.chainPem } : {}),
       passphrase,
-      friendlyName: credential.id,
+      friendlyName: target.credential.id,
     });
-    material.pfxBase64 = pfx.toString("base64");
+    material.pfxBase64 = bytes.toString("base64");
     material.pfxPassphrase = passphrase;
   }
-  await fenced(planned, () => deps.store.writePending(credential.ref, planned.rotationId, material));
+  return material;
+}
+
+export function stageTargetOf(planned: FreshPlan): StageTarget {
+  const { clientSecret } = planned.current.material;
+  return {
+    credential: planned.credential,
+    rotationId: planned.rotationId,
+    clientId: planned.clientId,
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
+  };
+}
+
+export async function stage(deps: RotationDeps, planned: FreshPlan, issued: Issued): Promise<Staged> {
+  const material = stagedMaterial(stageTargetOf(planned), issued);
+  await fenced(planned, () => deps.store.writePending(planned.credential.ref, planned.rotationId, material));
   return material;
 }

@@ -1,0 +1,3 @@
+export { createFileTasks } from "./file.js";
+export { createRedisTasks } from "./redis.js";
+export * from "./types.js";
