@@ -2,8 +2,9 @@
 // Runs the whole suite on Node's built-in test runner (through tsx), after checking that the real
 // tools the tests rely on are installed, so a missing redis-server fails at once with a clear message.
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) {
@@ -31,10 +32,49 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);
 }
+/**
+ * The CLI the tests spawn, compiled once for this run in the image's layout (bin/, dist/, package.json,
+ * node_modules): the tests run what production runs, and each of the suite's hundreds of CLI starts skips
+ * tsx's compile-on-load (about 1 s of CPU each). In a temporary folder, so it never shadows the sources
+ * for `npx certrotor`. test/fixtures/cli.ts reads its path from CERTROTOR_TEST_CLI.
+ */
+function buildCli() {
+  const root = mkdtempSync(join(tmpdir(), "certrotor-test-cli-"));
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      "node_modules/typescript/bin/tsc",
+      "-p",
+      "tsconfig.build.json",
+      "--outDir",
+      join(root, "dist"),
+      "--declaration",
+      "false",
+    ],
+    { stdio: "inherit" },
+  );
+  if (tsc.status !== 0) {
+    rmSync(root, { recursive: true, force: true });
+    console.error("the CLI does not compile (npm run typecheck shows why)");
+    process.exit(1);
+  }
+  mkdirSync(join(root, "bin"));
+  copyFileSync("bin/certrotor.js", join(root, "bin", "certrotor.js"));
+  copyFileSync("package.json", join(root, "package.json"));
+  symlinkSync(resolve("node_modules"), join(root, "node_modules"));
+  return root;
+}
+
+const cli = buildCli();
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const child = spawn(
   process.execPath,
   ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=300000", ...files],
-  { stdio: "inherit" },
+  { stdio: "inherit", env: { ...process.env, CERTROTOR_TEST_CLI: cli } },
 );
-child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const cleanUp = () => rmSync(cli, { recursive: true, force: true });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => {
+  cleanUp();
+  process.exit(code ?? (signal ? 1 : 0));
+});

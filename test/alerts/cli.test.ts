@@ -4,11 +4,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { verifyWebhookSignature } from "../../src/alerts/webhook.js";
 import { HttpReceiver } from "./receivers.js";
+import { BIN, CLI_ENV } from "../fixtures/cli.js";
 
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 const SECRET = "cli-test-webhook-secret-0123";
 
 function certrotor(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -16,7 +15,7 @@ function certrotor(args: string[]): Promise<{ code: number; stdout: string; stde
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" } },
+      { env: { ...process.env, ...CLI_ENV } },
       (error, stdout, stderr) => {
         const code = error ? Number((error as { code?: unknown }).code ?? 1) : 0;
         resolve({ code, stdout, stderr });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { BIN, startSandboxCli } from "../fixtures/cli.js";
+import { BIN, CLI_ENV, startSandboxCli } from "../fixtures/cli.js";
 
 const run = promisify(execFile);
 const TOKEN_PATH = "/public/gw_banking/v1/auth/token-v2";
@@ -125,7 +125,7 @@ describe("certrotor sandbox with curl", () => {
 describe("certrotor sandbox flags", () => {
   it("refuses a bad flag with one line on stderr and a non-zero exit", async () => {
     const error = await run(process.execPath, [BIN, "sandbox", "--port", "99999", "--out", tmpdir()], {
-      env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+      env: { ...process.env, ...CLI_ENV },
     }).then(
       () => undefined,
       (failure: { code: number; stderr: string }) => failure,

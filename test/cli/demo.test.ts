@@ -5,11 +5,10 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startRedis } from "../harness/redis.js";
+import { BIN, CLI_ENV } from "../fixtures/cli.js";
 
-const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
 const run = promisify(execFile);
 
 interface Side {
@@ -21,7 +20,7 @@ interface Side {
 
 function demo(args: string[]): ChildProcess {
   return spawn(process.execPath, [BIN, "demo", ...args], {
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1", REDIS_URL: "" },
+    env: { ...process.env, ...CLI_ENV, REDIS_URL: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

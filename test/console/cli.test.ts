@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { verifyPassword } from "../../src/console/password.js";
-import { BIN, certrotor } from "../fixtures/cli.js";
+import { BIN, CLI_ENV, certrotor } from "../fixtures/cli.js";
 import { assertRefused } from "../fixtures/refusal.js";
 import { exitOf, outputMatches, spawnProcess } from "../queue/helpers.js";
 import { consoleUsers } from "./helpers.js";
@@ -16,7 +16,7 @@ async function hashPasswordCli(
   stdin: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, "console", "hash-password"], {
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" },
+    env: { ...process.env, ...CLI_ENV },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

@@ -86,7 +86,13 @@ describe("base images", () => {
 describe("the compiled CLI", () => {
   let root: string;
 
+  /** npm test compiled it for this run already (scripts/run-tests.mjs): that one is used, not rebuilt. */
+  const given = process.env.CERTROTOR_TEST_CLI;
   before(async () => {
+    if (given) {
+      root = given;
+      return;
+    }
     // The image's layout: bin/ and a dist/ compiled by tsconfig.build.json, no src/.
     root = await mkdtemp(join(tmpdir(), "certrotor-compiled-"));
     await run(
@@ -108,7 +114,7 @@ describe("the compiled CLI", () => {
     await symlink(join(REPO, "node_modules"), join(root, "node_modules"));
   });
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    if (!given) await rm(root, { recursive: true, force: true });
   });
 
   it("imports no dev-only tool", async () => {
@@ -127,12 +133,16 @@ describe("the compiled CLI", () => {
   });
 
   it("runs the demo end to end, and refuses bad input with the one-line form", async () => {
-    const out = join(root, "demo-out");
-    const env = { PATH: process.env.PATH ?? "", HOME: root };
-    const demo = await run(process.execPath, [join(root, "bin", "certrotor.js"), "demo", "--out", out], {
-      cwd: root,
-      env,
-    });
+    const home = await mkdtemp(join(tmpdir(), "certrotor-compiled-demo-"));
+    const env = { PATH: process.env.PATH ?? "", HOME: home };
+    const demo = await run(
+      process.execPath,
+      [join(root, "bin", "certrotor.js"), "demo", "--out", join(home, "out")],
+      {
+        cwd: root,
+        env,
+      },
+    );
     assert.match(demo.stdout, /token call\s+401\s+200/);
     const version = await run(process.execPath, [join(root, "bin", "certrotor.js"), "--version"], {
       cwd: root,
@@ -142,7 +152,7 @@ describe("the compiled CLI", () => {
       version.stdout.trim(),
       (JSON.parse(repoFile("package.json")) as { version: string }).version,
     );
-    const missing = join(root, "missing.yaml");
+    const missing = join(home, "missing.yaml");
     await assert.rejects(
       run(process.execPath, [join(root, "bin", "certrotor.js"), "scan", "--config", missing], {
         cwd: root,
@@ -155,6 +165,7 @@ describe("the compiled CLI", () => {
         return true;
       },
     );
+    await rm(home, { recursive: true, force: true });
   });
 
   it("without dist/ and without tsx, says what is missing and exits 70", async () => {

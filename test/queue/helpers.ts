@@ -6,13 +6,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import type { Config, RedisConfig } from "../../src/config/schema.js";
-import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
+import { BIN, CLI_ENV } from "../fixtures/cli.js";
 
-export const BIN = fileURLToPath(new URL("../../bin/certrotor.js", import.meta.url));
+export { BIN };
+import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
 
 export function queueConfig(
   config: Config,
@@ -73,7 +73,7 @@ export function spawnProcess(
 ): WorkerProcess {
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CERTROTOR_FROM_SOURCE: "1", ...env },
+    env: { ...process.env, ...CLI_ENV, ...env },
   });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {

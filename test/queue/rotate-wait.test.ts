@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { BIN, certrotor } from "../fixtures/cli.js";
+import { BIN, CLI_ENV, certrotor } from "../fixtures/cli.js";
 import { assertRefused, installationSnapshot } from "../fixtures/refusal.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
@@ -75,7 +75,7 @@ describe("rotate --wait", () => {
       const rotate = spawn(
         process.execPath,
         [BIN, "rotate", "cred-0", "--wait", "--worker-timeout", "1s", "--config", configPath],
-        { env: { ...process.env, CERTROTOR_FROM_SOURCE: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+        { env: { ...process.env, ...CLI_ENV }, stdio: ["ignore", "pipe", "pipe"] },
       );
       let stdout = "";
       let stderr = "";
