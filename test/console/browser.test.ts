@@ -4,7 +4,8 @@
  * filter the fleet, open a credential, rotate it and watch the rotation finish, be refused as a viewer,
  * without a login and with a bad CSRF token; and at a credential whose bank's portal signs (issuer kind
  * bank-portal), download the sign-csr task's CSR, have the sandbox's portal sign it, upload the signed
- * certificate, and see the worker carry the rotation on to the end. Every page is screenshotted into a temp dir (its path is
+ * certificate, and see the worker carry the rotation on to the end; roll a rotated credential back from its
+ * page. Every page is screenshotted into a temp dir (its path is
  * printed), and every page and API answer the browser saw is scanned for secret material.
  */
 import assert from "node:assert/strict";
@@ -43,13 +44,12 @@ describe("console in a browser", () => {
     for (const c of world.credentials) {
       secrets.add(c.clientSecret);
       const credential = await worker.runtime.credential(c.id);
-      const current = await worker.runtime.stores.get("main")!.readCurrent(credential.ref);
-      for (const value of [
-        current.material.keyPem,
-        current.material.pfxBase64,
-        current.material.pfxPassphrase,
-      ])
-        if (value) secrets.add(value);
+      const store = worker.runtime.stores.get("main")!;
+      const current = await store.readCurrent(credential.ref);
+      const previous = await store.readPrevious(credential.ref);
+      for (const { material } of previous ? [current, previous] : [current])
+        for (const value of [material.keyPem, material.pfxBase64, material.pfxPassphrase])
+          if (value) secrets.add(value);
     }
   };
 
@@ -322,6 +322,32 @@ describe("console in a browser", () => {
         /by=operator:alice/,
       );
       await shot(page, "14-portal-rotated");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("rolls a rotated credential back from its page, with a reason and the operator's name in the audit trail", async () => {
+    const context = await newContext();
+    try {
+      const page = await logIn(context, "alice");
+      await page.goto(`${base}/credentials/cred-0`);
+      await page.getByRole("link", { name: "Roll back…" }).click();
+      await page.waitForURL(/\/credentials\/cred-0\/rollback$/);
+      await page.getByLabel(/^Reason/).fill("consumers fail with the new certificate");
+      await shot(page, "15-rollback-confirm");
+      await page.getByRole("button", { name: "Roll back" }).click();
+      await page.waitForURL(/\/credentials\/cred-0\?rolledBack=1$/);
+      const fingerprint = world.credentials[0]!.fingerprint;
+      assert.match(
+        (await page.locator("dd.mono").first().textContent()) ?? "",
+        new RegExp(fingerprint),
+        "the original certificate is current again",
+      );
+      const event = (await page.locator("tr", { hasText: "rolled-back" }).textContent()) ?? "";
+      assert.match(event, /operator=alice/);
+      assert.match(event, /reason=consumers fail with the new certificate/);
+      await shot(page, "16-rolled-back");
     } finally {
       await context.close();
     }
