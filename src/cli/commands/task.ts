@@ -1,9 +1,9 @@
 /**
  * `certrotor task list|show|complete|cancel`: the human tasks of portal banks (src/tasks), in the shared
  * state. `complete` closes a task as done by an operator: for a sign-csr task it takes the certificate
- * the bank's portal signed (`--cert`), checked before anything changes (rotation/complete-task.ts, which
- * the console's upload calls too);
- * for a bind or unbind task it records that the person did it (the rotation goes on at its next look).
+ * the bank's portal signed (`--cert`), checked before anything changes; for a bind or unbind task it
+ * records that the person did it (the rotation goes on at its next look). Both go through completeTask
+ * (rotation/complete-task.ts), which the console's upload calls too.
  * `cancel` closes a task as not to be done: a rotation waiting on it stops and is rolled back.
  *
  *   certrotor task list [--all] [--credential ID] [--json]
