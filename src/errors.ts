@@ -126,12 +126,12 @@ export const ERROR_CODES = {
   NO_PREVIOUS: {
     retryable: false,
     summary:
-      "certrotor rollback: the credential has no previous material that may become current again (none, expired, or the one a rollback replaced); nothing was changed.",
+      "certrotor rollback (or the console's Roll back): the credential has no previous material that may become current again (none, expired, or the one a rollback replaced); nothing was changed.",
   },
   PREVIOUS_NOT_BOUND: {
     retryable: false,
     summary:
-      "certrotor rollback: the previous certificate is not bound at a bank where certrotor cannot bind (registration manual); bind it in the bank's portal first. Nothing was changed.",
+      "certrotor rollback (or the console's Roll back): the previous certificate is not bound at a bank where certrotor cannot bind (registration manual); bind it in the bank's portal first. Nothing was changed.",
   },
   OUT_DIR_NOT_EMPTY: {
     retryable: false,
@@ -153,7 +153,7 @@ export const ERROR_CODES = {
   TASK_CERT_REJECTED: {
     retryable: false,
     summary:
-      "task complete --cert: the certificate does not fit the task (pending key, subject, clientAuth, the bank's CA); nothing was changed.",
+      "task complete --cert (or the console's upload): the certificate does not fit the task (pending key, subject, clientAuth, the bank's CA); nothing was changed.",
   },
   ROTATION_FAILED: {
     retryable: false,

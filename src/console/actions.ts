@@ -1,8 +1,7 @@
 /**
  * What an operator can do from the console: rotate now and retry, both enqueued for the workers exactly as
  * `certrotor rotate` (without --inline) does, and recorded in the audit trail with the operator's name as
- * the actor. (There is no operator rollback of a promoted rotation in certrotor yet; a failed rotation
- * rolls itself back.)
+ * the actor. Rollback of a promoted rotation is not queued: it runs in the console (pages/rollback.ts).
  */
 import { CertrotorError } from "../errors.js";
 import type { Journal } from "../journal/types.js";

@@ -8,7 +8,16 @@ import type { TaskView } from "./tasks.js";
 
 export type ConsoleRuntime = Pick<
   Runtime,
-  "config" | "stores" | "banks" | "journal" | "episodes" | "now" | "credential" | "redis"
+  | "config"
+  | "stores"
+  | "banks"
+  | "journal"
+  | "episodes"
+  | "tasks"
+  | "now"
+  | "credential"
+  | "depsFor"
+  | "redis"
 >;
 
 export interface ConsoleContext {

@@ -21,11 +21,12 @@ import { calendarRoutes } from "./pages/calendar.js";
 import { credentialRoutes } from "./pages/credential.js";
 import { fleetRoutes } from "./pages/fleet.js";
 import { loginRoutes } from "./pages/login.js";
+import { rollbackRoutes } from "./pages/rollback.js";
 import { sendPage } from "./pages/send.js";
 import { tasksRoutes, UPLOAD_LIMIT_BYTES } from "./pages/tasks.js";
 import { timelineRoutes } from "./pages/timeline.js";
 import { sessionStoreFor } from "./sessions.js";
-import { noTasks, type TaskView } from "./tasks.js";
+import { taskViewOf } from "./tasks.js";
 import { errorPage } from "./views/forms.js";
 
 declare module "fastify" {
@@ -40,7 +41,6 @@ export interface ConsoleOptions {
   logger: Logger;
   /** The queue actions enqueue into (absent without redis: actions are refused). */
   producer?: Producer;
-  tasks?: TaskView;
   /** A prepared fleet (the bench); by default built from the runtime and kept console.refresh. */
   fleet?: FleetCache;
 }
@@ -63,6 +63,9 @@ const STATUS: Partial<Record<string, number>> = {
   CERT_INVALID: 400,
   CHAIN_INVALID: 400,
   KEY_MISMATCH: 400,
+  // what a rollback refuses (the credential is left as it was)
+  NO_PREVIOUS: 409,
+  PREVIOUS_NOT_BOUND: 409,
 };
 
 function csrfError(): CertrotorError {
@@ -82,7 +85,7 @@ export async function buildConsole(options: ConsoleOptions): Promise<FastifyInst
     ? { key: await readFile(settings.tls.keyFile), cert: await readFile(settings.tls.certFile) }
     : null;
   const app = (https ? Fastify({ logger: false, https }) : Fastify({ logger: false })) as FastifyInstance;
-  const tasks = options.tasks ?? noTasks;
+  const tasks = taskViewOf(runtime);
   const ctx: ConsoleContext = {
     runtime,
     logger,
@@ -166,6 +169,7 @@ export async function buildConsole(options: ConsoleOptions): Promise<FastifyInst
   fleetRoutes(app, ctx);
   timelineRoutes(app, ctx);
   credentialRoutes(app, ctx);
+  rollbackRoutes(app, ctx);
   calendarRoutes(app, ctx);
   tasksRoutes(app, ctx);
   return app;

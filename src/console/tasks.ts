@@ -1,12 +1,15 @@
 /**
  * The console's view of human tasks (bind a certificate in a portal, have a CSR signed, unbind an old
- * certificate). The console reads them only through this port; `taskViewOf` adapts any store whose
- * `list({ status, credentialId })` answers task records (the shared-state task store fits), so wiring it
- * is `tasks: taskViewOf(runtime.tasks)`. Until then `noTasks` answers: nobody is awaited.
+ * certificate), read from the runtime's task store (the shared state, as `certrotor task` reads it).
+ * Completing one goes through completeTask (rotation/complete-task.ts), the function `certrotor task
+ * complete --cert` calls: the console validates an upload exactly as the CLI does.
  *
  * A view never carries PEM (certificates and CSRs are public, but pages hold no PEM at all, which keeps the
  * secret scan simple): only whether there is a CSR or certificate to download.
  */
+import { completeTask, findTask, type TaskRuntime } from "../rotation/complete-task.js";
+import type { HumanTask } from "../tasks/types.js";
+
 export interface ConsoleTask {
   id: string;
   credentialId: string;
@@ -26,29 +29,13 @@ export interface TaskView {
   /** Open tasks, of one credential or of all. */
   open(credentialId?: string): Promise<ConsoleTask[]>;
   /** The task's CSR or certificate (public PEM) for download; undefined when it has none. */
-  download?(taskId: string, what: "csr" | "cert"): Promise<string | undefined>;
+  download(taskId: string, what: "csr" | "cert"): Promise<string | undefined>;
   /**
    * Completes a sign-csr task with the signed certificate a person uploaded, validated exactly as
-   * `certrotor task complete --cert` validates it (its coded error otherwise, nothing changed); `actor`
-   * is the operator's name.
+   * `certrotor task complete --cert` validates it (its coded error otherwise, nothing changed); `operator`
+   * is the operator's console name.
    */
-  complete?(taskId: string, certPem: string, actor: string): Promise<void>;
-}
-
-export const noTasks: TaskView = { open: async () => [] };
-
-/** The fields of a stored task the console shows (a structural subset of the task store's records). */
-export interface StoredTask {
-  id: string;
-  kind: string;
-  credentialId: string;
-  rotationId: string;
-  bank: string;
-  createdAt: string;
-  deadline: string;
-  fingerprint?: string;
-  csrPem?: string;
-  certPem?: string;
+  complete(taskId: string, certPem: string, operator: string): Promise<HumanTask>;
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -57,24 +44,31 @@ const SUMMARIES: Record<string, string> = {
   "unbind-certificate": "unbind the old certificate in the bank's portal",
 };
 
-export function taskViewOf(store: {
-  list(filter?: { status?: "open"; credentialId?: string }): Promise<readonly StoredTask[]>;
-}): TaskView {
+function viewOf(t: HumanTask): ConsoleTask {
+  return {
+    id: t.id,
+    credentialId: t.credentialId,
+    kind: t.kind,
+    createdAt: t.createdAt,
+    deadline: t.deadline,
+    rotationId: t.rotationId,
+    ...(t.fingerprint ? { fingerprint: t.fingerprint } : {}),
+    hasCsr: t.csrPem !== undefined,
+    hasCert: t.certPem !== undefined,
+    summary: `${SUMMARIES[t.kind] ?? t.kind} (bank ${t.bank}), by ${t.deadline}`,
+  };
+}
+
+export function taskViewOf(runtime: TaskRuntime): TaskView {
   return {
     async open(credentialId) {
-      const tasks = await store.list({ status: "open", ...(credentialId ? { credentialId } : {}) });
-      return tasks.map((t) => ({
-        id: t.id,
-        credentialId: t.credentialId,
-        kind: t.kind,
-        createdAt: t.createdAt,
-        deadline: t.deadline,
-        rotationId: t.rotationId,
-        ...(t.fingerprint ? { fingerprint: t.fingerprint } : {}),
-        hasCsr: t.csrPem !== undefined,
-        hasCert: t.certPem !== undefined,
-        summary: `${SUMMARIES[t.kind] ?? t.kind} (bank ${t.bank}), by ${t.deadline}`,
-      }));
+      const tasks = await runtime.tasks.list({ status: "open", ...(credentialId ? { credentialId } : {}) });
+      return tasks.map(viewOf);
     },
+    async download(taskId, what) {
+      const task = await findTask(runtime.tasks, taskId);
+      return what === "csr" ? task.csrPem : task.certPem;
+    },
+    complete: (taskId, certPem, operator) => completeTask(runtime, taskId, { signed: { certPem }, operator }),
   };
 }

@@ -15,6 +15,7 @@
  */
 import { assertKeyMatchesCertificate, inspectCertificate } from "../crypto/index.js";
 import { CertrotorError } from "../errors.js";
+import { secretShape } from "../journal/guard.js";
 import { fencedJournal } from "../journal/types.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import { fenced } from "../rotation/fence.js";
@@ -64,8 +65,28 @@ function usablePrevious(
   return previous;
 }
 
+/**
+ * BAD_ARGUMENT for a missing reason, or for audit text that looks like secret material: the journal would
+ * refuse it after the bank and the store had changed, so every entry point (the CLI's flags, the console's
+ * form) checks it first. `fields` are [label, text] pairs, the reason first.
+ */
+export function checkRollbackText(fields: ReadonlyArray<readonly [label: string, text: string]>): void {
+  const [reasonLabel, reason] = fields[0] ?? ["reason", ""];
+  if (!reason.trim())
+    throw new CertrotorError("BAD_ARGUMENT", `${reasonLabel}: give a reason for the audit trail`, {
+      hint: 'e.g. "consumers fail with the new certificate"',
+    });
+  for (const [label, text] of fields) {
+    const why = secretShape(text);
+    if (why)
+      throw new CertrotorError("BAD_ARGUMENT", `${label}: the text looks like secret material (${why})`, {
+        hint: "the audit trail keeps this text: write a reason in words, with no key, token or secret",
+      });
+  }
+}
+
 export async function rollbackCredential(
-  runtime: Runtime,
+  runtime: Pick<Runtime, "depsFor" | "now" | "config">,
   credential: ResolvedCredential,
   options: { reason: string; operator: string },
 ): Promise<OperatorRollbackResult> {

@@ -2,17 +2,25 @@
  * The console in a real headless Chromium (Debian's package, driven by playwright-core; no browser
  * download) against a real worker on a real Redis that mounts the console (console.enabled): log in and
  * filter the fleet, open a credential, rotate it and watch the rotation finish, be refused as a viewer,
- * without a login and with a bad CSRF token. Every page is screenshotted into a temp dir (its path is
+ * without a login and with a bad CSRF token; and at a credential whose bank's portal signs (issuer kind
+ * bank-portal), download the sign-csr task's CSR, have the sandbox's portal sign it, upload the signed
+ * certificate, and see the worker carry the rotation on to the end; roll a rotated credential back from its
+ * page. Every page is screenshotted into a temp dir (its path is
  * printed), and every page and API answer the browser saw is scanned for secret material.
  */
 import assert from "node:assert/strict";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { startWorker, type WorkerHandle } from "../../jobs/worker.js";
+import { plainSession } from "../../src/bank/mtls.js";
+import { send } from "../../src/bank/transport.js";
+import { configSchema } from "../../src/config/schema.js";
+import { fingerprintOf } from "../../src/crypto/index.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { pollUntil } from "../../src/util/poll.js";
 import { type RedisServer, startRedis } from "../harness/redis.js";
 import { days } from "../fixtures/pki.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
@@ -36,13 +44,12 @@ describe("console in a browser", () => {
     for (const c of world.credentials) {
       secrets.add(c.clientSecret);
       const credential = await worker.runtime.credential(c.id);
-      const current = await worker.runtime.stores.get("main")!.readCurrent(credential.ref);
-      for (const value of [
-        current.material.keyPem,
-        current.material.pfxBase64,
-        current.material.pfxPassphrase,
-      ])
-        if (value) secrets.add(value);
+      const store = worker.runtime.stores.get("main")!;
+      const current = await store.readCurrent(credential.ref);
+      const previous = await store.readPrevious(credential.ref);
+      for (const { material } of previous ? [current, previous] : [current])
+        for (const value of [material.keyPem, material.pfxBase64, material.pfxPassphrase])
+          if (value) secrets.add(value);
     }
   };
 
@@ -81,7 +88,19 @@ describe("console in a browser", () => {
       credentials: 3,
       expiresInMs: (i) => days(20 + i * 60),
     });
-    const config = withConsole(queueConfig(world.config, redis.url), await consoleUsers(), { enabled: true });
+    // cred-2's certificates are signed in the bank's portal; a parked rotation looks again within 0.5 s
+    const signingCa = join(world.dir, "bank-signing-ca.pem");
+    await writeFile(signingCa, world.sandbox.bankCaPem);
+    const portalSigned = configSchema.parse({
+      ...world.config,
+      issuers: {
+        ...world.config.issuers,
+        portal: { kind: "bank-portal", bank: "sandbox", caFile: signingCa },
+      },
+      credentials: world.config.credentials.map((c) => (c.id === "cred-2" ? { ...c, issuer: "portal" } : c)),
+      tasks: { ...world.config.tasks, pollEvery: 200, pollMax: 500 },
+    });
+    const config = withConsole(queueConfig(portalSigned, redis.url), await consoleUsers(), { enabled: true });
     worker = await startWorker(config, {
       logger: silent,
       port: 0,
@@ -219,6 +238,116 @@ describe("console in a browser", () => {
       assert.equal(await page.locator("[data-code]").getAttribute("data-code"), "CONSOLE_FORBIDDEN");
       await shot(page, "10-viewer-refused");
       assert.equal((await worker.runtime.journal.history("cred-2")).length, 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("opens a credential and downloads a CSR, uploads a signed certificate that completes the task, and the rotation finishes", async () => {
+    const context = await newContext();
+    try {
+      const page = await logIn(context, "alice");
+      await page.goto(`${base}/credentials/cred-2/actions/rotate`);
+      await page.getByRole("button", { name: "Rotate now" }).click();
+      await page.waitForURL(/\/credentials\/cred-2\?queued=/);
+      const rotationId = new URL(page.url()).searchParams.get("queued")!;
+      const task = await pollUntil(
+        async () => (await worker.runtime.tasks.list({ status: "open", credentialId: "cred-2" }))[0],
+        { timeoutMs: 30_000, what: "the rotation of cred-2 to open its sign-csr task" },
+      );
+      assert.equal(task.kind, "sign-csr");
+      await page.reload();
+      const item = page.locator(`li[data-task="${task.id}"]`);
+      await shot(page, "12-credential-task");
+
+      const download = page.waitForEvent("download");
+      await item.getByRole("link", { name: "Download CSR" }).click();
+      const csrPem = await readFile((await (await download).path())!, "utf8");
+      assert.equal(csrPem, task.csrPem, "the download is the task's CSR");
+
+      // the person: the bank's portal signs the CSR (the route `certrotor sandbox portal sign` calls)
+      const session = plainSession({
+        caPem: world.sandbox.serverCaPem,
+        minVersion: "TLSv1.2",
+        maxVersion: "TLSv1.3",
+      });
+      let signedPem: string;
+      try {
+        const answer = await send({
+          method: "POST",
+          url: new URL(`${world.sandbox.portalUrl}/certificate-requests`),
+          headers: { authorization: `Bearer ${world.sandbox.portalApiKey}` },
+          body: { csr: csrPem },
+          session,
+          timeoutMs: 15_000,
+        });
+        assert.equal(answer.status, 201);
+        signedPem = (answer.json as { certificate_pem: string }).certificate_pem;
+      } finally {
+        session.agent.destroy();
+      }
+      const signedFile = join(shots, "signed.pem");
+      await writeFile(signedFile, signedPem);
+
+      await item.getByLabel("Signed certificate (PEM)").setInputFiles(signedFile);
+      await item.getByRole("button", { name: "Upload and complete" }).click();
+      await page.waitForURL(/\/tasks\?completed=/);
+      assert.match((await page.locator("main [role=status]").textContent()) ?? "", /completed/);
+      assert.equal(await page.locator(`tr[data-task="${task.id}"]`).count(), 0, "no longer open");
+      await shot(page, "13-task-completed");
+      const closed = await worker.runtime.tasks.get(task.id);
+      assert.deepEqual([closed?.status, closed?.closedBy], ["done", "operator:alice"]);
+
+      // the worker's next look at the parked rotation goes on from register to the end
+      const finished = await pollUntil(
+        async () => {
+          const latest = await worker.runtime.journal.latest("cred-2");
+          return latest?.rotationId === rotationId &&
+            latest.status !== "awaiting-registration" &&
+            latest.status !== "running"
+            ? latest.status
+            : undefined;
+        },
+        { timeoutMs: 30_000, what: "the rotation of cred-2 to finish" },
+      );
+      assert.equal(finished, "succeeded");
+      await page.goto(`${base}/credentials/cred-2`);
+      assert.match(
+        (await page.locator("dd.mono").first().textContent()) ?? "",
+        new RegExp(fingerprintOf(signedPem)),
+        "the portal's certificate is current",
+      );
+      assert.match(
+        (await page.locator("tr", { hasText: "issued" }).first().textContent()) ?? "",
+        /by=operator:alice/,
+      );
+      await shot(page, "14-portal-rotated");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("rolls a rotated credential back from its page, with a reason and the operator's name in the audit trail", async () => {
+    const context = await newContext();
+    try {
+      const page = await logIn(context, "alice");
+      await page.goto(`${base}/credentials/cred-0`);
+      await page.getByRole("link", { name: "Roll back…" }).click();
+      await page.waitForURL(/\/credentials\/cred-0\/rollback$/);
+      await page.getByLabel(/^Reason/).fill("consumers fail with the new certificate");
+      await shot(page, "15-rollback-confirm");
+      await page.getByRole("button", { name: "Roll back" }).click();
+      await page.waitForURL(/\/credentials\/cred-0\?rolledBack=1$/);
+      const fingerprint = world.credentials[0]!.fingerprint;
+      assert.match(
+        (await page.locator("dd.mono").first().textContent()) ?? "",
+        new RegExp(fingerprint),
+        "the original certificate is current again",
+      );
+      const event = (await page.locator("tr", { hasText: "rolled-back" }).textContent()) ?? "";
+      assert.match(event, /operator=alice/);
+      assert.match(event, /reason=consumers fail with the new certificate/);
+      await shot(page, "16-rolled-back");
     } finally {
       await context.close();
     }

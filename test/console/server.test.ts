@@ -1,16 +1,17 @@
 /**
  * The console's server without a browser (fastify inject) on a file-state installation: login, sessions
- * and their cookies, CSRF, roles, the rate limit, fleet paging and the .ics feed.
+ * and their cookies, CSRF, roles, the rate limit, fleet paging, the .ics feed, rollback refusals, and the
+ * tasks of a portal-signing bank (CSR download, upload refusals) read from the real task store.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import ICAL from "ical.js";
 import type { FastifyInstance } from "fastify";
 import { buildFleet } from "../../src/console/fleet.js";
-import { CertrotorError } from "../../src/errors.js";
 import { buildConsole } from "../../src/console/server.js";
 import { taskViewOf } from "../../src/console/tasks.js";
 import { createLogger } from "../../src/observability/logger.js";
+import { runRotation } from "../../src/rotation/run.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { aWorld, type TestWorld } from "../fixtures/world.js";
 import { days } from "../fixtures/pki.js";
@@ -204,25 +205,68 @@ describe("console server", () => {
   });
 
   it("shows a credential with an open human task as awaiting a person, without its PEM", async () => {
-    const task = {
-      id: "task_1",
-      kind: "sign-csr",
-      credentialId: "cred-2",
-      rotationId: "rot_1",
-      bank: "sandbox",
-      createdAt: new Date().toISOString(),
-      deadline: new Date(Date.now() + days(2)).toISOString(),
-      csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+    const { task } = await runtime.tasks.open(
+      {
+        kind: "sign-csr",
+        credentialId: "cred-2",
+        rotationId: "rot_1",
+        bank: "sandbox",
+        clientId: world.credentials[2]!.clientId,
+        deadline: new Date(Date.now() + days(2)).toISOString(),
+        csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
+      },
+      new Date(),
+    );
+    try {
+      const tasks = taskViewOf(runtime);
+      const fleet = await buildFleet(runtime, tasks);
+      assert.equal(fleet.rows.find((r) => r.id === "cred-2")!.state, "awaiting-person");
+      assert.equal(fleet.rows.find((r) => r.id === "cred-1")!.state, "ok");
+      const [view] = await tasks.open("cred-2");
+      assert.deepEqual([view!.hasCsr, view!.hasCert, "csrPem" in view!], [true, false, false]);
+    } finally {
+      await runtime.tasks.update(task.id, { status: "cancelled", closedBy: "test" }, new Date());
+    }
+  });
+
+  it("refuses a viewer's rollback, and an operator's rollback with no previous material (NO_PREVIOUS on the page), changing nothing", async () => {
+    const alice = await login(app, "alice");
+    const victor = await login(app, "victor");
+    const credential = await runtime.credential("cred-0");
+    const before = {
+      audit: await runtime.journal.auditTrail("cred-0"),
+      current: (await runtime.stores.get("main")!.readCurrent(credential.ref)).material.fingerprint,
     };
-    const tasks = taskViewOf({
-      list: async (filter) =>
-        filter?.credentialId && filter.credentialId !== task.credentialId ? [] : [task],
+    const rollback = (session: { cookie: string; csrf: string }) =>
+      app.inject({
+        method: "POST",
+        url: "/credentials/cred-0/rollback",
+        cookies: { certrotor_session: session.cookie },
+        headers: { accept: "text/html" },
+        payload: { _csrf: session.csrf, reason: "consumers fail with the new certificate" },
+      });
+    const confirm = await app.inject({
+      method: "GET",
+      url: "/credentials/cred-0/rollback",
+      cookies: { certrotor_session: victor.cookie },
     });
-    const fleet = await buildFleet(runtime, tasks);
-    assert.equal(fleet.rows.find((r) => r.id === "cred-2")!.state, "awaiting-person");
-    assert.equal(fleet.rows.find((r) => r.id === "cred-1")!.state, "ok");
-    const [view] = await tasks.open("cred-2");
-    assert.deepEqual([view!.hasCsr, view!.hasCert, "csrPem" in view!], [true, false, false]);
+    assert.equal(confirm.json().error.code, "CONSOLE_FORBIDDEN");
+    const viewer = await rollback(victor);
+    assert.equal(viewer.statusCode, 403);
+    assert.match(viewer.body, /data-code="CONSOLE_FORBIDDEN"/);
+    const refused = await rollback(alice);
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, /data-code="NO_PREVIOUS"/);
+    assert.match(
+      refused.body,
+      /Not rolled back, nothing was changed: NO_PREVIOUS: credential &quot;cred-0&quot;: the store holds no previous material/,
+    );
+    assert.match(refused.body, /name="reason"/, "the form is shown again");
+    assert.deepEqual(await runtime.journal.auditTrail("cred-0"), before.audit);
+    assert.equal(
+      (await runtime.stores.get("main")!.readCurrent(credential.ref)).material.fingerprint,
+      before.current,
+    );
   });
 
   it("serves an RFC 5545 calendar of expiries and scheduled rotations to HTTP Basic, filtered by bank", async () => {
@@ -278,92 +322,11 @@ describe("console server", () => {
       "/api/credentials/cred-0",
       "/api/fleet",
       "/credentials/cred-0/actions/rotate",
+      "/credentials/cred-0/rollback",
     ]) {
       const response = await app.inject({ method: "GET", url, cookies: { certrotor_session: cookie } });
       assert.equal(response.statusCode, 200, `${url}: ${response.body.slice(0, 200)}`);
       assertNoSecretIn(url, response.body, secrets);
-    }
-  });
-
-  it("downloads a task's CSR and completes it with an operator's upload (CSRF and role checked), the operator as actor", async () => {
-    const csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBsample\n-----END CERTIFICATE REQUEST-----\n";
-    const completed: Array<{ id: string; certPem: string; actor: string }> = [];
-    const task = {
-      id: "task_sign",
-      kind: "sign-csr",
-      credentialId: "cred-1",
-      rotationId: "rot_2",
-      bank: "sandbox",
-      createdAt: new Date().toISOString(),
-      deadline: new Date(Date.now() + days(2)).toISOString(),
-      csrPem,
-    };
-    // the task store's part of the port (it lands on another branch): open tasks, the CSR, the completion
-    const tasks = {
-      ...taskViewOf({ list: async () => (completed.length ? [] : [task]) }),
-      download: async (id: string, what: "csr" | "cert") =>
-        id === task.id && what === "csr" ? csrPem : undefined,
-      complete: async (id: string, certPem: string, actor: string) => {
-        if (!certPem.includes("SIGNED"))
-          throw new CertrotorError("CERT_INVALID", "the certificate does not match the CSR");
-        completed.push({ id, certPem, actor });
-      },
-    };
-    const withTasks = await buildConsole({ runtime, logger: silent, tasks });
-    try {
-      const upload = (session: { cookie: string; csrf: string }, csrf: string, cert: string) => {
-        const boundary = "----certrotor-test";
-        const body = [
-          `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
-          `--${boundary}\r\nContent-Disposition: form-data; name="certificate"; filename="signed.pem"\r\nContent-Type: application/x-pem-file\r\n\r\n${cert}\r\n`,
-          `--${boundary}--\r\n`,
-        ].join("");
-        return withTasks.inject({
-          method: "POST",
-          url: `/tasks/${task.id}/complete`,
-          cookies: { certrotor_session: session.cookie },
-          headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-          payload: body,
-        });
-      };
-      const alice = await login(withTasks, "alice");
-      const victor = await login(withTasks, "victor");
-      const page = await withTasks.inject({
-        method: "GET",
-        url: "/tasks",
-        cookies: { certrotor_session: alice.cookie },
-      });
-      assert.match(page.body, /href="\/tasks\/task_sign\/csr"/);
-      assert.match(page.body, /enctype="multipart\/form-data"/);
-      const viewerPage = await withTasks.inject({
-        method: "GET",
-        url: "/tasks",
-        cookies: { certrotor_session: victor.cookie },
-      });
-      assert.doesNotMatch(viewerPage.body, /multipart/, "a viewer gets no upload form");
-      const csr = await withTasks.inject({
-        method: "GET",
-        url: "/tasks/task_sign/csr",
-        cookies: { certrotor_session: victor.cookie },
-      });
-      assert.equal(csr.body, csrPem);
-      assert.match(String(csr.headers["content-disposition"]), /^attachment; filename="task_sign\.csr\.pem"/);
-      const cert = "-----BEGIN CERTIFICATE-----\nSIGNED\n-----END CERTIFICATE-----\n";
-      assert.equal((await upload(victor, victor.csrf, cert)).statusCode, 403, "a viewer may not upload");
-      assert.equal((await upload(alice, "forged", cert)).json().error.code, "CONSOLE_CSRF_INVALID");
-      const rejected = await upload(
-        alice,
-        alice.csrf,
-        "-----BEGIN CERTIFICATE-----\nWRONG\n-----END CERTIFICATE-----\n",
-      );
-      assert.equal(rejected.statusCode, 400);
-      assert.equal(rejected.json().error.code, "CERT_INVALID");
-      assert.deepEqual(completed, []);
-      const done = await upload(alice, alice.csrf, cert);
-      assert.equal(done.statusCode, 303);
-      assert.deepEqual(completed, [{ id: "task_sign", certPem: cert, actor: "alice" }]);
-    } finally {
-      await withTasks.close();
     }
   });
 
@@ -392,5 +355,91 @@ describe("console server", () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe("console tasks at a bank whose portal signs", () => {
+  let world: TestWorld;
+  let runtime: Runtime;
+  let app: FastifyInstance;
+  let taskId: string;
+  let csrPem: string;
+
+  before(async () => {
+    world = await aWorld({ store: "file", issuer: "bank-portal", bank: "trust-ca" });
+    runtime = await createRuntime(withConsole(world.config, await consoleUsers()), { logger: silent });
+    const credential = await runtime.credential("cred-0");
+    const parked = await runRotation(runtime.depsFor(credential), credential, {
+      trigger: "inline",
+      force: true,
+    });
+    assert.equal(parked.status, "awaiting-registration");
+    const [task] = await runtime.tasks.list({ status: "open" });
+    assert.equal(task?.kind, "sign-csr");
+    taskId = task!.id;
+    csrPem = task!.csrPem!;
+    app = await buildConsole({ runtime, logger: silent });
+  });
+  after(async () => {
+    await app?.close();
+    await runtime?.close();
+    await world?.stop();
+  });
+
+  const upload = (session: { cookie: string }, csrf: string, cert: string) => {
+    const boundary = "----certrotor-test";
+    const body = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="certificate"; filename="signed.pem"\r\nContent-Type: application/x-pem-file\r\n\r\n${cert}\r\n`,
+      `--${boundary}--\r\n`,
+    ].join("");
+    return app.inject({
+      method: "POST",
+      url: `/tasks/${taskId}/complete`,
+      cookies: { certrotor_session: session.cookie },
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, accept: "text/html" },
+      payload: body,
+    });
+  };
+
+  it("lets a viewer download the CSR but not upload, refuses a forged CSRF token and a wrong certificate (TASK_CERT_REJECTED), changing nothing", async () => {
+    const alice = await login(app, "alice");
+    const victor = await login(app, "victor");
+    const credential = await runtime.credential("cred-0");
+    const store = runtime.stores.get("main")!;
+    const pendingBefore = (await store.readPending(credential.ref))?.material.fingerprint;
+    assert.ok(pendingBefore, "the new key waits in the store");
+    const auditBefore = await runtime.journal.auditTrail("cred-0");
+
+    const page = await app.inject({
+      method: "GET",
+      url: "/credentials/cred-0",
+      cookies: { certrotor_session: victor.cookie },
+    });
+    assert.match(page.body, new RegExp(`href="/tasks/${taskId}/csr"`));
+    assert.doesNotMatch(page.body, /multipart/, "a viewer gets no upload form");
+    const csr = await app.inject({
+      method: "GET",
+      url: `/tasks/${taskId}/csr`,
+      cookies: { certrotor_session: victor.cookie },
+    });
+    assert.equal(csr.body, csrPem);
+    assert.match(String(csr.headers["content-disposition"]), /^attachment; filename="task_\w+\.csr\.pem"/);
+
+    // the current certificate: a real one, but not for the pending key the CSR is of
+    const wrong = (await store.readCurrent(credential.ref)).material.certPem;
+    const viewer = await upload(victor, victor.csrf, wrong);
+    assert.equal(viewer.statusCode, 403);
+    assert.match(viewer.body, /data-code="CONSOLE_FORBIDDEN"/);
+    const forged = await upload(alice, "forged", wrong);
+    assert.match(forged.body, /data-code="CONSOLE_CSRF_INVALID"/);
+    const rejected = await upload(alice, alice.csrf, wrong);
+    assert.equal(rejected.statusCode, 400);
+    assert.match(rejected.body, /data-code="TASK_CERT_REJECTED"/);
+    assert.match(rejected.body, /the certificate is refused: KEY_MISMATCH/);
+
+    assert.equal((await runtime.tasks.get(taskId))?.status, "open", "the task is still open");
+    assert.equal((await store.readPending(credential.ref))?.material.fingerprint, pendingBefore);
+    assert.deepEqual(await runtime.journal.auditTrail("cred-0"), auditBefore);
   });
 });

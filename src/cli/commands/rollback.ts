@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { CertrotorError } from "../../errors.js";
-import { secretShape } from "../../journal/guard.js";
-import { rollbackCredential } from "../../onboarding/rollback.js";
+import { checkRollbackText, rollbackCredential } from "../../onboarding/rollback.js";
 import type { RestoredBinding } from "../../onboarding/rollback-bank.js";
 import { addConfigOption, withRuntime } from "../context.js";
 import { operatorName } from "../operator.js";
@@ -33,21 +31,10 @@ export function register(program: Command): void {
       .requiredOption("--reason <text>", "why, for the audit trail")
       .option("--operator <name>", "who rolls back, for the audit trail (default $USER)"),
   ).action(async (credentialId: string, options: RollbackOptions) => {
-    if (!options.reason.trim())
-      throw new CertrotorError("BAD_ARGUMENT", "--reason: give a reason for the audit trail", {
-        hint: 'certrotor rollback <credential> --reason "consumers fail with the new certificate"',
-      });
-    // the reason goes to the journal, which refuses secret-looking text: refused here, before any change
-    for (const [flag, value] of [
+    checkRollbackText([
       ["--reason", options.reason],
       ["--operator", options.operator ?? ""],
-    ] as const) {
-      const why = secretShape(value);
-      if (why)
-        throw new CertrotorError("BAD_ARGUMENT", `${flag}: the text looks like secret material (${why})`, {
-          hint: "the audit trail keeps this text: write a reason in words, with no key, token or secret",
-        });
-    }
+    ]);
     await withRuntime(program, options.config, async (runtime) => {
       const credential = await runtime.credential(credentialId);
       const result = await rollbackCredential(runtime, credential, {

@@ -1,8 +1,9 @@
 /**
  * `certrotor task list|show|complete|cancel`: the human tasks of portal banks (src/tasks), in the shared
  * state. `complete` closes a task as done by an operator: for a sign-csr task it takes the certificate
- * the bank's portal signed (`--cert`), checked before anything changes (rotation/steps/portal-sign.ts);
- * for a bind or unbind task it records that the person did it (the rotation goes on at its next look).
+ * the bank's portal signed (`--cert`), checked before anything changes; for a bind or unbind task it
+ * records that the person did it (the rotation goes on at its next look). Both go through completeTask
+ * (rotation/complete-task.ts), which the console's upload calls too.
  * `cancel` closes a task as not to be done: a rotation waiting on it stops and is rolled back.
  *
  *   certrotor task list [--all] [--credential ID] [--json]
@@ -15,11 +16,8 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { taskInstruction } from "../../alerts/rotation-alerts.js";
 import { CertrotorError } from "../../errors.js";
-import { fencedJournal } from "../../journal/types.js";
-import { acquireRotationLock } from "../../rotation/lock.js";
-import { completeSignTask } from "../../rotation/steps/portal-sign.js";
+import { assertTaskOpen, completeTask, findTask } from "../../rotation/complete-task.js";
 import type { Runtime } from "../../runtime.js";
-import { unknownTask } from "../../tasks/record.js";
 import type { HumanTask } from "../../tasks/types.js";
 import { addConfigOption, withRuntime } from "../context.js";
 import { EXIT } from "../errors.js";
@@ -35,22 +33,6 @@ async function readPem(path: string, flag: string): Promise<string> {
   } catch (error) {
     throw bad(`${flag}: ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-}
-
-/** The task, or UNKNOWN_TASK. */
-async function taskOf(runtime: Runtime, id: string): Promise<HumanTask> {
-  const task = await runtime.tasks.get(id);
-  if (!task) throw unknownTask(id);
-  return task;
-}
-
-function assertOpen(task: HumanTask, what: string): void {
-  if (task.status === "open") return;
-  throw new CertrotorError(
-    "TASK_CLOSED",
-    `task ${task.id} is ${task.status}${task.closedBy ? ` (by ${task.closedBy})` : ""}: it cannot be ${what}; nothing was changed`,
-    { details: { taskId: task.id } },
-  );
 }
 
 function line(task: HumanTask): string {
@@ -72,49 +54,27 @@ function printTask(task: HumanTask): void {
   else if (task.certPem) out(`\n${task.certPem.trim()}`);
 }
 
-const operator = (by?: string): string => `operator:${by ?? process.env.USER ?? "unknown"}`;
+const operator = (by?: string): string => by ?? process.env.USER ?? "unknown";
 
 async function complete(
   runtime: Runtime,
   id: string,
   flags: { cert?: string; chain?: string; by?: string; note?: string },
 ): Promise<HumanTask> {
-  const task = await taskOf(runtime, id);
-  if (task.kind === "sign-csr" && flags.cert === undefined) {
-    throw bad(`task ${task.id} is a sign-csr task: give the signed certificate with --cert FILE`);
-  }
-  if (task.kind !== "sign-csr" && (flags.cert !== undefined || flags.chain !== undefined)) {
-    throw bad(`task ${task.id} is a ${task.kind} task: --cert and --chain are for sign-csr tasks`);
-  }
-  assertOpen(task, "completed");
-  const by = operator(flags.by);
-  if (task.kind !== "sign-csr") {
-    const at = runtime.now().toISOString();
-    return runtime.tasks.update(
-      task.id,
-      { status: "done", closedAt: at, closedBy: by, note: flags.note ?? "done in the bank's portal" },
-      runtime.now(),
-    );
-  }
-  const certPem = await readPem(flags.cert!, "--cert");
-  const chainPem = flags.chain !== undefined ? await readPem(flags.chain, "--chain") : undefined;
-  const credential = await runtime.credential(task.credentialId);
-  const base = runtime.depsFor(credential);
-  // the lock: a worker looking at the parked rotation now must not see a half-staged certificate
-  const lock = await acquireRotationLock(base, credential.id);
-  try {
-    const deps = { ...base, journal: fencedJournal(base.journal, lock.lease) };
-    return await completeSignTask(
-      deps,
-      credential,
-      task,
-      lock,
-      { certPem, ...(chainPem ? { chainPem } : {}) },
-      by,
-    );
-  } finally {
-    await lock.release();
-  }
+  if (flags.chain !== undefined && flags.cert === undefined)
+    throw bad("--chain: give the signed certificate with --cert too");
+  const signed =
+    flags.cert === undefined
+      ? undefined
+      : {
+          certPem: await readPem(flags.cert, "--cert"),
+          ...(flags.chain !== undefined ? { chainPem: await readPem(flags.chain, "--chain") } : {}),
+        };
+  return completeTask(runtime, id, {
+    ...(signed ? { signed } : {}),
+    operator: operator(flags.by),
+    ...(flags.note !== undefined ? { note: flags.note } : {}),
+  });
 }
 
 export function register(program: Command): void {
@@ -147,7 +107,7 @@ export function register(program: Command): void {
       .option("--json", "print as JSON"),
   ).action(async (id: string, flags: { config: string; json?: boolean }) => {
     process.exitCode = await withRuntime(program, flags.config, async (runtime) => {
-      const found = await taskOf(runtime, id);
+      const found = await findTask(runtime.tasks, id);
       if (flags.json) out(JSON.stringify(found, null, 2));
       else printTask(found);
       return EXIT.ok;
@@ -185,15 +145,15 @@ export function register(program: Command): void {
       .option("--reason <text>", "why"),
   ).action(async (id: string, flags: { config: string; by?: string; reason?: string }) => {
     process.exitCode = await withRuntime(program, flags.config, async (runtime) => {
-      const found = await taskOf(runtime, id);
-      assertOpen(found, "cancelled");
+      const found = await findTask(runtime.tasks, id);
+      assertTaskOpen(found, "cancelled");
       const at = runtime.now().toISOString();
       const cancelled = await runtime.tasks.update(
         found.id,
         {
           status: "cancelled",
           closedAt: at,
-          closedBy: operator(flags.by),
+          closedBy: `operator:${operator(flags.by)}`,
           ...(flags.reason ? { note: flags.reason } : {}),
         },
         runtime.now(),

@@ -54,7 +54,9 @@ export function credentialRoutes(app: FastifyInstance, ctx: ConsoleContext): voi
         bank: credential.bank,
         store: credential.store,
         role: session.role,
+        csrf: reply.generateCsrf(),
         ...view,
+        ...((request.query as Record<string, unknown>).rolledBack === "1" ? { rolledBack: true } : {}),
         ...(queuedOf(request.query) ? { queued: queuedOf(request.query)! } : {}),
       }),
     );

@@ -1,8 +1,8 @@
 /**
  * GET /tasks: open human tasks; GET /tasks/:id/csr|cert: their public PEM as a download; POST
  * /tasks/:id/complete: a signed certificate uploaded by an operator (multipart, CSRF token in the form),
- * handed to the TaskView's `complete`, which validates it as `task complete` does. Downloads and upload
- * appear only when the TaskView offers them.
+ * handed to the TaskView's `complete`, which validates it as `task complete` does (the same function).
+ * Viewers see and download; only operators upload.
  */
 import type { FastifyInstance } from "fastify";
 import { CertrotorError } from "../../errors.js";
@@ -12,6 +12,11 @@ import { sendPage } from "./send.js";
 
 /** A signed certificate (PEM, perhaps with its chain) is a few KiB. */
 export const UPLOAD_LIMIT_BYTES = 64 * 1024;
+
+const completedOf = (query: unknown): string | undefined => {
+  const value = (query as Record<string, unknown>).completed;
+  return typeof value === "string" && /^[A-Za-z0-9_-]{1,100}$/.test(value) ? value : undefined;
+};
 
 export function tasksRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get("/tasks", async (request, reply) => {
@@ -24,8 +29,8 @@ export function tasksRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       "Tasks",
       tasksPage(tasks, {
         csrf,
-        downloads: ctx.tasks.download !== undefined,
-        upload: ctx.tasks.complete !== undefined && session.role === "operator",
+        upload: session.role === "operator",
+        ...(completedOf(request.query) ? { completed: completedOf(request.query)! } : {}),
       }),
       "tasks",
     );
@@ -33,7 +38,7 @@ export function tasksRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get<{ Params: { id: string; what: string } }>("/tasks/:id/:what", async (request, reply) => {
     ctx.auth.require(request);
     const what = request.params.what === "csr" ? "csr" : request.params.what === "cert" ? "cert" : undefined;
-    const pem = what && ctx.tasks.download ? await ctx.tasks.download(request.params.id, what) : undefined;
+    const pem = what ? await ctx.tasks.download(request.params.id, what) : undefined;
     if (!what || pem === undefined) {
       throw new CertrotorError(
         "BAD_ARGUMENT",
@@ -57,8 +62,6 @@ export function tasksRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     },
     async (request, reply) => {
       const session = ctx.auth.require(request, "operator");
-      const complete = ctx.tasks.complete?.bind(ctx.tasks);
-      if (!complete) throw new CertrotorError("NOT_SUPPORTED", "this console cannot complete tasks");
       const file = (request.body as Record<string, unknown> | undefined)?.certificate;
       const certPem = Buffer.isBuffer(file) ? file.toString("utf8") : typeof file === "string" ? file : "";
       if (!certPem.includes("-----BEGIN CERTIFICATE-----")) {
@@ -66,7 +69,7 @@ export function tasksRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
           hint: "choose the signed certificate the bank's portal returned (PEM)",
         });
       }
-      await complete(request.params.id, certPem, session.user);
+      await ctx.tasks.complete(request.params.id, certPem, session.user);
       ctx.fleet.invalidate();
       ctx.logger.info({ user: session.user, taskId: request.params.id }, "console: task completed");
       return reply.code(303).redirect(`/tasks?completed=${encodeURIComponent(request.params.id)}`);

@@ -10,6 +10,7 @@ import type { Role } from "../sessions.js";
 import type { ConsoleTask } from "../tasks.js";
 import { type ActionName, ACTIONS, actionsFor } from "../actions.js";
 import { stateBadge } from "./fleet.js";
+import { taskActions } from "./forms.js";
 import { day, type Html, html } from "./html.js";
 
 export interface CredentialView {
@@ -23,6 +24,10 @@ export interface CredentialView {
   role: Role;
   /** A rotation just requested here (?queued=): shown as queued until the journal has it. */
   queued?: string;
+  /** The page follows a rollback done here (?rolledBack=1). */
+  rolledBack?: boolean;
+  /** The session's CSRF token, for the task upload form. */
+  csrf: string;
 }
 
 /**
@@ -48,11 +53,11 @@ export function rotationsSection(
 function actionLinks(view: CredentialView): Html {
   const available = actionsFor(view.status);
   if (view.role !== "operator")
-    return html`<p class="muted">Actions (${available.map((a) => ACTIONS[a].label).join(", ")}) need the operator role.</p>`;
+    return html`<p class="muted">Actions (${[...available.map((a) => ACTIONS[a].label), "Roll back"].join(", ")}) need the operator role.</p>`;
+  const base = `/credentials/${encodeURIComponent(view.id)}`;
   return html`<p>${available.map(
-    (a: ActionName) =>
-      html`<a class="button" href="/credentials/${encodeURIComponent(view.id)}/actions/${a}">${ACTIONS[a].label}…</a> `,
-  )}</p>`;
+    (a: ActionName) => html`<a class="button" href="${base}/actions/${a}">${ACTIONS[a].label}…</a> `,
+  )}<a class="button" href="${base}/rollback">Roll back…</a></p>`;
 }
 
 export function credentialPage(view: CredentialView): Html {
@@ -60,6 +65,7 @@ export function credentialPage(view: CredentialView): Html {
   const c = status.current;
   return html`<h1>${view.id} ${view.row ? stateBadge(view.row.state) : ""}</h1>
 <p class="muted">Bank ${view.bank} · store ${view.store}${view.row ? html` · ${view.row.message}` : ""}</p>
+${view.rolledBack ? html`<p class="panel" role="status">Rolled back: the previous material is current again (see the audit trail).</p>` : ""}
 ${status.error ? html`<p class="error" role="alert">${status.error.code}: ${status.error.message}</p>` : ""}
 <section class="panel" aria-labelledby="h-actions"><h2 id="h-actions">Actions</h2>${actionLinks(view)}</section>
 <section aria-labelledby="h-material"><h2 id="h-material">Material</h2>
@@ -82,7 +88,7 @@ ${status.nextWindowOpening ? html`<dt>Next window</dt><dd>${status.nextWindowOpe
 <section aria-labelledby="h-alerts"><h2 id="h-alerts">Open alerts</h2>
 ${view.alerts.length ? html`<ul>${view.alerts.map((a) => html`<li>${a.kind} since ${a.openedAt}</li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>
 <section aria-labelledby="h-tasks"><h2 id="h-tasks">Open tasks</h2>
-${view.tasks.length ? html`<ul>${view.tasks.map((t) => html`<li>${t.kind}: ${t.summary} (since ${t.createdAt})</li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>
+${view.tasks.length ? html`<ul>${view.tasks.map((t) => html`<li data-task="${t.id}">${t.kind}: ${t.summary} (since ${t.createdAt}) ${taskActions(t, { csrf: view.csrf, upload: view.role === "operator" })}</li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>
 ${rotationsSection(view.id, status.rotations, view.queued)}
 <section aria-labelledby="h-audit"><h2 id="h-audit">Audit trail</h2>
 <table><thead><tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">By</th><th scope="col">Rotation</th><th scope="col">Details</th></tr></thead>

@@ -38,16 +38,13 @@ ${status === 401 ? html`<p><a href="/login">Log in</a></p>` : html`<p><a href="/
 
 export interface TaskPageOptions {
   csrf: string;
-  /** The TaskView offers downloads / the user may upload (operator, and the view completes tasks). */
-  downloads: boolean;
+  /** The user may upload (operator role). */
   upload: boolean;
 }
 
-function taskActions(t: ConsoleTask, options: TaskPageOptions): Html {
+export function taskActions(t: ConsoleTask, options: TaskPageOptions): Html {
   const id = encodeURIComponent(t.id);
-  const links = options.downloads
-    ? html`${t.hasCsr ? html`<a href="/tasks/${id}/csr" download>Download CSR</a> ` : ""}${t.hasCert ? html`<a href="/tasks/${id}/cert" download>Download certificate</a>` : ""}`
-    : "";
+  const links = html`${t.hasCsr ? html`<a href="/tasks/${id}/csr" download>Download CSR</a> ` : ""}${t.hasCert ? html`<a href="/tasks/${id}/cert" download>Download certificate</a>` : ""}`;
   const form =
     options.upload && t.kind === "sign-csr"
       ? html`<form method="post" action="/tasks/${id}/complete" enctype="multipart/form-data">
@@ -58,8 +55,12 @@ function taskActions(t: ConsoleTask, options: TaskPageOptions): Html {
   return html`${links}${form}`;
 }
 
-export function tasksPage(tasks: readonly ConsoleTask[], options: TaskPageOptions): Html {
+export function tasksPage(
+  tasks: readonly ConsoleTask[],
+  options: TaskPageOptions & { completed?: string },
+): Html {
   return html`<h1>Tasks</h1>
+${options.completed ? html`<p class="panel" role="status">Task <span class="mono">${options.completed}</span> completed: the certificate was checked and staged; the rotation goes on at its next look.</p>` : ""}
 <p class="muted">Human tasks waiting for a person (a certificate to bind or unbind in a portal, a CSR to have signed).</p>
 ${
   tasks.length
@@ -67,4 +68,21 @@ ${
 <tbody>${tasks.map((t) => html`<tr data-task="${t.id}"><td><a href="/credentials/${encodeURIComponent(t.credentialId)}">${t.credentialId}</a></td><td>${t.kind}</td><td>${t.createdAt}</td><td>${t.deadline ?? ""}</td><td>${t.summary}</td><td>${taskActions(t, options)}</td></tr>`)}</tbody></table>`
     : html`<p>No open tasks.</p>`
 }`;
+}
+
+/** The rollback confirm step: a reason for the audit trail; a refusal (NO_PREVIOUS, …) shown above it. */
+export function rollbackPage(
+  csrf: string,
+  credentialId: string,
+  refused?: { code: string; message: string; hint?: string },
+): Html {
+  const back = `/credentials/${encodeURIComponent(credentialId)}`;
+  return html`<h1>Roll back: ${credentialId}</h1>
+${refused ? html`<div class="panel" role="alert"><p class="error" data-code="${refused.code}">Not rolled back, nothing was changed: ${refused.code}: ${refused.message}</p>${refused.hint ? html`<p class="muted">${refused.hint}</p>` : ""}</div>` : ""}
+<form method="post" action="${back}/rollback" class="panel">
+<p>Put the previous material back as current (as <code>certrotor rollback</code> does), binding its certificate at the bank again if it was unbound? The current certificate stays bound.</p>
+<input type="hidden" name="_csrf" value="${csrf}">
+<label>Reason (kept in the audit trail) <input name="reason" required maxlength="500" autocomplete="off"></label>
+<p><button type="submit" class="danger">Roll back</button> <a href="${back}">Cancel</a></p>
+</form>`;
 }
