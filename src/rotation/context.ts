@@ -21,8 +21,17 @@ import type { ResolvedCredential } from "./credentials.js";
 
 export type Trigger = RotationRecord["trigger"];
 
-/** Named points where tests inject faults (a crash, a pause, a bank change); never used for timing. */
-export type HookPoint = `${StepName}:${"start" | "effect" | "end"}`;
+/**
+ * Named points where tests inject faults (a crash, a pause, a bank change); never used for timing. Beside
+ * each step's start and end of work (`effect`): right after the effects a step makes one after another
+ * (a task opened before the token call, the old certificate unbound before the new one is bound) and
+ * right after a rotation parked on a human task, so a crash test can stop between any two of them.
+ */
+export type HookPoint =
+  | `${StepName}:${"start" | "effect" | "end" | "parked"}`
+  | "register:task-opened"
+  | "register:unbound"
+  | "retire:task-opened";
 
 export interface RotationHooks {
   at(point: HookPoint, where: { credentialId: string; rotationId: string }): void | Promise<void>;

@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import { fingerprintOf } from "../crypto/index.js";
 import { CertrotorError, toCertrotorError } from "../errors.js";
 import { type AuditAction, fencedJournal, isFinished, type RotationRecord } from "../journal/types.js";
-import { type Attempt, emit, recordAudit, runStep } from "./attempt.js";
+import { type Attempt, emit, hookAt, recordAudit, runStep } from "./attempt.js";
 import type {
   FreshPlan,
   HeldLock,
@@ -186,6 +186,11 @@ async function park(attempt: Attempt, task: HumanTask): Promise<RotationOutcome>
   const { deps } = attempt;
   const record = await deps.journal.update(attempt.rotationId, { status: "awaiting-registration" });
   attempt.record = record;
+  await hookAt(
+    deps,
+    { credentialId: attempt.credentialId, rotationId: attempt.rotationId },
+    `${record.step}:parked`,
+  );
   const checkAgainAt = new Date(deps.now().getTime() + nextCheckDelay(deps, task.checks));
   deps.logger.info(
     { taskId: task.id, checks: task.checks, checkAgainAt: checkAgainAt.toISOString() },

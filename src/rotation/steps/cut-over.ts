@@ -10,7 +10,7 @@
  */
 import { requireSlots } from "../../bank/capabilities.js";
 import { CertrotorError } from "../../errors.js";
-import { emit } from "../attempt.js";
+import { emit, hookAt } from "../attempt.js";
 import type { FreshPlan, RotationDeps, Staged } from "../context.js";
 import { fenced } from "../fence.js";
 
@@ -42,6 +42,7 @@ export async function cutOver(deps: RotationDeps, planned: FreshPlan, staged: St
       actor: planned.trigger,
       details: { fingerprint: planned.oldFingerprint, reason: "single-slot cut-over" },
     });
+    await hookAt(deps, where, "register:unbound");
   }
   await fenced(planned, () => slots.bind(planned.clientId, staged.certPem));
 }
