@@ -55,7 +55,8 @@ export type RotationEvent =
   | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date }
   /**
    * A single-slot bank's cut-over: `started` right before the old certificate is unbound (consumers lose
-   * the bank until the new one is live), `ended` once the new one verified, with the measured outage.
+   * the bank until the new one is live), `ended` once the new one verified and was promoted (current),
+   * with the measured outage.
    */
   | {
       kind: "cut-over";

@@ -219,10 +219,7 @@ async function goLive(
   await runStep(
     attempt,
     "verify",
-    async (deps) => {
-      await verify(deps, planned, material);
-      await endCutOver(deps, planned, material);
-    },
+    (deps) => verify(deps, planned, material),
     () => ({
       action: "verified",
       details: fingerprint,
@@ -231,7 +228,10 @@ async function goLive(
   await runStep(
     attempt,
     "promote",
-    (deps) => promote(deps, planned),
+    async (deps) => {
+      await promote(deps, planned);
+      await endCutOver(deps, planned, material.fingerprint);
+    },
     () => ({
       action: "promoted",
       details: { ...fingerprint, previous: planned.oldFingerprint },
@@ -306,12 +306,15 @@ export async function runRotationAttempt(
       if (parked) return parked;
     }
     // resumed after promote: a crash between promote's effect and its audit event left it unrecorded
-    // (the journal appends it once, so a promote already recorded adds nothing)
-    else
+    // (the journal appends it once, so a promote already recorded adds nothing), and at a single-slot
+    // bank a crash before the outage's end left the cut-over open
+    else {
       await recordAudit(attempt, "promoted", {
         fingerprint: planned.current.material.fingerprint,
         previous: planned.oldFingerprint ?? "",
       });
+      await endCutOver(attempt.deps, planned, planned.current.material.fingerprint);
+    }
     const promoted: Promoted = {
       ...planned,
       record: attempt.record ?? (await missingRecord(rotationId)),
