@@ -33,7 +33,12 @@ export async function cutOver(deps: RotationDeps, planned: FreshPlan, staged: St
   const where = { credentialId: planned.credential.id, rotationId: planned.rotationId };
   const fingerprints = { oldFingerprint: planned.oldFingerprint, newFingerprint: staged.fingerprint };
   if (bound.length > 0) {
-    await deps.journal.update(planned.rotationId, { outageStartedAt: deps.now().toISOString() });
+    // a new outage: one ended before (a rollback that rebound the old certificate, then stopped before
+    // it finished, so this attempt resumes the rotation) must not make endCutOver think this one ended
+    await deps.journal.update(planned.rotationId, {
+      outageStartedAt: deps.now().toISOString(),
+      outageEndedAt: undefined,
+    });
     await emit(deps, { kind: "cut-over", phase: "started", ...where, ...fingerprints });
     await fenced(planned, () => slots.unbind(planned.clientId, planned.oldFingerprint));
     await deps.journal.audit({
