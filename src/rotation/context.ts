@@ -31,7 +31,9 @@ export type HookPoint =
   | `${StepName}:${"start" | "effect" | "end" | "parked"}`
   | "register:task-opened"
   | "register:unbound"
-  | "retire:task-opened";
+  | "retire:task-opened"
+  /** A failed cut-over's rollback rebound the old certificate (rollback.ts), before its journal writes. */
+  | "rollback:rebound";
 
 export interface RotationHooks {
   at(point: HookPoint, where: { credentialId: string; rotationId: string }): void | Promise<void>;

@@ -27,8 +27,11 @@ interface CrashCase {
   /** Attempts run to their end (the person acting after each) before the one that is killed. */
   runsBefore: number;
   point: string;
-  /** The bank refuses the new certificate after the kill: the resumed rotation must roll back. */
-  refuseNew?: boolean;
+  /**
+   * The bank refuses the new certificate: `after-kill`, so the resumed rotation must roll back;
+   * `until-kill`, so the killed one was rolling back and the resumed one, accepted again, succeeds.
+   */
+  refuseNew?: "after-kill" | "until-kill";
 }
 
 const at = (runsBefore: number, points: string[]): CrashCase[] =>
@@ -80,7 +83,8 @@ const PATHS: Array<{ bank: Bank; title: string; cases: CrashCase[] }> = [
         "retire:start",
         "retire:effect",
       ]),
-      { runsBefore: 0, point: "register:unbound", refuseNew: true },
+      { runsBefore: 0, point: "register:unbound", refuseNew: "after-kill" },
+      { runsBefore: 0, point: "rollback:rebound", refuseNew: "until-kill" },
     ],
   },
   {
@@ -113,7 +117,12 @@ for (const path of PATHS) {
 
     path.cases.forEach((crash, index) => {
       const after = crash.runsBefore === 0 ? "" : ` after ${crash.runsBefore} attempt(s)`;
-      const rollback = crash.refuseNew ? ", the bank then refusing the new certificate (rolled back)" : "";
+      const rollback =
+        crash.refuseNew === "after-kill"
+          ? ", the bank then refusing the new certificate (rolled back)"
+          : crash.refuseNew === "until-kill"
+            ? " of a refused cut-over, the bank then accepting the new certificate"
+            : "";
       it(`converges after a kill at ${crash.point}${after}${rollback}`, async () => {
         const { id, clientId, fingerprint: before } = world.credentials[index]!;
         const credential = await runtime.credential(id);
@@ -138,21 +147,25 @@ for (const path of PATHS) {
         };
         for (let i = 0; i < crash.runsBefore; i++) person(await run());
 
+        const refuse = () => world.sandbox.setAllowedIps(clientId, ["10.9.9.9/32"]);
+        const accept = () => world.sandbox.setAllowedIps(clientId, ["127.0.0.0/8", "::1"]);
+        if (crash.refuseNew === "until-kill") refuse();
         const signal = await killAt(configPath, id, rotationId, crash.point);
         assert.equal(signal, "SIGKILL", `the child reached ${crash.point}`);
+        if (crash.refuseNew === "until-kill") accept();
         await assertInvariantsAfterKill(deps, credential, check, rotationId, before, bound);
 
-        if (crash.refuseNew) world.sandbox.setAllowedIps(clientId, ["10.9.9.9/32"]);
+        if (crash.refuseNew === "after-kill") refuse();
         let result = await run();
         for (let i = 0; i < 4 && result.status !== "succeeded" && result.status !== "failed"; i++) {
           person(result);
           result = await run();
         }
-        world.sandbox.setAllowedIps(clientId, ["127.0.0.0/8", "::1"]);
+        accept();
         assert.equal(result.rotationId, rotationId, "the reruns resumed the interrupted rotation");
         const current = await deps.store.readCurrent(credential.ref);
         assert.equal(await deps.store.readPending(credential.ref), null);
-        if (crash.refuseNew) {
+        if (crash.refuseNew === "after-kill") {
           assert.equal(result.status, "failed");
           assert.equal((await runtime.journal.get(rotationId))?.status, "rolled-back");
           assert.equal(current.material.fingerprint, before, "the old material stays current");
@@ -169,9 +182,11 @@ for (const path of PATHS) {
           if (path.bank === "single-slot") {
             const record = await runtime.journal.get(rotationId);
             assert.ok(record?.outageStartedAt && record.outageEndedAt, "the cut-over's outage is recorded");
-            const cutOvers = (await runtime.journal.auditTrail(id)).filter((e) => e.action === "cut-over");
-            assert.equal(cutOvers.length, 1, "the outage ended once");
-            assert.equal(cutOvers[0]?.details?.fingerprint, current.material.fingerprint);
+            assert.ok(record.outageEndedAt >= record.outageStartedAt, "the last outage's end is recorded");
+            const cutOvers = (await runtime.journal.auditTrail(id)).filter(
+              (e) => e.action === "cut-over" && e.details?.fingerprint === current.material.fingerprint,
+            );
+            assert.equal(cutOvers.length, 1, "the outage to the new certificate ended once");
           }
         }
         assert.deepEqual(await invariantViolations(check), [], `after the rerun from ${crash.point}`);
