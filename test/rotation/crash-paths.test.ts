@@ -32,6 +32,8 @@ interface CrashCase {
    * `until-kill`, so the killed one was rolling back and the resumed one, accepted again, succeeds.
    */
   refuseNew?: "after-kill" | "until-kill";
+  /** The person binds the certificate of the open bind task while the killed process is down. */
+  bindWhileDown?: boolean;
 }
 
 const at = (runsBefore: number, points: string[]): CrashCase[] =>
@@ -50,6 +52,7 @@ const PATHS: Array<{ bank: Bank; title: string; cases: CrashCase[] }> = [
         "register:effect",
         "register:parked",
       ]),
+      { runsBefore: 0, point: "register:task-opened", bindWhileDown: true },
       // the person bound the certificate: the next attempt confirms it, verifies, promotes, opens the unbind task
       ...at(1, [
         "plan:start",
@@ -123,7 +126,8 @@ for (const path of PATHS) {
           : crash.refuseNew === "until-kill"
             ? " of a refused cut-over, the bank then accepting the new certificate"
             : "";
-      it(`converges after a kill at ${crash.point}${after}${rollback}`, async () => {
+      const down = crash.bindWhileDown ? ", the person binding while it is down" : "";
+      it(`converges after a kill at ${crash.point}${after}${rollback}${down}`, async () => {
         const { id, clientId, fingerprint: before } = world.credentials[index]!;
         const credential = await runtime.credential(id);
         const deps = runtime.depsFor(credential);
@@ -153,6 +157,11 @@ for (const path of PATHS) {
         const signal = await killAt(configPath, id, rotationId, crash.point);
         assert.equal(signal, "SIGKILL", `the child reached ${crash.point}`);
         if (crash.refuseNew === "until-kill") accept();
+        if (crash.bindWhileDown) {
+          const [task] = await runtime.tasks.list({ rotationId, status: "open" });
+          assert.equal(task?.kind, "bind-certificate", "the bind task was opened before the kill");
+          world.sandbox.bindCertificate(clientId, task.certPem ?? "");
+        }
         await assertInvariantsAfterKill(deps, credential, check, rotationId, before, bound);
 
         if (crash.refuseNew === "after-kill") refuse();
