@@ -132,8 +132,8 @@ export async function alertConsumersOnOldCert(
 
 /**
  * Tells consumers of a single-slot bank's cut-over: one notice right before the old certificate is
- * unbound, one once the new one verified (with the measured outage). An observer of the rotation, so a
- * failure to queue is logged, never the rotation's.
+ * unbound, one once the new one verified and was promoted (with the measured outage). An observer of
+ * the rotation, so a failure to queue is logged, never the rotation's.
  */
 export function cutOverAlerts(deps: RaiseDeps, credential: ResolvedCredential): RotationObserver {
   return async (event) => {

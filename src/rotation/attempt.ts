@@ -19,7 +19,16 @@ export interface Attempt {
 }
 
 async function hook(attempt: Attempt, point: HookPoint): Promise<void> {
-  await attempt.deps.hooks?.at(point, { credentialId: attempt.credentialId, rotationId: attempt.rotationId });
+  await hookAt(attempt.deps, { credentialId: attempt.credentialId, rotationId: attempt.rotationId }, point);
+}
+
+/** A hook point inside a step, between two of its effects (context.ts HookPoint). */
+export async function hookAt(
+  deps: Pick<RotationDeps, "hooks">,
+  where: { credentialId: string; rotationId: string },
+  point: HookPoint,
+): Promise<void> {
+  await deps.hooks?.at(point, where);
 }
 
 /** Delivers an event to every observer; an observer's failure is logged, never the rotation's. */

@@ -21,8 +21,19 @@ import type { ResolvedCredential } from "./credentials.js";
 
 export type Trigger = RotationRecord["trigger"];
 
-/** Named points where tests inject faults (a crash, a pause, a bank change); never used for timing. */
-export type HookPoint = `${StepName}:${"start" | "effect" | "end"}`;
+/**
+ * Named points where tests inject faults (a crash, a pause, a bank change); never used for timing. Beside
+ * each step's start and end of work (`effect`): right after the effects a step makes one after another
+ * (a task opened before the token call, the old certificate unbound before the new one is bound) and
+ * right after a rotation parked on a human task, so a crash test can stop between any two of them.
+ */
+export type HookPoint =
+  | `${StepName}:${"start" | "effect" | "end" | "parked"}`
+  | "register:task-opened"
+  | "register:unbound"
+  | "retire:task-opened"
+  /** A failed cut-over's rollback rebound the old certificate (rollback.ts), before its journal writes. */
+  | "rollback:rebound";
 
 export interface RotationHooks {
   at(point: HookPoint, where: { credentialId: string; rotationId: string }): void | Promise<void>;
@@ -46,7 +57,8 @@ export type RotationEvent =
   | { kind: "promoted"; credentialId: string; rotationId: string; fingerprint: string; notAfter: Date }
   /**
    * A single-slot bank's cut-over: `started` right before the old certificate is unbound (consumers lose
-   * the bank until the new one is live), `ended` once the new one verified, with the measured outage.
+   * the bank until the new one is live), `ended` once the new one verified and was promoted (current),
+   * with the measured outage.
    */
   | {
       kind: "cut-over";

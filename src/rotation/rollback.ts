@@ -8,6 +8,7 @@ import { type CertrotorError, isCertrotorError } from "../errors.js";
 import { isFinished, type RotationRecord, type RotationTrigger } from "../journal/types.js";
 import type { HeldLock, RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
+import { hookAt } from "./attempt.js";
 import { fenced } from "./fence.js";
 import { certificateAccepted, updateTask } from "./tasks.js";
 import { taskId } from "../tasks/types.js";
@@ -160,6 +161,7 @@ export async function undoRotation(
     registration === "api" && deps.bankProfile?.maxSlots === 1 && current && open && record
       ? await rebindAfterCutOver(deps, credential, record, current.material, holder)
       : undefined;
+  if (rebound) await hookAt(deps, { credentialId: credential.id, rotationId }, "rollback:rebound");
   if (registration === "manual") keepPending = await closeBindTask(deps, credential, rotationId, lock, ours);
   if (ours && !keepPending) await fenced(holder, () => deps.store.dropPending(credential.ref, rotationId));
   const at = deps.now().toISOString();

@@ -14,7 +14,7 @@ import { randomUUID } from "node:crypto";
 import { fingerprintOf } from "../crypto/index.js";
 import { CertrotorError, toCertrotorError } from "../errors.js";
 import { type AuditAction, fencedJournal, isFinished, type RotationRecord } from "../journal/types.js";
-import { type Attempt, emit, recordAudit, runStep } from "./attempt.js";
+import { type Attempt, emit, hookAt, recordAudit, runStep } from "./attempt.js";
 import type {
   FreshPlan,
   HeldLock,
@@ -186,6 +186,11 @@ async function park(attempt: Attempt, task: HumanTask): Promise<RotationOutcome>
   const { deps } = attempt;
   const record = await deps.journal.update(attempt.rotationId, { status: "awaiting-registration" });
   attempt.record = record;
+  await hookAt(
+    deps,
+    { credentialId: attempt.credentialId, rotationId: attempt.rotationId },
+    `${record.step}:parked`,
+  );
   const checkAgainAt = new Date(deps.now().getTime() + nextCheckDelay(deps, task.checks));
   deps.logger.info(
     { taskId: task.id, checks: task.checks, checkAgainAt: checkAgainAt.toISOString() },
@@ -214,10 +219,7 @@ async function goLive(
   await runStep(
     attempt,
     "verify",
-    async (deps) => {
-      await verify(deps, planned, material);
-      await endCutOver(deps, planned, material);
-    },
+    (deps) => verify(deps, planned, material),
     () => ({
       action: "verified",
       details: fingerprint,
@@ -226,7 +228,10 @@ async function goLive(
   await runStep(
     attempt,
     "promote",
-    (deps) => promote(deps, planned),
+    async (deps) => {
+      await promote(deps, planned);
+      await endCutOver(deps, planned, material.fingerprint);
+    },
     () => ({
       action: "promoted",
       details: { ...fingerprint, previous: planned.oldFingerprint },
@@ -301,12 +306,15 @@ export async function runRotationAttempt(
       if (parked) return parked;
     }
     // resumed after promote: a crash between promote's effect and its audit event left it unrecorded
-    // (the journal appends it once, so a promote already recorded adds nothing)
-    else
+    // (the journal appends it once, so a promote already recorded adds nothing), and at a single-slot
+    // bank a crash before the outage's end left the cut-over open
+    else {
       await recordAudit(attempt, "promoted", {
         fingerprint: planned.current.material.fingerprint,
         previous: planned.oldFingerprint ?? "",
       });
+      await endCutOver(attempt.deps, planned, planned.current.material.fingerprint);
+    }
     const promoted: Promoted = {
       ...planned,
       record: attempt.record ?? (await missingRecord(rotationId)),

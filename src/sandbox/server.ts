@@ -75,6 +75,8 @@ export interface SandboxHandle {
   /** Creates a credential (state access for tests and the CLI; the adapter uses the admin API). */
   addCredential(seed: Partial<SeedCredential>): { clientId: string; clientSecret: string };
   bindCertificate(clientId: string, certPem: string): BindingView;
+  /** Unbinds (also a portal-only credential's, as the person at the portal would); false if not bound. */
+  unbindCertificate(clientId: string, fingerprint: string): boolean;
   setAllowedIps(clientId: string, ips: string[]): void;
   setStatus(clientId: string, status: CredentialStatus): void;
   boundCertificates(clientId: string): BindingView[];
@@ -137,6 +139,9 @@ function stateAccess(state: SandboxState) {
       return { clientId: credential.clientId, clientSecret };
     }),
     bindCertificate,
+    unbindCertificate: guarded((clientId: string, fingerprint: string) =>
+      state.unbind(clientId, { fingerprint }),
+    ),
     setAllowedIps: guarded(
       (clientId: string, ips: string[]) => void state.updateCredential(clientId, { allowedIps: ips }),
     ),

@@ -1,12 +1,9 @@
 import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createDemoWorld } from "../../src/demo/world.js";
 import { STEPS } from "../../src/journal/types.js";
 import { createLogger } from "../../src/observability/logger.js";
@@ -14,36 +11,12 @@ import { runRotation } from "../../src/rotation/run.js";
 import { newRotationId } from "../../src/rotation/saga.js";
 import { createRuntime } from "../../src/runtime.js";
 import { invariantViolations } from "../fixtures/invariants.js";
-
-const CHILD = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
+import { killAt } from "./crash-kill.js";
 
 /** Every point a crash can hit: each step boundary and the middle of each step's external call. */
 const POINTS = STEPS.filter((s) => s !== "done").flatMap((step) =>
   step === "plan" ? ["plan:start"] : [`${step}:start`, `${step}:effect`],
 );
-
-async function killAt(
-  configPath: string,
-  credentialId: string,
-  rotationId: string,
-  point: string,
-): Promise<NodeJS.Signals | null> {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", CHILD, configPath, credentialId, rotationId, point],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout.resume();
-  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
-  if (signal !== "SIGKILL" && code !== 0) throw new Error(`child failed (${code}): ${stderr}`);
-  return signal;
-}
 
 describe("crash safety of the rotation saga", { concurrency: 3 }, () => {
   for (const point of POINTS) {

@@ -2,7 +2,8 @@
  * register at a single-slot bank (maxSlots: 1, registration: api): the bank takes one active certificate,
  * so the new one can only be bound once the old one is unbound. The cut-over runs back to back inside
  * the credential's maintenance window (plan waits for it): unbind old, bind new here, then verify and
- * promote right after. From the unbind until verify passes no certificate obtains a token: invariant 1
+ * promote right after. From the unbind until promote made the new one current, consumers have no
+ * certificate that obtains a token: invariant 1
  * is relaxed for that window only, measured (journal outageStartedAt / outageEndedAt, audit `cut-over`
  * with outageMs) and announced (cut-over events, alerted before and after). A failed verify is rolled
  * back by rebinding the old certificate (rollback.ts). A certificate certrotor does not manage in the
@@ -10,7 +11,7 @@
  */
 import { requireSlots } from "../../bank/capabilities.js";
 import { CertrotorError } from "../../errors.js";
-import { emit } from "../attempt.js";
+import { emit, hookAt } from "../attempt.js";
 import type { FreshPlan, RotationDeps, Staged } from "../context.js";
 import { fenced } from "../fence.js";
 
@@ -32,7 +33,12 @@ export async function cutOver(deps: RotationDeps, planned: FreshPlan, staged: St
   const where = { credentialId: planned.credential.id, rotationId: planned.rotationId };
   const fingerprints = { oldFingerprint: planned.oldFingerprint, newFingerprint: staged.fingerprint };
   if (bound.length > 0) {
-    await deps.journal.update(planned.rotationId, { outageStartedAt: deps.now().toISOString() });
+    // a new outage: one ended before (a rollback that rebound the old certificate, then stopped before
+    // it finished, so this attempt resumes the rotation) must not make endCutOver think this one ended
+    await deps.journal.update(planned.rotationId, {
+      outageStartedAt: deps.now().toISOString(),
+      outageEndedAt: undefined,
+    });
     await emit(deps, { kind: "cut-over", phase: "started", ...where, ...fingerprints });
     await fenced(planned, () => slots.unbind(planned.clientId, planned.oldFingerprint));
     await deps.journal.audit({
@@ -42,32 +48,43 @@ export async function cutOver(deps: RotationDeps, planned: FreshPlan, staged: St
       actor: planned.trigger,
       details: { fingerprint: planned.oldFingerprint, reason: "single-slot cut-over" },
     });
+    await hookAt(deps, where, "register:unbound");
   }
   await fenced(planned, () => slots.bind(planned.clientId, staged.certPem));
 }
 
-/** After verify: the outage of a cut-over ends (recorded once, announced with its length). */
-export async function endCutOver(deps: RotationDeps, planned: FreshPlan, staged: Staged): Promise<void> {
-  const record = await deps.journal.get(planned.rotationId);
+/**
+ * After promote: the outage of a cut-over ends (recorded once, announced with its length). Not at verify:
+ * until promote the store's current material is the old certificate, which no longer obtains a token, so
+ * consumers are still without the bank (invariant 1 stays relaxed, inside the measured window). Also run
+ * by an attempt resumed after promote, whose earlier attempt stopped before the outage was recorded.
+ */
+export async function endCutOver(
+  deps: RotationDeps,
+  rotation: Pick<FreshPlan, "rotationId" | "credential" | "trigger"> & { oldFingerprint?: string },
+  newFingerprint: string,
+): Promise<void> {
+  const record = await deps.journal.get(rotation.rotationId);
   if (!record?.outageStartedAt || record.outageEndedAt) return;
   const endedAt = deps.now();
   const outageMs = Math.max(0, endedAt.getTime() - Date.parse(record.outageStartedAt));
-  await deps.journal.update(planned.rotationId, { outageEndedAt: endedAt.toISOString() });
+  const oldFingerprint = rotation.oldFingerprint ?? record.oldFingerprint ?? "";
+  await deps.journal.update(rotation.rotationId, { outageEndedAt: endedAt.toISOString() });
   await deps.journal.audit({
     at: endedAt.toISOString(),
-    credentialId: planned.credential.id,
-    rotationId: planned.rotationId,
+    credentialId: rotation.credential.id,
+    rotationId: rotation.rotationId,
     action: "cut-over",
-    actor: planned.trigger,
-    details: { fingerprint: staged.fingerprint, previous: planned.oldFingerprint, outageMs },
+    actor: rotation.trigger,
+    details: { fingerprint: newFingerprint, previous: oldFingerprint, outageMs },
   });
   await emit(deps, {
     kind: "cut-over",
     phase: "ended",
-    credentialId: planned.credential.id,
-    rotationId: planned.rotationId,
-    oldFingerprint: planned.oldFingerprint,
-    newFingerprint: staged.fingerprint,
+    credentialId: rotation.credential.id,
+    rotationId: rotation.rotationId,
+    oldFingerprint,
+    newFingerprint,
     outageMs,
   });
 }

@@ -6,6 +6,7 @@
  * refused certificate means not yet, and the rotation parks (saga.ts) to look again later.
  */
 import type { FreshPlan, Registration, RotationDeps, Staged } from "../context.js";
+import { hookAt } from "../attempt.js";
 import { fenced } from "../fence.js";
 import { certificateAccepted, openTask, taskCancelled, taskDeadline, updateTask } from "../tasks.js";
 
@@ -23,6 +24,7 @@ export async function registerManually(
     fingerprint: staged.fingerprint,
     notAfter: staged.notAfter,
   });
+  await hookAt(deps, where(planned), "register:task-opened");
   if (task.status === "done") return { how: "confirmed", task };
   if (task.status === "cancelled") throw taskCancelled(planned.credential, task);
   const clientSecret = staged.clientSecret ?? planned.current.material.clientSecret ?? "";
@@ -51,4 +53,8 @@ export async function registerManually(
     note: "a token call with the new certificate succeeded: it is bound",
   });
   return { how: "confirmed", task };
+}
+
+function where(planned: FreshPlan) {
+  return { credentialId: planned.credential.id, rotationId: planned.rotationId };
 }

@@ -11,6 +11,7 @@
 import { requireSlots } from "../../bank/capabilities.js";
 import type { HumanTask } from "../../tasks/types.js";
 import type { Promoted, RotationDeps } from "../context.js";
+import { hookAt } from "../attempt.js";
 import { fenced } from "../fence.js";
 import { certificateAccepted, nextCheckDelay, openTask, updateTask } from "../tasks.js";
 
@@ -65,6 +66,11 @@ async function retireManually(
     fingerprint: oldFingerprint,
     ...(old ? { certPem: old.certPem, notAfter: old.notAfter } : {}),
   });
+  await hookAt(
+    deps,
+    { credentialId: rotation.credential.id, rotationId: rotation.rotationId },
+    "retire:task-opened",
+  );
   if (task.status === "done") return { status: "retired", how: "operator", task };
   if (task.status === "cancelled") return { status: "retired", how: "kept", task }; // an operator keeps it bound
   const at = deps.now();
