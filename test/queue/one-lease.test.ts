@@ -31,7 +31,9 @@ import {
 } from "./helpers.js";
 import { viewOf } from "./world-view.js";
 
-const STALL_CHILD = fileURLToPath(new URL("./stall-child.ts", import.meta.url));
+const STALL_CHILD = fileURLToPath(new URL("./stall-child.mjs", import.meta.url));
+/** stall-child.mjs runs on the run's compiled CLI when npm test built one, else on the sources through tsx. */
+const STALL_LOADER = process.env.CERTROTOR_TEST_CLI ? [] : ["--import", "tsx"];
 const LEASE_MS = 60_000;
 
 /** A world and a Redis with one credential, a config with long leases, and what the tests read with. */
@@ -96,7 +98,7 @@ describe("one lease per credential for the workers and rotate --inline", { concu
     const t = await setUp("bank");
     try {
       const holder = spawnProcess(
-        ["--import", "tsx", STALL_CHILD, t.configPath, "issue:start"],
+        [...STALL_LOADER, STALL_CHILD, t.configPath, "issue:start"],
         "stall-child: listening",
       );
       t.processes.push(holder);

@@ -31,7 +31,9 @@ import {
 import { duplicateAuditEvents, secondCertificates } from "../fixtures/audit.js";
 import { viewOf } from "./world-view.js";
 
-const STALL_CHILD = fileURLToPath(new URL("./stall-child.ts", import.meta.url));
+const STALL_CHILD = fileURLToPath(new URL("./stall-child.mjs", import.meta.url));
+/** stall-child.mjs runs on the run's compiled CLI when npm test built one, else on the sources through tsx. */
+const STALL_LOADER = process.env.CERTROTOR_TEST_CLI ? [] : ["--import", "tsx"];
 
 /**
  * Every step boundary (`<step>:start`) and the moment right after each step's external effect
@@ -68,7 +70,7 @@ async function pauseAt(point: string): Promise<void> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   const producer = createProducer(connection, prefix);
   const runtime = await createRuntime(config, { logger: createLogger({ level: "silent" }) });
-  const stale = spawnProcess(["--import", "tsx", STALL_CHILD, configPath, point], "stall-child: listening");
+  const stale = spawnProcess([...STALL_LOADER, STALL_CHILD, configPath, point], "stall-child: listening");
   let finisher: WorkerProcess | undefined;
   try {
     await bounded(stale.ready, BOUND.start, "the worker to pause comes up");

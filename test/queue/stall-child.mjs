@@ -8,16 +8,27 @@
  *   "stall-child: reached <point>"      each hook point reached after the pause
  * Its log (warn and above, JSON lines) goes to stdout too.
  * argv: <config.json> <point>
+ *
+ * Plain JavaScript, so that under `npm test` it runs on the CLI compiled for the run (CERTROTOR_TEST_CLI)
+ * without tsx (see ../rotation/crash-child.mjs); started with tsx, it imports the sources.
  */
 import { writeSync } from "node:fs";
-import { startWorker } from "../../jobs/worker.js";
-import { loadConfig } from "../../src/config/load.js";
-import { createLogger } from "../../src/observability/logger.js";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const compiled = process.env.CERTROTOR_TEST_CLI;
+const base = compiled ? pathToFileURL(join(compiled, "dist", "/")) : new URL("../../", import.meta.url);
+const load = (path) => import(new URL(path, base).href);
+const [{ startWorker }, { loadConfig }, { createLogger }] = await Promise.all([
+  load("jobs/worker.js"),
+  load("src/config/load.js"),
+  load("src/observability/logger.js"),
+]);
 
 const [configPath, point] = process.argv.slice(2);
-const say = (line: string): void => void writeSync(1, `stall-child: ${line}\n`);
+const say = (line) => void writeSync(1, `stall-child: ${line}\n`);
 
-const config = await loadConfig(configPath!);
+const config = await loadConfig(configPath);
 let paused = false;
 const worker = await startWorker(config, {
   logger: createLogger({ level: "warn" }),
