@@ -40,7 +40,7 @@ export function createEmailChannel(name: string, config: EmailConfig, options: H
     requireTLS: config.requireTLS,
     ignoreTLS: false,
     ...(config.user ? { auth: { user: config.user, pass: config.password ?? "" } } : {}),
-    // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn verification off
+    // explicit, so no environment setting can turn verification off
     tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", ...(ca ? { ca } : {}) },
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,

@@ -1,7 +1,7 @@
 /**
  * One JSON POST to an alert endpoint with node:https (node:http only for a plain-http URL the config let
  * through: loopback, or `insecureHttp: true`). TLS is verified with `rejectUnauthorized: true` set
- * explicitly, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn it off, against the channel's pinned CA
+ * explicitly, so no environment setting can turn it off, against the channel's pinned CA
  * (`caFile`) or else Node's default roots. Bounded by a timeout; redirects are not followed (a 3xx is a
  * failure). Failures are ALERT_DELIVERY_FAILED naming the channel and the HTTP status but never the URL
  * (Slack's and PagerDuty's URLs and keys are secrets).

@@ -143,7 +143,7 @@ export function send(call: HttpCall): Promise<HttpAnswer> {
       method: call.method,
       agent: call.session.agent,
       secureContext: call.session.secureContext,
-      // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot turn verification off; the
+      // explicit, so no environment setting can turn verification off; the
       // pinned CA is in the secureContext
       rejectUnauthorized: true,
       minVersion: call.session.minVersion,

@@ -50,7 +50,7 @@ function readCa(path: string): Buffer {
 
 /**
  * TLS options when TLS is on (a rediss:// URL, or a `tls` section). Verification is explicit: an
- * environment with NODE_TLS_REJECT_UNAUTHORIZED=0 must not switch it off for Redis.
+ * environment that turns Node's default off must not switch it off for Redis.
  */
 export function tlsOptions(settings: RedisConfig): TlsOptions | undefined {
   if (!settings.tls && !settings.url?.startsWith("rediss://")) return undefined;

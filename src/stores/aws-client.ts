@@ -64,7 +64,7 @@ export function createSecretsApi(
     // The SDK retries throttling, 5xx and network errors itself, with backoff, up to maxAttempts.
     maxAttempts: config.maxAttempts,
     requestHandler: {
-      // explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn verification off (Node's default roots)
+      // explicit, so no environment setting can turn verification off (Node's default roots)
       httpsAgent: { keepAlive: true, rejectUnauthorized: true },
       connectionTimeout: config.connectTimeout,
       requestTimeout: config.requestTimeout,
