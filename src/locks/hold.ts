@@ -5,6 +5,7 @@
  * `lease.check()`.
  */
 import type { AcquireOptions, Lease, LockManager } from "./types.js";
+import { acquireWithin } from "./wait.js";
 
 export interface KeptLock {
   readonly lease: Lease;
@@ -12,8 +13,15 @@ export interface KeptLock {
   release(): Promise<void>;
 }
 
-export async function holdLock(locks: LockManager, key: string, options: AcquireOptions): Promise<KeptLock> {
-  const lease = await locks.acquire(key, options);
+/** `waitMs`: how long a busy lock is waited for before LOCKED (locks/wait.ts); 0 refuses at once. */
+export async function holdLock(
+  locks: LockManager,
+  key: string,
+  options: AcquireOptions,
+  waitMs = 0,
+): Promise<KeptLock> {
+  const lease =
+    waitMs > 0 ? await acquireWithin(locks, key, options, waitMs) : await locks.acquire(key, options);
   const timer = setInterval(
     () => void lease.renew().catch(() => undefined),
     Math.max(250, Math.floor(options.ttlMs / 3)),

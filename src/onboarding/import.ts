@@ -5,7 +5,7 @@
  * before the write so that material the bank refuses never becomes what consumers read.
  */
 import { CertrotorError } from "../errors.js";
-import { acquireRotationLock } from "../rotation/lock.js";
+import { acquireRotationLock, OPERATOR_LOCK_WAIT_MS } from "../rotation/lock.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { Runtime } from "../runtime.js";
 import type { Material, StoredMaterial } from "../stores/types.js";
@@ -32,7 +32,7 @@ async function writeImported(
   details: { operator: string; verified: boolean; replaced?: string },
 ): Promise<void> {
   const deps = runtime.depsFor(credential);
-  const lock = await acquireRotationLock(deps, credential.id);
+  const lock = await acquireRotationLock(deps, credential.id, OPERATOR_LOCK_WAIT_MS);
   try {
     // read again under the lock: the compare-and-set is against what no rotation can change meanwhile
     const current = await readCurrentOrNull(deps.store, credential.ref);

@@ -19,7 +19,7 @@ import { secretShape } from "../journal/guard.js";
 import { fencedJournal } from "../journal/types.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import { fenced } from "../rotation/fence.js";
-import { acquireRotationLock } from "../rotation/lock.js";
+import { acquireRotationLock, OPERATOR_LOCK_WAIT_MS } from "../rotation/lock.js";
 import type { Runtime } from "../runtime.js";
 import type { StoredMaterial } from "../stores/types.js";
 import { type RestoredBinding, restoreBinding, undoCutOver } from "./rollback-bank.js";
@@ -98,7 +98,7 @@ export async function rollbackCredential(
   };
   // refused before the lock too: taking it advances its fencing counter, and a refusal changes nothing
   await check();
-  const lock = await acquireRotationLock(deps, credential.id);
+  const lock = await acquireRotationLock(deps, credential.id, OPERATOR_LOCK_WAIT_MS);
   const holder = { lock };
   try {
     const journal = fencedJournal(deps.journal, lock.lease);

@@ -5,15 +5,13 @@
  * and a bind or unbind task records that the person did it. One function, so the console refuses exactly
  * what the CLI refuses.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { CertrotorError, isCertrotorError } from "../errors.js";
+import { CertrotorError } from "../errors.js";
 import { fencedJournal } from "../journal/types.js";
 import { unknownTask } from "../tasks/record.js";
 import type { HumanTask, TaskStore } from "../tasks/types.js";
 import type { RotationDeps } from "./context.js";
 import type { ResolvedCredential } from "./credentials.js";
-import type { HeldLock } from "./context.js";
-import { acquireRotationLock } from "./lock.js";
+import { acquireRotationLock, OPERATOR_LOCK_WAIT_MS } from "./lock.js";
 import { completeSignTask } from "./steps/portal-sign.js";
 
 /** The parts of the runtime a completion uses (src/runtime.ts's Runtime fits). */
@@ -82,31 +80,11 @@ export async function completeTask(
   const credential = await runtime.credential(task.credentialId);
   const base = runtime.depsFor(credential);
   // the lock: a worker looking at the parked rotation now must not see a half-staged certificate
-  const lock = await lockAfterLook(base, credential.id);
+  const lock = await acquireRotationLock(base, credential.id, OPERATOR_LOCK_WAIT_MS);
   try {
     const deps = { ...base, journal: fencedJournal(base.journal, lock.lease) };
     return await completeSignTask(deps, credential, task, lock, input.signed, by);
   } finally {
     await lock.release();
-  }
-}
-
-/** How long a completion waits for a worker's look at the parked rotation to let go of the lock. */
-const LOOK_WAIT_MS = 5_000;
-
-/**
- * The rotation lock, waited for a moment: a parked rotation is looked at again and again (a token call or
- * the task read, under the lock, for well under a second), and an operator completing the task must not
- * be refused with LOCKED only because a look was in progress. A holder for longer is reported as LOCKED.
- */
-async function lockAfterLook(deps: RotationDeps, credentialId: string): Promise<HeldLock> {
-  const until = Date.now() + LOOK_WAIT_MS;
-  for (;;) {
-    try {
-      return await acquireRotationLock(deps, credentialId);
-    } catch (error) {
-      if (!isCertrotorError(error, "LOCKED") || Date.now() >= until) throw error;
-      await sleep(100);
-    }
   }
 }

@@ -248,7 +248,7 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
             (await runtime.tasks.list({ status: "open", credentialId: "manual-vault" })).find(
               (t) => t.kind === "unbind-certificate",
             ),
-          { timeoutMs: 20_000, what: "the unbind-certificate task of manual-vault" },
+          { timeoutMs: 60_000, what: "the unbind-certificate task of manual-vault" },
         );
         await portal(
           "unbind",
@@ -282,7 +282,7 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
           const latest = await runtime.journal.latest(id);
           return latest?.status === "succeeded" ? latest : undefined;
         },
-        { timeoutMs: 20_000, what: `the rotation of ${id} succeeded (worker output: ${worker.output()})` },
+        { timeoutMs: 60_000, what: `the rotation of ${id} succeeded (worker output: ${worker.output()})` },
       );
       const credential = await runtime.credential(id);
       const deps = runtime.depsFor(credential);

@@ -7,7 +7,23 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type ErrorCode, isCertrotorError } from "../../src/errors.js";
-import type { Lease, LockManager } from "../../src/locks/types.js";
+import type { AcquireOptions, Lease, LockManager } from "../../src/locks/types.js";
+import { acquireWithin } from "../../src/locks/wait.js";
+
+/** `manager`, announcing each refused acquire: the holder lets go once the waiter has been refused. */
+function announcingRefusals(manager: LockManager, onLocked: () => void): LockManager {
+  return {
+    async acquire(key: string, options: AcquireOptions) {
+      try {
+        return await manager.acquire(key, options);
+      } catch (error) {
+        if (isCertrotorError(error, "LOCKED")) onLocked();
+        throw error;
+      }
+    },
+    close: () => manager.close(),
+  };
+}
 
 export interface LockHarness {
   manager: LockManager;
@@ -141,6 +157,38 @@ export function describeLockManager(name: string, make: () => Promise<LockHarnes
       const again = await h.manager.acquire(k, { ttlMs: LONG, owner: "worker-a" });
       assert.ok(again.token > lease.token);
       await again.release();
+    });
+
+    it("acquireWithin waits for a holder that lets go in time, and takes the lock then", async () => {
+      const k = key();
+      const lease = await h.manager.acquire(k, { ttlMs: LONG, owner: "worker-a" });
+      let refusals = 0;
+      const waiting = acquireWithin(
+        announcingRefusals(h.other, () => {
+          refusals += 1;
+          if (refusals === 2) void lease.release();
+        }),
+        k,
+        { ttlMs: LONG, owner: "operator" },
+        30_000,
+      );
+      const taken = await waiting;
+      assert.equal(taken.owner, "operator");
+      assert.ok(taken.token > lease.token);
+      assert.ok(refusals >= 2, "it was refused first, then waited");
+      await taken.release();
+    });
+
+    it("acquireWithin reports LOCKED naming the holder when the lock stays held past the wait", async () => {
+      const k = key();
+      const lease = await h.manager.acquire(k, { ttlMs: LONG, owner: "worker-a" });
+      await rejectsWith(
+        acquireWithin(h.other, k, { ttlMs: LONG, owner: "operator" }, 150),
+        "LOCKED",
+        /held by "worker-a"/,
+      );
+      await lease.check();
+      await lease.release();
     });
   });
 }
