@@ -35,6 +35,8 @@ export interface SecretsApi {
   getByVersion(secretId: string, versionId: string): Promise<AwsVersion>;
   /** DescribeSecret: true when the secret is scheduled for deletion. */
   isScheduledForDeletion(secretId: string): Promise<boolean>;
+  /** DescribeSecret: the version labelled `stage` (null when none, or the secret is scheduled for deletion). */
+  versionIdWithStage(secretId: string, stage: string): Promise<string | null>;
   put(
     secretId: string,
     token: string,
@@ -134,6 +136,14 @@ export function createSecretsApi(
         client.send(new DescribeSecretCommand({ SecretId: secretId })),
       );
       return out.DeletedDate !== undefined;
+    },
+    versionIdWithStage: async (secretId, stage) => {
+      const out = await call("DescribeSecret", secretId, () =>
+        client.send(new DescribeSecretCommand({ SecretId: secretId })),
+      );
+      if (out.DeletedDate !== undefined) return null;
+      const found = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage));
+      return found?.[0] ?? null;
     },
     put: async (secretId, token, secretString, stages) => {
       const out = await call("PutSecretValue", secretId, () =>

@@ -39,6 +39,7 @@ import {
 import { decodeMaterial, encodeMaterial, sameMaterial } from "./material.js";
 import type {
   CredentialRef,
+  CurrentVersionReader,
   FirstVersionWriter,
   ListOptions,
   ListPage,
@@ -55,7 +56,7 @@ export interface AwsStoreOptions {
   logger?: (line: object) => void;
 }
 
-class AwsSecretStore implements SecretStore, FirstVersionWriter {
+class AwsSecretStore implements SecretStore, FirstVersionWriter, CurrentVersionReader {
   readonly kind = "aws" as const;
 
   private readonly labels: SecretLabels;
@@ -93,6 +94,20 @@ class AwsSecretStore implements SecretStore, FirstVersionWriter {
       const current = await this.labels.byStage(ref, CURRENT);
       if (current === null) throw this.failure("NOT_FOUND", ref, "the secret has no current value");
       return this.stored(ref, current);
+    });
+  }
+
+  /** DescribeSecret's AWSCURRENT version id: no secret value crosses the wire (IAM: DescribeSecret). */
+  currentVersion(ref: CredentialRef): Promise<string> {
+    return this.guard(ref, async () => {
+      const read = () => this.api.versionIdWithStage(ref.path, CURRENT);
+      const expected = this.labels.consistency.expectation(ref.path, CURRENT);
+      const versionId =
+        expected === undefined
+          ? await read()
+          : await this.labels.consistency.settle(read, (found) => found === expected);
+      if (versionId === null) throw this.failure("NOT_FOUND", ref, "the secret has no current value");
+      return versionId;
     });
   }
 

@@ -7,7 +7,7 @@
  * process do not poll each other) and an O_EXCL lock file (so processes sharing the directory do not
  * interleave). See file-lock.ts, file-io.ts, file-crypto.ts; the port's rules are in file-doc.ts.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { ensureWritableDirectory } from "../util/dirs.js";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
@@ -31,7 +31,15 @@ import { acquireFileLock } from "./file-lock.js";
 import { DOC_SUFFIX, encodePath, LOCK_SUFFIX } from "./file-names.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { encodeMaterial } from "./material.js";
-import type { CredentialRef, ListOptions, ListPage, Material, SecretStore, StoredMaterial } from "./types.js";
+import type {
+  CredentialRef,
+  CurrentVersionReader,
+  ListOptions,
+  ListPage,
+  Material,
+  SecretStore,
+  StoredMaterial,
+} from "./types.js";
 
 export interface PutOptions {
   /** Compare-and-set: only write when current is this version (CAS_CONFLICT otherwise, NOT_FOUND when absent). */
@@ -42,7 +50,7 @@ export interface PutOptions {
  * The file store plus a small operator/seeding API. `putCurrent` and `putCurrentDocument` are for
  * seeding, imports, the demo and tests; the rotation saga never calls them (it stages and promotes).
  */
-export interface FileSecretStore extends SecretStore {
+export interface FileSecretStore extends SecretStore, CurrentVersionReader {
   readonly kind: "file";
   /** Writes `material` as a new current version (the old one becomes previous); pending is left alone. */
   putCurrent(
@@ -76,6 +84,8 @@ interface Context {
   hooks: WriteHooks;
   now: () => Date;
   queue: KeyedQueue;
+  /** currentVersion's last answer per document, keyed by stem, with the file's identity it was read from. */
+  seen: Map<string, { signature: string; version: string }>;
 }
 
 async function load(ctx: Context, path: string, stem: string): Promise<CredentialDoc | undefined> {
@@ -88,6 +98,26 @@ async function load(ctx: Context, path: string, stem: string): Promise<Credentia
   }
   if (bytes === undefined) return undefined;
   return parseDoc(open(bytes, file, path, ctx.key), file, path);
+}
+
+/**
+ * Current's version, decrypting the document only when the file changed since the last call: every write
+ * renames a new file into place, so inode, size and mtime (ns) name one document.
+ */
+async function currentVersion(ctx: Context, ref: CredentialRef): Promise<string> {
+  const stem = encodePath(ref.path);
+  const file = join(ctx.config.dir, stem + DOC_SUFFIX);
+  const info = await stat(file, { bigint: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw fsError(ctx.name, "to read", file, error);
+  });
+  if (info === undefined) missing(ctx, ref);
+  const signature = `${info.ino}:${info.size}:${info.mtimeNs}`;
+  const seen = ctx.seen.get(stem);
+  if (seen?.signature === signature) return seen.version;
+  const version = String((await loadExisting(ctx, ref)).current.version);
+  ctx.seen.set(stem, { signature, version });
+  return version;
 }
 
 function missing(ctx: Context, ref: CredentialRef): never {
@@ -172,6 +202,7 @@ function buildStore(ctx: Context): FileSecretStore {
     async readCurrent(ref) {
       return toStored((await loadExisting(ctx, ref)).current, ref);
     },
+    currentVersion: (ref) => currentVersion(ctx, ref),
     async readPending(ref) {
       const doc = await load(ctx, ref.path, encodePath(ref.path));
       return doc?.pending ? toPending(doc.pending, ref) : null;
@@ -237,5 +268,13 @@ export async function createFileStore(
     throw fsError(name, "to clean", config.dir, error);
   });
   const now = options.now ?? (() => new Date());
-  return buildStore({ name, config, key, hooks: options.hooks ?? {}, now, queue: new KeyedQueue() });
+  return buildStore({
+    name,
+    config,
+    key,
+    hooks: options.hooks ?? {},
+    now,
+    queue: new KeyedQueue(),
+    seen: new Map(),
+  });
 }

@@ -145,3 +145,19 @@ export interface FirstVersionWriter {
   /** Writes `material` as the first current version; CAS_CONFLICT when current material exists meanwhile. */
   writeFirstVersion(ref: CredentialRef, writeId: string, material: Material): Promise<StoredMaterial>;
 }
+
+/**
+ * Optional capability: the version token of current material by the cheapest call the store has, without
+ * reading the secret values (Vault: KV metadata current_version; AWS: DescribeSecret's AWSCURRENT version
+ * id; the file store: the document re-read only when its file changed). Consumers that follow rotations
+ * (certrotor/client) poll it and read current material only when it moved.
+ */
+export interface CurrentVersionReader {
+  /** What readCurrent(ref).version would answer now; NOT_FOUND when the secret does not exist. */
+  currentVersion(ref: CredentialRef): Promise<string>;
+}
+
+/** True when `store` has the CurrentVersionReader capability. */
+export function readsCurrentVersion(store: SecretStore): store is SecretStore & CurrentVersionReader {
+  return typeof (store as Partial<CurrentVersionReader>).currentVersion === "function";
+}

@@ -197,6 +197,20 @@ export class KvV2 {
     }
   }
 
+  /** The key's current version number from its metadata (no secret data read), or undefined when absent. */
+  async currentVersion(path: string): Promise<number | undefined> {
+    await this.ensureV2();
+    const route = this.route("metadata", path);
+    try {
+      const version = record(record(await this.client.request("GET", route))?.data)?.current_version;
+      return typeof version === "number" && version > 0 ? version : undefined;
+    } catch (error) {
+      if (isVaultStatus(error, 404) && error.errors.length === 0) return undefined;
+      if (isVaultStatus(error, 404)) throw this.noRoute(error, route);
+      throw this.unexpected(error, `GET ${route}`);
+    }
+  }
+
   /** The key's custom_metadata ({} when none), or undefined when the key does not exist. */
   async customMetadata(path: string): Promise<Record<string, unknown> | undefined> {
     await this.ensureV2();

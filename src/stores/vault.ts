@@ -21,6 +21,7 @@ import {
   type ListPage,
   MATERIAL_FIELDS,
   type Material,
+  type CurrentVersionReader,
   type PendingMaterial,
   type SecretStore,
   type StoredMaterial,
@@ -61,7 +62,7 @@ function documentOf(
   return { ...extra, ...encodeMaterial(material, ref.fieldMap) };
 }
 
-class VaultStore implements SecretStore {
+class VaultStore implements SecretStore, CurrentVersionReader {
   readonly kind = "vault" as const;
   private readonly label: string;
 
@@ -121,6 +122,18 @@ class VaultStore implements SecretStore {
       });
     }
     return this.stored(read, ref);
+  }
+
+  /** The metadata's current_version: one small GET that carries no secret values. */
+  async currentVersion(ref: CredentialRef): Promise<string> {
+    this.checkRef(ref);
+    const version = await this.kv.currentVersion(ref.path);
+    if (version === undefined) {
+      throw new CertrotorError("NOT_FOUND", `${this.label}: no current material for ${this.where(ref)}`, {
+        details: { credentialId: ref.credentialId, path: ref.path },
+      });
+    }
+    return String(version);
   }
 
   async readPending(ref: CredentialRef): Promise<PendingMaterial | null> {

@@ -9,7 +9,13 @@ import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type ErrorCode, isCertrotorError } from "../../src/errors.js";
-import type { CredentialRef, FieldMap, Material, SecretStore } from "../../src/stores/types.js";
+import {
+  type CredentialRef,
+  type FieldMap,
+  type Material,
+  readsCurrentVersion,
+  type SecretStore,
+} from "../../src/stores/types.js";
 import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
 import { mapLimit, secretsOf } from "./helpers.js";
 
@@ -247,6 +253,20 @@ export function describeSecretStore(
       };
       assert.deepEqual(await listAll({ key: "team", value: "payments" }), teamA.sort());
       assert.deepEqual(await listAll({ key: "team" }), [...teamA, ...teamB].sort());
+    });
+
+    it("answers current's version without reading it: readCurrent's token, unmoved by staging, moved by promote", async () => {
+      assert.ok(readsCurrentVersion(h.store), "every adapter reports current's version (certrotor/client)");
+      const store = h.store;
+      const { ref, v1 } = await seeded();
+      assert.equal(await store.currentVersion(ref), v1);
+      const rotationId = randomUUID();
+      await store.writePending(ref, rotationId, await aStaged(rotationId));
+      assert.equal(await store.currentVersion(ref), v1);
+      const promoted = await store.promote(ref, rotationId, v1);
+      assert.equal(await store.currentVersion(ref), promoted.version);
+      assert.notEqual(promoted.version, v1);
+      await expectCode(store.currentVersion(aRef()), "NOT_FOUND");
     });
 
     it("fails with NOT_FOUND when the secret does not exist", async () => {
