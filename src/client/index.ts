@@ -18,5 +18,14 @@ export {
   type WatchOptions,
   watchCredential,
 } from "./watch.js";
+export {
+  type BankAuth,
+  BankSession,
+  type BankSessionExtras,
+  type BankSessionOptions,
+  createBankSession,
+  type Rotated,
+  type TokenOptions,
+} from "./session.js";
 export { CertrotorError, isCertrotorError } from "../errors.js";
 export type { FieldMap, Material } from "../stores/types.js";
