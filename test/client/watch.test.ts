@@ -4,6 +4,11 @@
  * the unsafe way (certificate first, key later); and a store that fails for a while.
  */
 import assert from "node:assert/strict";
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,9 +18,10 @@ import { type CredentialChange, type CredentialWatcher, watchCredential } from "
 import type { CertrotorError } from "../../src/errors.js";
 import { createFileStore } from "../../src/stores/file.js";
 import type { Material } from "../../src/stores/types.js";
+import { startAwsEmulator } from "../emulators/aws/server.js";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/server.js";
 import { aCa, aClientCert, type PkiMaterial } from "../fixtures/pki.js";
-import { startAwsFixture } from "../stores/aws-fixture.js";
+import { randomKeys } from "../stores/aws-fixture.js";
 import { vaultStoreConfig } from "../stores/vault-harness.js";
 
 const EVERY_MS = 40;
@@ -122,29 +128,53 @@ describe("watchCredential", () => {
     }
   });
 
-  it("follows AWS by DescribeSecret's AWSCURRENT version", async () => {
-    const aws = await startAwsFixture({ name: "watch-aws" });
+  it("follows AWS by DescribeSecret's AWSCURRENT version, and by the value when the key may not describe", async () => {
+    const full = randomKeys();
+    const getOnly = { ...randomKeys(), allow: ["GetSecretValue"] };
+    const emulator = await startAwsEmulator({ credentials: [full, getOnly] });
+    const admin = new SecretsManagerClient({
+      region: emulator.region,
+      endpoint: emulator.url,
+      credentials: { ...full },
+    });
     try {
       const path = "payments/api";
-      const ref = { credentialId: path, path };
-      await aws.seed(ref, await aMaterial());
-      const watcher = await watchCredential({ store: aws.config, credential: { path }, everyMs: EVERY_MS });
-      try {
-        const m = await aMaterial();
-        const { version } = await aws.store.readCurrent(ref);
-        const changed = nextChange(watcher);
-        await aws.store.writePending(ref, "rot-1", m);
-        await aws.store.promote(ref, "rot-1", version);
-        const { current } = await changed;
-        assert.equal(current.material.fingerprint, m.fingerprint);
-        const polls = aws.emulator.logs.filter((line) => line.includes("DescribeSecret")).length;
-        assert.ok(polls > 0, "polls DescribeSecret, not the secret value");
-      } finally {
-        await watcher.close();
+      const put = async (material: Material) =>
+        admin.send(new PutSecretValueCommand({ SecretId: path, SecretString: JSON.stringify(material) }));
+      await admin.send(
+        new CreateSecretCommand({ Name: path, SecretString: JSON.stringify(await aMaterial()) }),
+      );
+      for (const keys of [
+        full,
+        { accessKeyId: getOnly.accessKeyId, secretAccessKey: getOnly.secretAccessKey },
+      ]) {
+        const store = {
+          kind: "aws" as const,
+          region: emulator.region,
+          endpoint: emulator.url,
+          credentials: keys,
+        };
+        const watcher = await watchCredential({ store, credential: { path }, everyMs: EVERY_MS });
+        try {
+          const m = await aMaterial();
+          const changed = nextChange(watcher);
+          await put(m);
+          assert.equal((await changed).current.material.fingerprint, m.fingerprint);
+        } finally {
+          await watcher.close();
+        }
       }
+      assert.ok(
+        emulator.logs.some((line) => line.includes("DescribeSecret 200")),
+        "the full key polls DescribeSecret, not the secret value",
+      );
+      assert.ok(
+        emulator.logs.some((line) => /DescribeSecret 4\d\d/.test(line)),
+        "the GetSecretValue-only key was refused DescribeSecret, and followed the value",
+      );
     } finally {
-      await aws.store.close();
-      await aws.cleanup();
+      admin.destroy();
+      await emulator.stop();
     }
   });
 
