@@ -65,7 +65,7 @@ const MATERIAL_CODES = new Set<ErrorCode>([
 export class CredentialWatcher extends EventEmitter<WatcherEvents> {
   private latest: Versioned;
   /** The probe token of the material now held, or of a version refused as unusable. */
-  private seenToken: string;
+  private lastProbe: string;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private closed = false;
@@ -79,7 +79,7 @@ export class CredentialWatcher extends EventEmitter<WatcherEvents> {
   ) {
     super();
     this.latest = first.read;
-    this.seenToken = first.token;
+    this.lastProbe = first.token;
     this.schedule();
   }
 
@@ -120,10 +120,10 @@ export class CredentialWatcher extends EventEmitter<WatcherEvents> {
     let token: string | undefined;
     try {
       token = await this.source.probe();
-      if (token === this.seenToken || this.closed) return;
+      if (token === this.lastProbe || this.closed) return;
       const next = await this.source.read();
       assertUsable(next.material, this.source.label);
-      this.seenToken = token;
+      this.lastProbe = token;
       if (
         next.version === this.latest.version &&
         next.material.fingerprint === this.latest.material.fingerprint
@@ -144,7 +144,7 @@ export class CredentialWatcher extends EventEmitter<WatcherEvents> {
       this.emit("change", { previous, current: next });
     } catch (thrown) {
       const error = toCertrotorError(thrown, "STORE_UNAVAILABLE");
-      if (token !== undefined && MATERIAL_CODES.has(error.code)) this.seenToken = token;
+      if (token !== undefined && MATERIAL_CODES.has(error.code)) this.lastProbe = token;
       this.report(error);
     }
   }

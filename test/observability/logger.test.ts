@@ -22,6 +22,7 @@ const NOT_SECRET = new Set([
   "tokens",
   "tokenStatus",
   "tokenTtlSeconds",
+  "tokenClient", // certrotor/client: the bank token client (src/bank/token-client.ts), not a token
   "tokenPath", // bank config: path of the OAuth 2.0 token endpoint
   "oauth_token_path", // sandbox.json: the same path
   "publicKeyPem",
