@@ -102,7 +102,8 @@ function authOf(agent: Agent, fingerprint: string, token: string): BankAuth {
 export class BankSession extends EventEmitter<SessionEvents> {
   private binding: Binding;
   private closed = false;
-  private readonly retiring = new Set<Promise<void>>();
+  /** Old agents still draining after a rotation. */
+  private readonly retiring = new Set<Agent>();
 
   /** Use createBankSession. */
   constructor(
@@ -165,14 +166,15 @@ export class BankSession extends EventEmitter<SessionEvents> {
     return this.watcher.check();
   }
 
-  /** Stops following; waits for retiring agents and destroys the current one. */
+  /** Stops following and destroys every agent, old ones still draining included (their exchanges fail). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.watcher.close();
     this.binding.tokens.clear();
     this.binding.agent.destroy();
-    await Promise.all(this.retiring);
+    for (const agent of this.retiring) agent.destroy();
+    this.retiring.clear();
   }
 
   private bind(current: Versioned): Binding {
@@ -212,9 +214,10 @@ export class BankSession extends EventEmitter<SessionEvents> {
     const old = this.binding;
     this.binding = next;
     old.tokens.clear(); // bound to the old certificate (RFC 8705): the bank refuses them over the new one
-    const drained = retireAgent(old.agent, this.settings.options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
-    this.retiring.add(drained);
-    void drained.finally(() => this.retiring.delete(drained));
+    this.retiring.add(old.agent);
+    void retireAgent(old.agent, this.settings.options.drainTimeoutMs ?? DEFAULT_DRAIN_MS).then(() =>
+      this.retiring.delete(old.agent),
+    );
     const oldFingerprint = old.current.material.fingerprint;
     const newFingerprint = current.material.fingerprint;
     if (oldFingerprint === newFingerprint) return; // e.g. only the client_secret changed
