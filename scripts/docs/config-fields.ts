@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} is the config file's own syntax, shown as written
 /**
  * What each config field means, with an example, keyed by its path in the schema (src/config/schema.ts):
  * `stores.<name>.dir`, `credentials[].keyType`; a key may add `@variant` (`stores.<name>.requestTimeout@aws`)
@@ -65,11 +66,13 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   },
   "redis.connectTimeout": { meaning: "TCP (and TLS) connect timeout of each connection attempt" },
   "redis.commandTimeout": {
-    meaning: "a command without an answer this long fails (`REDIS_UNAVAILABLE`); never the workers' blocking reads",
+    meaning:
+      "a command without an answer this long fails (`REDIS_UNAVAILABLE`); never the workers' blocking reads",
     example: "commandTimeout: 5s",
   },
   "redis.failoverTimeout": {
-    meaning: "how long a worker's commands wait out a failover (cluster or Sentinel) before failing; 30s when absent",
+    meaning:
+      "how long a worker's commands wait out a failover (cluster or Sentinel) before failing; 30s when absent",
     example: "failoverTimeout: 30s",
   },
   state: {
@@ -82,7 +85,8 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   "stores.<name>.kind": { meaning: "the store adapter", example: "kind: vault" },
   "stores.<name>.dir": { meaning: "directory of the encrypted credential documents (created 0700)" },
   "stores.<name>.keyEnv": {
-    meaning: "environment variable holding the 32-byte AES-256-GCM key (base64 or 64 hex); wins over `keyFile`",
+    meaning:
+      "environment variable holding the 32-byte AES-256-GCM key (base64 or 64 hex); wins over `keyFile`",
     example: "keyEnv: CERTROTOR_STORE_KEY",
   },
   "stores.<name>.keyFile": {
@@ -149,7 +153,9 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   "stores.<name>.maxAttempts": {
     meaning: "attempts per call, first included (the SDK retries throttling, 5xx and network errors)",
   },
-  "stores.<name>.connectTimeout": { meaning: "TCP connect timeout per attempt, so an unreachable endpoint fails fast" },
+  "stores.<name>.connectTimeout": {
+    meaning: "TCP connect timeout per attempt, so an unreachable endpoint fails fast",
+  },
   "stores.<name>.requestTimeout@aws": { meaning: "whole-request timeout per attempt" },
   "stores.<name>.consistencyWindow": {
     meaning:
@@ -244,7 +250,10 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   },
   "issuers.<name>.requestTimeout": { meaning: "bound of one Vault request" },
   "issuers.<name>.mount": { meaning: "the PKI mount: certrotor calls `POST <mount>/sign/<role>`" },
-  "issuers.<name>.role": { meaning: "the PKI role that signs client certificates", example: "role: bank-client" },
+  "issuers.<name>.role": {
+    meaning: "the PKI role that signs client certificates",
+    example: "role: bank-client",
+  },
   "issuers.<name>.ttl": { meaning: "lifetime asked of Vault; absent = the role's ttl", example: "ttl: 90d" },
   "issuers.<name>.bank@bank": {
     meaning: "the bank (a `banking-api` name under `banks`) whose CA signs the CSR through its admin API",
@@ -261,7 +270,8 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
 
   // credentials and discovery
   "credentials[].id": {
-    meaning: "certrotor's name for the credential (letters, digits, `.`, `_`, `-`): metric label, CLI argument",
+    meaning:
+      "certrotor's name for the credential (letters, digits, `.`, `_`, `-`): metric label, CLI argument",
     example: "id: payments-prod",
   },
   "credentials[].clientId": { meaning: "the bank's `client_id`", example: 'clientId: "9f3c0d7e-payments"' },
@@ -274,7 +284,8 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   "credentials[].issuer": { meaning: "a name under `issuers`", example: "issuer: own-ca" },
   "credentials[].keyType": { meaning: "type of each new private key" },
   "credentials[].pfx": {
-    meaning: "also store a PKCS#12 (AES-256, PBKDF2-HMAC-SHA256) and its passphrase for consumers that read PFX",
+    meaning:
+      "also store a PKCS#12 (AES-256, PBKDF2-HMAC-SHA256) and its passphrase for consumers that read PFX",
   },
   "credentials[].fields": {
     meaning:
@@ -302,8 +313,16 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   "discovery[].issuer": { meaning: "the issuer of every discovered credential", example: "issuer: own-ca" },
   "discovery[].keyType": { meaning: "as `credentials[].keyType`" },
   "discovery[].pfx": { meaning: "as `credentials[].pfx`" },
-  "discovery[].fields": { meaning: "as `credentials[].fields`", whole: true, example: "fields: { certPem: tls.crt }" },
-  "discovery[].renewal": { meaning: "as `credentials[].renewal`", whole: true, example: "renewal: { gracePeriod: 1h }" },
+  "discovery[].fields": {
+    meaning: "as `credentials[].fields`",
+    whole: true,
+    example: "fields: { certPem: tls.crt }",
+  },
+  "discovery[].renewal": {
+    meaning: "as `credentials[].renewal`",
+    whole: true,
+    example: "renewal: { gracePeriod: 1h }",
+  },
 
   // renewal
   "renewal.renewBefore": { meaning: "renew this long before notAfter…", example: "renewBefore: 30d" },
@@ -318,16 +337,23 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
       "scheduled rotations start only in minutes matching this cron pattern (a preference: never lets a certificate expire)",
     example: 'cron: "* 9-16 * * 1-5"',
   },
-  "renewal.window.timezone": { meaning: "time zone of the window's pattern", example: "timezone: America/Sao_Paulo" },
-  "renewal.gracePeriod": { meaning: "wait after promote before the old certificate is unbound, so consumers reload" },
+  "renewal.window.timezone": {
+    meaning: "time zone of the window's pattern",
+    example: "timezone: America/Sao_Paulo",
+  },
+  "renewal.gracePeriod": {
+    meaning: "wait after promote before the old certificate is unbound, so consumers reload",
+  },
   "renewal.idleBeforeRetire": {
     meaning: "where the bank reports last use: the old certificate must also have been idle this long",
   },
   "renewal.maxRetireWait": {
-    meaning: "past this (after the grace period) the old certificate stays bound and `CONSUMERS_ON_OLD_CERT` is raised",
+    meaning:
+      "past this (after the grace period) the old certificate stays bound and `CONSUMERS_ON_OLD_CERT` is raised",
   },
   "renewal.unbindStaleOwnCerts": {
-    meaning: "may unbind a certificate certrotor issued earlier that is neither current nor pending, to free a slot",
+    meaning:
+      "may unbind a certificate certrotor issued earlier that is neither current nor pending, to free a slot",
   },
   "renewal.attempts": { meaning: "attempts per rotation before it is rolled back and alerted" },
   "renewal.backoff": { meaning: "first delay between attempts (exponential, shortened near expiry)" },
@@ -335,7 +361,8 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
 
   // alerts
   "alerts.channels.<name>.kind": {
-    meaning: "the channel: one structured log line, a signed webhook, Slack, PagerDuty Events v2, or SMTP mail",
+    meaning:
+      "the channel: one structured log line, a signed webhook, Slack, PagerDuty Events v2, or SMTP mail",
     example: "kind: pagerduty",
   },
   "alerts.channels.<name>.url@webhook": {
@@ -368,7 +395,8 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   "alerts.channels.<name>.port": { meaning: "SMTP port" },
   "alerts.channels.<name>.secure": { meaning: "TLS from the first byte (port 465); otherwise STARTTLS" },
   "alerts.channels.<name>.requireTLS": {
-    meaning: "send nothing (above all no AUTH) unless STARTTLS upgraded the session; `false` needs `insecure: true`",
+    meaning:
+      "send nothing (above all no AUTH) unless STARTTLS upgraded the session; `false` needs `insecure: true`",
   },
   "alerts.channels.<name>.insecure": { meaning: "allow a plain-text SMTP session, explicitly" },
   "alerts.channels.<name>.caFile@email": {
@@ -376,7 +404,10 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
     example: "caFile: /etc/certrotor/smtp-ca.pem",
   },
   "alerts.channels.<name>.user": { meaning: "SMTP user", example: "user: certrotor@example.com" },
-  "alerts.channels.<name>.password": { meaning: `SMTP password (${ENV})`, example: "password: ${SMTP_PASSWORD}" },
+  "alerts.channels.<name>.password": {
+    meaning: `SMTP password (${ENV})`,
+    example: "password: ${SMTP_PASSWORD}",
+  },
   "alerts.channels.<name>.from": { meaning: "sender address", example: "from: certrotor@example.com" },
   "alerts.channels.<name>.to": { meaning: "recipients", example: "to: [ops@example.com]" },
   "alerts.criticalWindow": {
@@ -397,7 +428,9 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
 
   // worker and schedules
   "worker.concurrency": { meaning: "rotations in parallel per worker process" },
-  "worker.port": { meaning: "port of `/healthz`, `/readyz`, `/metrics` (`--port` overrides; 0 = a free port)" },
+  "worker.port": {
+    meaning: "port of `/healthz`, `/readyz`, `/metrics` (`--port` overrides; 0 = a free port)",
+  },
   "worker.host": { meaning: "address the health/metrics server binds to" },
   "worker.shutdownTimeout": {
     meaning: "bound of a graceful shutdown: running steps finish or are released to another worker",
@@ -419,16 +452,30 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
   // console
   "console.enabled": { meaning: "the worker also serves the console (on `console.port`)" },
   "console.port": { meaning: "console port (`--port` overrides)" },
-  "console.host": { meaning: "console address; a host that is not loopback needs `console.tls` (or `insecureHttp`)" },
+  "console.host": {
+    meaning: "console address; a host that is not loopback needs `console.tls` (or `insecureHttp`)",
+  },
   "console.sessionTtl": { meaning: "a session ends this long after login" },
   "console.refresh": { meaning: "the fleet view is rebuilt from the stores and banks when older than this" },
   "console.loginAttemptsPerMinute": { meaning: "login attempts allowed per client address and minute" },
-  "console.tls.certFile": { meaning: "serve HTTPS with this certificate (PEM)", example: "certFile: /etc/certrotor/console.pem" },
+  "console.tls.certFile": {
+    meaning: "serve HTTPS with this certificate (PEM)",
+    example: "certFile: /etc/certrotor/console.pem",
+  },
   "console.tls.keyFile": { meaning: "…and this key (PEM)", example: "keyFile: /etc/certrotor/console.key" },
-  "console.secureCookies": { meaning: "mark cookies Secure without `console.tls` (behind a TLS-terminating proxy)" },
-  "console.insecureHttp": { meaning: "serve plain HTTP on a host that is not loopback (never in production)" },
-  "console.users[].name": { meaning: "the operator's name: the audit actor of what they do", example: "name: alice" },
-  "console.users[].role": { meaning: "`viewer` reads everything; `operator` also rotates, retries, rolls back" },
+  "console.secureCookies": {
+    meaning: "mark cookies Secure without `console.tls` (behind a TLS-terminating proxy)",
+  },
+  "console.insecureHttp": {
+    meaning: "serve plain HTTP on a host that is not loopback (never in production)",
+  },
+  "console.users[].name": {
+    meaning: "the operator's name: the audit actor of what they do",
+    example: "name: alice",
+  },
+  "console.users[].role": {
+    meaning: "`viewer` reads everything; `operator` also rotates, retries, rolls back",
+  },
   "console.users[].passwordHash": {
     meaning: "`scrypt$N$r$p$salt$hash` from `certrotor console hash-password` (never a plain password)",
     example: "passwordHash: ${ALICE_PASSWORD_HASH}",
@@ -436,10 +483,13 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
 
   // human tasks
   "tasks.leadTime": {
-    meaning: "a task's deadline is the old certificate's notAfter minus this, so the old one never expires first",
+    meaning:
+      "a task's deadline is the old certificate's notAfter minus this, so the old one never expires first",
   },
   "tasks.remindEvery": { meaning: "an open task is reminded (alert `manual-task-reminder`) this often" },
-  "tasks.escalateBefore": { meaning: "once the deadline is this close the task is escalated once (critical)" },
+  "tasks.escalateBefore": {
+    meaning: "once the deadline is this close the task is escalated once (critical)",
+  },
   "tasks.escalateTo": {
     meaning: "the channel the escalation goes to; absent = the credential's channels",
     example: "escalateTo: oncall",

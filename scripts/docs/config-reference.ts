@@ -70,7 +70,8 @@ function numberType(def: Def): string {
   const int = checks.some((c) => c.format === "safeint" || c.format === "int32");
   const min = checks.find((c) => c.check === "greater_than")?.value;
   const max = checks.find((c) => c.check === "less_than")?.value;
-  const range = min !== undefined && max !== undefined ? ` ${min}–${max}` : min !== undefined ? ` ≥ ${min}` : "";
+  const range =
+    min !== undefined && max !== undefined ? ` ${min}–${max}` : min !== undefined ? ` ≥ ${min}` : "";
   return `${int ? "integer" : "number"}${range}`;
 }
 
@@ -153,14 +154,23 @@ function* walk(schema: z.ZodType, path: string, variants: string[], within?: str
     }
   } else if (!u.duration && def.type === "union" && def.discriminator) {
     for (const option of def.options ?? []) {
-      const tag = defOf(option).shape?.[def.discriminator] ?? defOf(defOf(option).in ?? option).shape?.[def.discriminator];
+      const tag =
+        defOf(option).shape?.[def.discriminator] ??
+        defOf(defOf(option).in ?? option).shape?.[def.discriminator];
       const value = tag ? String(defOf(tag).values?.[0]) : "?";
       const optionDef = defOf(unwrap(option).schema);
       for (const [name, field] of Object.entries(optionDef.shape ?? {})) {
         const fieldPath = `${path}.${name}`;
         if (name === def.discriminator) {
           const first = (def.options ?? [])[0] === option;
-          if (first) yield { ...lookup(fieldPath, variants), path: fieldPath, variants, type: kinds(def), default: "required" };
+          if (first)
+            yield {
+              ...lookup(fieldPath, variants),
+              path: fieldPath,
+              variants,
+              type: kinds(def),
+              default: "required",
+            };
           continue;
         }
         yield* walk(field, fieldPath, [...variants, `${def.discriminator}: ${value}`], inner);
@@ -239,7 +249,9 @@ export function configReference(): string {
     const withVariants = list.some((r) => r.variants.length > 0);
     out.push(`### \`${top}\``, "");
     out.push(
-      withVariants ? "| field | for | type | default | meaning | example |" : "| field | type | default | meaning | example |",
+      withVariants
+        ? "| field | for | type | default | meaning | example |"
+        : "| field | type | default | meaning | example |",
       withVariants ? "|---|---|---|---|---|---|" : "|---|---|---|---|---|",
     );
     for (const r of list) {

@@ -54,7 +54,8 @@ export async function metricRows(): Promise<MetricRow[]> {
   const text = await exercised();
   for (const line of text.split("\n")) {
     const help = /^# HELP (\S+) (.*)$/.exec(line);
-    if (help) rows.set(help[1]!, { name: help[1]!, type: "", help: help[2]!, labels: new Set(), sampled: false });
+    if (help)
+      rows.set(help[1]!, { name: help[1]!, type: "", help: help[2]!, labels: new Set(), sampled: false });
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
     if (type && rows.has(type[1]!)) rows.get(type[1]!)!.type = type[2]!;
   }

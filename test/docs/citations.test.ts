@@ -35,7 +35,9 @@ export function citations(text: string): { invariants: Set<number>; seeds: Set<s
 }
 
 describe("design citations", () => {
-  const headings = [...prose(read("docs/design.md"))].map(({ line }) => line).filter((l) => l.startsWith("#"));
+  const headings = [...prose(read("docs/design.md"))]
+    .map(({ line }) => line)
+    .filter((l) => l.startsWith("#"));
   const hasInvariant = (n: number) => headings.some((h) => new RegExp(`^###\\s+Invariant ${n}:`).test(h));
   const hasSeed = (s: string) => headings.some((h) => new RegExp(`^###\\s+Seed ${s}:`).test(h));
 

@@ -24,14 +24,20 @@ describe("generated docs", () => {
   it("list every error code with its retryability", () => {
     const errors = read("docs/errors.md");
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
-      assert.ok(errors.includes(`| \`${code}\` | ${spec.retryable ? "yes" : "no"} |`), `docs/errors.md lacks ${code}`);
+      assert.ok(
+        errors.includes(`| \`${code}\` | ${spec.retryable ? "yes" : "no"} |`),
+        `docs/errors.md lacks ${code}`,
+      );
     }
   });
 
   it("explain what the values of every metric mean", async () => {
     const metrics = read("docs/metrics.md");
     for (const row of await metricRows()) {
-      assert.ok(metrics.includes(`- \`${row.name}\`:`), `docs/metrics.md: say what ${row.name}'s values mean`);
+      assert.ok(
+        metrics.includes(`- \`${row.name}\`:`),
+        `docs/metrics.md: say what ${row.name}'s values mean`,
+      );
     }
   });
 

@@ -46,7 +46,10 @@ describe("the README's tutorial", () => {
     // `certrotor` as the reader has it on the PATH: the CLI under test
     await mkdir(join(dir, "bin"));
     const env = Object.entries(CLI_ENV).map(([k, v]) => `${k}=${JSON.stringify(v)} `);
-    await writeFile(join(dir, "bin", "certrotor"), `#!/bin/sh\n${env.join("")}exec "${process.execPath}" "${BIN}" "$@"\n`);
+    await writeFile(
+      join(dir, "bin", "certrotor"),
+      `#!/bin/sh\n${env.join("")}exec "${process.execPath}" "${BIN}" "$@"\n`,
+    );
     await chmod(join(dir, "bin", "certrotor"), 0o755);
   });
 
@@ -57,7 +60,9 @@ describe("the README's tutorial", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("imports a credential, a worker rotates it, the console shows it, and it stops what it started", { timeout: 180_000 }, async () => {
+  it("imports a credential, a worker rotates it, the console shows it, and it stops what it started", {
+    timeout: 180_000,
+  }, async () => {
     const script = `set -euo pipefail\n${tutorialScript(read("README.md"))}`;
     const child = spawn("bash", ["-c", script], {
       cwd: dir,
@@ -78,13 +83,20 @@ describe("the README's tutorial", () => {
     assert.equal(code, 0, `the tutorial failed:\n${stdout}\n${stderr}`);
 
     assert.match(stdout, /imported: now current/, "step 4 imports");
-    assert.match(stdout, /awaiting registration: rotation rot_\w+ waits on task task_[0-9a-f]+/, "step 6 parks");
+    assert.match(
+      stdout,
+      /awaiting registration: rotation rot_\w+ waits on task task_[0-9a-f]+/,
+      "step 6 parks",
+    );
     assert.match(stdout, /task task_[0-9a-f]+ done \(sign-csr, credential payments\)/, "the task is done");
     assert.match(stdout, /retire-due/, "the rotation promoted the new one");
     assert.match(stdout, /promoted/, "status --history shows the promote");
     const fleet = stdout.split("\n").find((line) => line.startsWith("{") && line.includes('"payments"'));
     assert.ok(fleet, `the console's fleet lists payments:\n${stdout}`);
 
-    await pollUntil(async () => (groupAlive(pgid!) ? undefined : true), { timeoutMs: 15_000, what: "the tutorial's processes to stop" });
+    await pollUntil(async () => (groupAlive(pgid!) ? undefined : true), {
+      timeoutMs: 15_000,
+      what: "the tutorial's processes to stop",
+    });
   });
 });

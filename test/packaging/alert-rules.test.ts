@@ -108,8 +108,11 @@ describe("alerting rules", () => {
     for (const rule of rules) {
       assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), `${rule.alert} severity`);
       assert.ok(rule.annotations?.summary, `${rule.alert} summary`);
-      assert.equal(rule.annotations?.runbook, `${RUNBOOK}#${rule.alert.toLowerCase()}`);
-      assert.ok(runbookAnchors.has(rule.alert.toLowerCase()), `${RUNBOOK} has no section ${rule.alert}`);
+      assert.equal(rule.annotations?.runbook, `${RUNBOOK}#${rule.alert?.toLowerCase()}`);
+      assert.ok(
+        runbookAnchors.has(rule.alert?.toLowerCase() ?? ""),
+        `${RUNBOOK} has no section ${rule.alert}`,
+      );
       assert.match(rule.for ?? "", /^\d+[smh]$/, `${rule.alert} for`);
     }
   });
