@@ -230,6 +230,27 @@ function example(row: FieldRow): string {
   return "";
 }
 
+/** Every value each discriminator takes among `rows` ("kind" → file, vault, aws). */
+function valuesByTag(rows: readonly FieldRow[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const row of rows) {
+    for (const variant of row.variants) {
+      const [tag, values] = variant.split(": ") as [string, string];
+      for (const value of values.split(" or ")) out.set(tag, (out.get(tag) ?? new Set()).add(value));
+    }
+  }
+  return out;
+}
+
+/** The "for" cell: the variants a field belongs to, "all" where it belongs to every one. */
+function forColumn(variants: readonly string[], every: Map<string, Set<string>>): string {
+  const named = variants.filter((variant) => {
+    const [tag, values] = variant.split(": ") as [string, string];
+    return values.split(" or ").length < (every.get(tag)?.size ?? 0);
+  });
+  return named.map((v) => `\`${v}\``).join(", ") || "all";
+}
+
 /** One table per top-level key, in the schema's order. */
 export function configReference(): string {
   const rows = configRows();
@@ -254,9 +275,10 @@ export function configReference(): string {
         : "| field | type | default | meaning | example |",
       withVariants ? "|---|---|---|---|---|---|" : "|---|---|---|---|---|",
     );
+    const every = valuesByTag(list);
     for (const r of list) {
       const cells = [`\`${r.path}\``];
-      if (withVariants) cells.push(r.variants.map((v) => `\`${v}\``).join(", ") || "all");
+      if (withVariants) cells.push(forColumn(r.variants, every));
       cells.push(r.type, r.default, cell(r.doc!.meaning), example(r));
       out.push(`| ${cells.join(" | ")} |`);
     }

@@ -9,6 +9,7 @@ import { readBlock, REGENERATE } from "../../scripts/docs/blocks.js";
 import { configRows } from "../../scripts/docs/config-reference.js";
 import { metricRows } from "../../scripts/docs/metrics-table.js";
 import { TARGETS } from "../../scripts/docs/targets.js";
+import { parseConfig } from "../../src/config/load.js";
 import { ERROR_CODES } from "../../src/errors.js";
 import { read } from "./markdown.js";
 
@@ -49,5 +50,17 @@ describe("generated docs", () => {
       [],
       "fields without a meaning in scripts/docs/config-fields.ts",
     );
+  });
+});
+
+describe("the example config of docs/configuration.md", () => {
+  it("loads as it is written (every ${NAME} given a value)", () => {
+    const text = /```yaml\n([\s\S]*?)```/.exec(read("docs/configuration.md"))?.[1];
+    assert.ok(text, "docs/configuration.md opens with a YAML example");
+    const env: NodeJS.ProcessEnv = {};
+    for (const [, name] of text.matchAll(/\$\{(\w+)/g)) env[name!] = "an-example-value-0123456789";
+    env.REDIS_URL = "redis://127.0.0.1:6379";
+    const config = parseConfig(text, "docs/configuration.md", env);
+    assert.ok(config.credentials.length > 0);
   });
 });
