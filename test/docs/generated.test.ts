@@ -54,7 +54,7 @@ describe("generated docs", () => {
 });
 
 describe("the example config of docs/configuration.md", () => {
-  it("loads as it is written (every ${NAME} given a value)", () => {
+  it("loads as it is written (each environment reference given a value)", () => {
     const text = /```yaml\n([\s\S]*?)```/.exec(read("docs/configuration.md"))?.[1];
     assert.ok(text, "docs/configuration.md opens with a YAML example");
     const env: NodeJS.ProcessEnv = {};
