@@ -104,7 +104,7 @@ export function stalledIntervalMs(jobLockDuration: number): number {
 }
 
 /**
- * The bound README § "The worker and its queues" states for a killed worker's rotations to resume on
+ * The bound docs/worker.md states for a killed worker's rotations to resume on
  * another worker: its job lock runs out (≤ jobLockDuration) and the next stalled check (≤ the interval
  * above, at most 5 s) puts the job back; the saga then waits for the dead holder's rotation lease
  * (≤ rotationLease), looking again when that lease would end, and at least every LOCKED_RETRY_MS.max (5 s). So max(jobLockDuration, rotationLease) +

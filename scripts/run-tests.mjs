@@ -32,6 +32,7 @@ const SLOW_FIRST = [
   "test/queue/paused-worker.test.ts",
   "test/cli/bad-input.test.ts",
   "test/cli/demo.test.ts",
+  "test/docs/tutorial.test.ts",
   "test/cli/commands.test.ts",
   "test/queue/discovery-scale.test.ts",
   "test/cli/import.test.ts",

@@ -10,7 +10,7 @@
 export interface ErrorSpec {
   /** Can a later attempt of the same operation succeed without a human changing something? */
   readonly retryable: boolean;
-  /** One line for the README's error table. */
+  /** One line for the error table of docs/errors.md (npm run docs:gen). */
   readonly summary: string;
 }
 

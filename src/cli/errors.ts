@@ -1,6 +1,6 @@
 import { CertrotorError, toCertrotorError } from "../errors.js";
 
-/** Exit codes of every command (README § CLI reference). */
+/** Exit codes of every command (docs/errors.md). */
 export const EXIT = {
   ok: 0,
   /** scan: something is due. */

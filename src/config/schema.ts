@@ -1,6 +1,7 @@
 /**
  * The one schema of certrotor's config file. Defaults live here; the parsed result is frozen by load.ts.
- * Every field is documented in README.md § Configuration reference (keep both in step).
+ * Every field is documented in docs/configuration.md, generated from this schema by `npm run docs:gen`
+ * (a new field needs its meaning in scripts/docs/config-fields.ts).
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
@@ -395,7 +396,7 @@ const alertChannel = z.discriminatedUnion("kind", [
     .strictObject({
       kind: z.literal("webhook"),
       url: httpUrl,
-      /** HMAC-SHA256 key of the X-Certrotor-Signature header (README § Alerts). Use ${ENV_VAR}. */
+      /** HMAC-SHA256 key of the X-Certrotor-Signature header (docs/alerts.md). Use ${ENV_VAR}. */
       secret: z.string().min(16),
       /** PEM bundle the receiver's certificate must chain to; absent = Node's default roots. */
       caFile: z.string().optional(),
@@ -558,7 +559,7 @@ const redisNode = z.string().refine((value) => /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]/]+
   message: 'expected "host:port" (e.g. "redis-0.internal:6379")',
 });
 
-/** Defaults of the optional redis.* timeouts (applied in src/redis/, documented in README). */
+/** Defaults of the optional redis.* timeouts (applied in src/redis/, documented in docs/configuration.md). */
 export const REDIS_DEFAULTS = {
   /** A command of a worker waits this long for a failover (a replica promoted) before it fails. */
   failoverTimeout: 30_000,
@@ -656,7 +657,7 @@ export type RedisConfig = z.infer<typeof redisSchema>;
 
 // ---------------------------------------------------------------- human tasks
 
-/** Human tasks at portal banks (README § Human tasks): deadlines, reminders, escalation, polling. */
+/** Human tasks at portal banks (docs/operations/human-tasks.md): deadlines, reminders, escalation, polling. */
 export const tasksSchema = z.strictObject({
   /** A task's deadline is the old certificate's notAfter minus this, so it never expires first. */
   leadTime: duration.default(7 * 86_400_000),

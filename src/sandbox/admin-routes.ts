@@ -3,7 +3,7 @@
  * the certificate registry, bank-signed certificates (seed 000's model) and certificate bindings (seed
  * 001: at most 2 active per credential, 1 for a single-slot one). A portal-only credential's bindings
  * are refused here (422 portal_only): only the portal routes change them. Documented route by route in
- * README § Bank sandbox.
+ * docs/internals/sandbox.md.
  */
 import { createHash } from "node:crypto";
 import { isCertrotorError } from "../errors.js";

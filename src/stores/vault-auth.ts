@@ -115,8 +115,8 @@ export class VaultAuth {
         : "the AppRole token was refused right after a fresh login; check the role's token settings";
     }
     return this.config.method === "token"
-      ? "the Vault policy of this token does not grant the capability on this path (see the README's Vault policy), or the token is invalid or expired (Vault before 1.17 words both the same)"
-      : "the Vault policy of this token does not grant the capability on this path (see the README's Vault policy)";
+      ? "the Vault policy of this token does not grant the capability on this path (see docs/deploy/vault.md, the Vault policy), or the token is invalid or expired (Vault before 1.17 words both the same)"
+      : "the Vault policy of this token does not grant the capability on this path (see docs/deploy/vault.md, the Vault policy)";
   }
 
   /** Stops renewing and revokes a token obtained by login; a configured token is never revoked. */

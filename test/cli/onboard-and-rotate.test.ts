@@ -1,5 +1,5 @@
 /**
- * Onboarding as the README tells a new user to: an existing credential (certificate and key files on
+ * Onboarding as docs/cli.md (import) tells a new user to: an existing credential (certificate and key files on
  * disk, the client secret in a variable) is brought in with `certrotor import`, then a worker on real
  * Redis rotates it (`certrotor rotate --wait`), the test playing the person where the bank needs one.
  * Five bank kinds at one sandbox, the three store kinds spread over them:
@@ -156,7 +156,7 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
       }
       existing[id] = { certFile, keyFile, fingerprint: fingerprintOf(await readFile(certFile, "utf8")) };
     }
-    // certrotor never creates an AWS secret: the README has the owner create it without a value
+    // certrotor never creates an AWS secret: docs/cli.md has the owner create it without a value
     const sdk = new SecretsManagerClient({
       region: aws.region,
       endpoint: aws.url,

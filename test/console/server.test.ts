@@ -103,7 +103,7 @@ describe("console server", () => {
     const cookie = right.cookies.find((c) => c.name === "certrotor_session")!;
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, "Strict");
-    assert.equal(cookie.secure, undefined, "plain HTTP on loopback: not Secure (see README)");
+    assert.equal(cookie.secure, undefined, "plain HTTP on loopback: not Secure (see docs/console.md)");
     const fleet = await app.inject({ method: "GET", url: "/", cookies: { certrotor_session: cookie.value } });
     assert.equal(fleet.statusCode, 200);
     assert.match(fleet.body, /alice \(operator\)/);

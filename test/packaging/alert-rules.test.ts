@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
 import { parse } from "yaml";
+import { anchors } from "../docs/markdown.js";
 import { repoFile } from "./parse.js";
+
+/** Where each rule's `runbook` annotation points: its section of the runbook. */
+const RUNBOOK = "docs/operations/runbook.md";
+const runbookAnchors = anchors(repoFile(RUNBOOK));
 
 interface Rule {
   alert?: string;
@@ -103,7 +108,11 @@ describe("alerting rules", () => {
     for (const rule of rules) {
       assert.ok(["critical", "warning"].includes(rule.labels?.severity ?? ""), `${rule.alert} severity`);
       assert.ok(rule.annotations?.summary, `${rule.alert} summary`);
-      assert.equal(rule.annotations?.runbook, `README.md, Runbook: ${rule.alert}`);
+      assert.equal(rule.annotations?.runbook, `${RUNBOOK}#${rule.alert?.toLowerCase()}`);
+      assert.ok(
+        runbookAnchors.has(rule.alert?.toLowerCase() ?? ""),
+        `${RUNBOOK} has no section ${rule.alert}`,
+      );
       assert.match(rule.for ?? "", /^\d+[smh]$/, `${rule.alert} for`);
     }
   });

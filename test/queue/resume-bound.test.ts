@@ -1,5 +1,5 @@
 /**
- * README § "The worker and its queues" states the bound within which a killed worker's rotations resume on
+ * docs/worker.md states the bound within which a killed worker's rotations resume on
  * another worker: max(jobLockDuration + the stalled check's interval, rotationLease + the LOCKED retry's
  * longest wait), jobs/worker.ts `resumeBoundMs`. That a killed worker's job is resumed at all is shown by
  * test/queue/stalls.test.ts and the soak; here, that the stated figure is the one the code computes.

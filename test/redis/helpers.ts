@@ -101,7 +101,7 @@ export async function allSucceeded(config: Config, world: TestWorld, timeoutMs =
 }
 
 /**
- * Every credential carries a new certificate, alone at the bank, with DESIGN.md's invariants 1–3, and the
+ * Every credential carries a new certificate, alone at the bank, with the invariants 1–3 of docs/design.md, and the
  * bank never had more than 2 certificates bound (nor none) at any instant.
  */
 export async function assertAllRotated(world: WatchedWorld): Promise<void> {

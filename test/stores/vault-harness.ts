@@ -1,6 +1,6 @@
 /**
  * Contract harness for the Vault KV v2 adapter against the wire-level Vault emulator, through the real
- * node-vault client. The store runs with a token whose policy grants exactly what the README's policy
+ * node-vault client. The store runs with a token whose policy grants exactly what the Vault policy of docs/deploy/vault.md
  * lists; seeding and corrupting are KV writes by an operator's root client (retried through injected
  * faults, as an operator's tooling would); `denyAll` is the adapter with a token that may do nothing.
  */
@@ -24,7 +24,7 @@ export interface VaultHarnessOptions {
   logger?: (line: object) => void;
 }
 
-/** What the store needs on `<mount>/` (README: Vault policy). */
+/** What the store needs on `<mount>/` (docs/deploy/vault.md: Vault policy). */
 export function storePolicy(mount = "secret"): PathRule[] {
   return [
     { path: `${mount}/data/*`, capabilities: ["create", "read", "update"] },

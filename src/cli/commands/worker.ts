@@ -53,7 +53,7 @@ export function register(program: Command): void {
     if (nodeMajor < 22 && Object.values(config.stores).some((store) => store.kind === "aws")) {
       logger.warn(
         { node: process.versions.node },
-        "AWS SDK releases after the first week of January 2027 require Node 22: run the image's Node 22 (README § Container image)",
+        "AWS SDK releases after the first week of January 2027 require Node 22: run the image's Node 22 (docs/deploy/container.md)",
       );
     }
     let handle: WorkerHandle;
