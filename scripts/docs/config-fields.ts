@@ -259,6 +259,11 @@ export const CONFIG_FIELDS: Record<string, FieldDoc> = {
     meaning: "the bank (a `banking-api` name under `banks`) whose CA signs the CSR through its admin API",
     example: "bank: bank-a",
   },
+  "issuers.<name>.caFile@bank": {
+    meaning:
+      "PEM of the bank's issuing CA, where the bank publishes it: `certrotor import` checks an existing certificate against it; absent = import proves the certificate by the token call alone",
+    example: "caFile: /etc/certrotor/bank-a-issuing-ca.pem",
+  },
   "issuers.<name>.bank@bank-portal": {
     meaning: "the bank whose portal signs: a `sign-csr` human task carries the CSR",
     example: "bank: bank-b",

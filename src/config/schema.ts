@@ -285,6 +285,12 @@ const bankIssuer = z.strictObject({
   kind: z.literal("bank"),
   /** The bank (config name) whose CA signs the CSR. */
   bank: name,
+  /**
+   * PEM of the bank's issuing CA, when the bank publishes it: `certrotor import` checks an existing
+   * certificate against it. Without it the bank's CA is learnt from its first signature, and import
+   * relies on the token call alone.
+   */
+  caFile: z.string().min(1).optional(),
 });
 
 /** The bank signs in its portal (seed 000): a person uploads the CSR; `task complete --cert` hands it back. */

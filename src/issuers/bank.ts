@@ -4,11 +4,21 @@
  * key returns the same certificate, and a retry after a crash (new key, new CSR) gets a new one.
  */
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { CsrSigner } from "../bank/types.js";
 import { CertrotorError } from "../errors.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
-export function createBankIssuer(name: string, bank: CsrSigner): Issuer {
+/** The trust bundle before the bank's first signature is unknown without `caFile` (import asks for it). */
+export function bankCaUnknown(name: string): CertrotorError {
+  return new CertrotorError(
+    "NOT_SUPPORTED",
+    `issuer "${name}": the bank's CA is known only after it signed a CSR`,
+    { hint: `set issuers.${name}.caFile to the bank's issuing CA (PEM), where the bank publishes it` },
+  );
+}
+
+export function createBankIssuer(name: string, bank: CsrSigner, caFile?: string): Issuer {
   let lastChain: string | undefined;
   return {
     kind: "bank",
@@ -24,13 +34,14 @@ export function createBankIssuer(name: string, bank: CsrSigner): Issuer {
       return { certPem: issued.certPem, chainPem: issued.chainPem };
     },
     async trustBundle(): Promise<string> {
-      if (!lastChain) {
-        throw new CertrotorError(
-          "NOT_SUPPORTED",
-          `issuer "${name}": the bank's CA is known only after it signed a CSR`,
-        );
-      }
-      return lastChain;
+      if (lastChain) return lastChain;
+      if (!caFile) throw bankCaUnknown(name);
+      return readFile(caFile, "utf8").catch((error: unknown) => {
+        throw new CertrotorError("CONFIG_NOT_FOUND", `issuers.${name}.caFile: ${caFile} cannot be read`, {
+          cause: error,
+          hint: "caFile is the PEM of the bank's CA that signs the certificates of its admin API",
+        });
+      });
     },
     async close(): Promise<void> {},
   };

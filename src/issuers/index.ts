@@ -52,7 +52,7 @@ const factories: { [K in IssuerKind]: IssuerFactory<K> } = {
         `issuers.${name}.bank: bank "${config.bank}" is of kind ${bank.kind}, which does not sign CSRs through an API (issuer kind bank needs a bank of kind banking-api)`,
       );
     }
-    return createBankIssuer(name, bank.signer);
+    return createBankIssuer(name, bank.signer, config.caFile);
   },
   "bank-portal": async (name, config, context) => {
     if (!context.banks.get(config.bank)) throw missing("bank", config.bank, name);

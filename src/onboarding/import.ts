@@ -4,7 +4,8 @@
  * holding the credential's rotation lock, write it as current with compare-and-set. The token call comes
  * before the write so that material the bank refuses never becomes what consumers read.
  */
-import { CertrotorError } from "../errors.js";
+import { CertrotorError, isCertrotorError } from "../errors.js";
+import type { Issuer } from "../issuers/types.js";
 import { acquireRotationLock, OPERATOR_LOCK_WAIT_MS } from "../rotation/lock.js";
 import type { ResolvedCredential } from "../rotation/credentials.js";
 import type { Runtime } from "../runtime.js";
@@ -62,6 +63,29 @@ async function writeImported(
   }
 }
 
+/**
+ * The issuer's CA bundle to check the imported certificate against. A bank issuer learns its CA from its
+ * first signature: without `caFile`, the import goes on with the bank's token call as the only proof
+ * (the bank accepting the certificate for this client is what matters), and is refused without it.
+ */
+async function issuerBundle(
+  issuer: Issuer,
+  credential: ResolvedCredential,
+  verify: boolean,
+): Promise<string | undefined> {
+  try {
+    return await issuer.trustBundle();
+  } catch (error) {
+    if (!(issuer.kind === "bank" && isCertrotorError(error, "NOT_SUPPORTED"))) throw error;
+    if (verify) return undefined;
+    throw new CertrotorError(
+      "BAD_ARGUMENT",
+      `credential "${credential.id}": issuer "${credential.issuer}" knows the bank's CA only after it signed, so the certificate can only be proven by a token call; nothing was written`,
+      { hint: `drop --no-verify, or set issuers.${credential.issuer}.caFile to the bank's issuing CA` },
+    );
+  }
+}
+
 export async function importCredential(
   runtime: Runtime,
   credential: ResolvedCredential,
@@ -78,11 +102,12 @@ export async function importCredential(
       { hint: "set credentials[].clientId in the config to the bank's client_id" },
     );
   }
+  const trustBundlePem = await issuerBundle(deps.issuer, credential, options.verify);
   const material = checkImport(input, {
     credentialId: credential.id,
     clientId,
     pfx: credential.pfx,
-    trustBundlePem: await deps.issuer.trustBundle(),
+    ...(trustBundlePem !== undefined ? { trustBundlePem } : {}),
     issuerName: credential.issuer,
     now: runtime.now(),
   });

@@ -9,7 +9,9 @@
  * - a portal-signing bank (issuer bank-portal), into the file store: the existing certificate came from
  *   the portal (`sandbox portal sign`), and so does the new one, given back with `task complete --cert`;
  * - a single-slot bank (maxSlots 1: a cut-over), into the file store;
- * - a bank that trusts the CA (registration none), into the file store: nothing bound, proven by a token.
+ * - a bank that trusts the CA (registration none), into the file store: nothing bound, proven by a token;
+ * - a bank that signs through its admin API (issuer kind bank, no caFile), into the file store: its CA is
+ *   known only from its first signature, so the token call is the import's proof (--no-verify refused).
  */
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
@@ -17,6 +19,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { configSchema } from "../../src/config/schema.js";
+import { isCertrotorError } from "../../src/errors.js";
 import { createCsr, fingerprintOf, generateKeyPair } from "../../src/crypto/index.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
@@ -51,11 +54,14 @@ const CASES = {
     issuer: "issuer",
     seed: { trustCa: { subject: subject("trust-file") } },
   },
+  "bank-file": { bank: "sandbox", store: "main", issuer: "bank-signer", seed: {} },
 } as const;
 type CaseId = keyof typeof CASES;
 const IDS = Object.keys(CASES) as CaseId[];
 /** Banks with something bound per certificate (the others trust the issuing CA). */
-const BINDS: readonly CaseId[] = ["api-aws", "manual-vault", "single-file"];
+const BINDS: readonly CaseId[] = ["api-aws", "manual-vault", "single-file", "bank-file"];
+/** Existing certificates the bank's CA signed (its portal), the others the institution's CA. */
+const BANK_SIGNED: readonly CaseId[] = ["portal-file", "bank-file"];
 
 describe("onboarding: import an existing credential, then a worker rotates it", () => {
   let world: TestWorld;
@@ -108,6 +114,7 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
       issuers: {
         ...base.issuers,
         "portal-signer": { kind: "bank-portal", bank: "trusting", caFile: signingCa },
+        "bank-signer": { kind: "bank", bank: "sandbox" },
       },
       credentials: IDS.map((id) => ({
         id,
@@ -141,13 +148,15 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
     for (const id of IDS) {
       const certFile = join(world.dir, `${id}.pem`);
       const keyFile = join(world.dir, `${id}.key`);
-      if (id === "portal-file") {
+      if (BANK_SIGNED.includes(id)) {
         // issued earlier by the bank's portal from the owner's CSR
         const { keyPem } = await generateKeyPair("p256");
         const csrFile = join(world.dir, `${id}.csr`);
         await writeFile(csrFile, await createCsr({ keyPem, subject: subject(id) }));
         await portal("sign", "--csr", csrFile, "--out", certFile);
         await writeFile(keyFile, keyPem);
+        if (BINDS.includes(id))
+          world.sandbox.bindCertificate(bank[id].clientId, await readFile(certFile, "utf8"));
       } else {
         const cert = await aClientCert({ ca: world.ca, subject: subject(id) });
         await writeFile(certFile, cert.certPem);
@@ -174,7 +183,33 @@ describe("onboarding: import an existing credential, then a worker rotates it", 
     await world?.stop();
   });
 
-  it("imports into AWS, Vault and the file store, and a worker rotates each: API, manual, portal-signing, single-slot and CA-trusting banks", async () => {
+  it("imports into AWS, Vault and the file store, and a worker rotates each: API, manual, portal-signing, single-slot, CA-trusting and API-signing banks", async () => {
+    // the bank's CA is not known before it signs: without the token call nothing proves the certificate
+    const unproven = await certrotorWith(
+      { env: { ONBOARD_CLIENT_SECRET: bank["bank-file"].clientSecret } },
+      "import",
+      "bank-file",
+      "--cert",
+      existing["bank-file"].certFile,
+      "--key",
+      existing["bank-file"].keyFile,
+      "--client-secret-env",
+      "ONBOARD_CLIENT_SECRET",
+      "--no-verify",
+      "--config",
+      configPath,
+    );
+    assert.equal(unproven.code, 64, unproven.stderr);
+    assert.match(
+      unproven.stderr,
+      /^certrotor: BAD_ARGUMENT: .*only be proven by a token call; nothing was written/,
+    );
+    assert.equal(unproven.stderr.trim().split("\n").length, 1, unproven.stderr);
+    await assert.rejects(
+      runtime.stores.get("main")!.readCurrent({ credentialId: "bank-file", path: "onboard/bank-file" }),
+      (error: unknown) => isCertrotorError(error, "NOT_FOUND"),
+      "nothing was written",
+    );
     const imports = await Promise.all(
       IDS.map((id) =>
         id === "manual-vault"
