@@ -13,6 +13,7 @@ export const commands: Record<string, () => Promise<Register>> = {
   worker: async () => (await import("./worker.js")).register,
   rotate: async () => (await import("./rotate.js")).register,
   import: async () => (await import("./import.js")).register,
+  issuer: async () => (await import("./issuer.js")).register,
   export: async () => (await import("./export.js")).register,
   rollback: async () => (await import("./rollback.js")).register,
   scan: async () => (await import("./scan.js")).register,
