@@ -16,6 +16,7 @@ const sections: Record<string, () => Promise<Section>> = {
   scan: () => import("./scan.js"),
   queue: () => import("./queue.js"),
   console: () => import("./console.js"),
+  startup: () => import("./startup.js"),
 };
 
 function fmt(value: number): string {

@@ -6,35 +6,26 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { createRedisEpisodes, type EpisodeStore } from "./alerts/episodes.js";
+import type { EpisodeStore } from "./alerts/episodes.js";
 import { createFileEpisodes } from "./alerts/episodes-file.js";
 import { createBank } from "./bank/index.js";
 import type { BankClient } from "./bank/types.js";
-import { type Config, type RedisConfig, stateKind } from "./config/schema.js";
+import { type Config, stateKind } from "./config/schema.js";
 import { CertrotorError } from "./errors.js";
 import { createIssuer } from "./issuers/index.js";
 import type { Issuer } from "./issuers/types.js";
 import { createFileJournal } from "./journal/file.js";
-import { createRedisJournal } from "./journal/redis.js";
 import type { Journal } from "./journal/types.js";
 import { createFileLockManager } from "./locks/file.js";
-import { createRedisLockManager } from "./locks/redis.js";
 import type { LockManager } from "./locks/types.js";
-import {
-  type ConnectionRole,
-  closeConnection,
-  type RedisClient,
-  redisConnection,
-} from "./redis/connection.js";
-import { createRedisErrorLog, logRedisErrors, type RedisErrorLog } from "./redis/error-log.js";
-import { assertRedisReachable } from "./redis/probe.js";
 import type { Logger } from "./observability/logger.js";
 import type { RotationDeps, RotationHooks, RotationObserver } from "./rotation/context.js";
 import { type DiscoverySource, type ResolvedCredential, resolveCredential } from "./rotation/credentials.js";
 import { createStore } from "./stores/index.js";
 import { ensureWritableDirectory } from "./util/dirs.js";
 import type { SecretStore } from "./stores/types.js";
-import { createFileTasks, createRedisTasks, type TaskStore } from "./tasks/index.js";
+import type { RuntimeRedis, SharedState } from "./runtime-state.js";
+import { createFileTasks, type TaskStore } from "./tasks/index.js";
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -50,16 +41,7 @@ export interface RuntimeOptions {
   owner?: string;
 }
 
-/** The shared Redis of a runtime whose state is in Redis. */
-export interface RuntimeRedis {
-  readonly settings: RedisConfig;
-  /** The connection of the journal, locks and episodes (owned by the runtime). */
-  readonly connection: RedisClient;
-  /** Redis errors of this process, logged at a bounded rate (see src/redis/error-log.ts). */
-  readonly errors: RedisErrorLog;
-  /** A new connection with the same settings (the caller closes it). */
-  connect(role: ConnectionRole): RedisClient;
-}
+export type { RuntimeRedis } from "./runtime-state.js";
 
 export interface Runtime {
   readonly config: Readonly<Config>;
@@ -87,19 +69,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Redis key prefix of the journal, locks and episodes: inside the prefix's hash tag (Redis Cluster). */
-export function statePrefix(settings: Pick<RedisConfig, "prefix">): string {
-  return `${settings.prefix}:state:`;
-}
-
-interface SharedState {
-  journal: Journal;
-  locks: LockManager;
-  episodes: EpisodeStore;
-  tasks: TaskStore;
-  redis?: RuntimeRedis;
-  close(): Promise<void>;
-}
+export { statePrefix } from "./runtime-state.js";
 
 async function openState(
   config: Readonly<Config>,
@@ -119,30 +89,10 @@ async function openState(
       close: async () => undefined,
     };
   }
-  if (role === "command") await assertRedisReachable(settings);
-  const connection = redisConnection(settings, role === "worker" ? "state" : "command");
-  // a worker logs what its connections go through (bounded); a command's failures surface on the calls
-  // that fail (REDIS_UNAVAILABLE)
-  const errors = createRedisErrorLog(logger);
-  if (role === "worker") logRedisErrors(connection, errors, "state");
-  else connection.on("error", () => undefined);
-  const prefix = statePrefix(settings);
-  return {
-    journal: createRedisJournal(connection, { prefix: `${prefix}journal:`, lockPrefix: `${prefix}lock:` }),
-    locks: createRedisLockManager(connection, { prefix: `${prefix}lock:` }),
-    episodes: createRedisEpisodes(connection, { prefix: `${prefix}alerts:episodes:` }),
-    tasks: createRedisTasks(connection, { prefix: `${prefix}tasks:`, lockPrefix: `${prefix}lock:` }),
-    redis: {
-      settings,
-      connection,
-      errors,
-      connect: (connectionRole) => redisConnection(settings, connectionRole),
-    },
-    close: async () => {
-      await closeConnection(connection);
-      errors.close();
-    },
-  };
+  // Redis (ioredis, the Redis adapters) is loaded only when the state is there: a file-state command
+  // such as `status` starts without it
+  const { openRedisState } = await import("./runtime-redis.js");
+  return openRedisState(settings, role, logger);
 }
 
 export async function createRuntime(config: Readonly<Config>, options: RuntimeOptions): Promise<Runtime> {

@@ -7,7 +7,7 @@
  */
 import { Agent } from "node:https";
 import { createSecureContext, type SecureContext } from "node:tls";
-import { fingerprintOf } from "../crypto/index.js";
+import { fingerprintOf } from "../crypto/inspect.js";
 import { CertrotorError } from "../errors.js";
 import { BANK_HINTS } from "./hints.js";
 import type { ClientMaterial } from "./types.js";

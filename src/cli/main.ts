@@ -3,7 +3,7 @@
  * `register(program)`. Errors end as one clear line on stderr and a documented exit code.
  */
 import { Command, CommanderError } from "commander";
-import { LOG_LEVELS } from "../config/schema.js";
+import { LOG_LEVELS } from "../config/constants.js";
 import { enumArg } from "./args.js";
 import { exitCodeFor, formatCliError } from "./errors.js";
 import { registersFor } from "./commands/index.js";

@@ -7,9 +7,9 @@ import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { secretPathProblem } from "../util/secret-path.js";
 
-export const KEY_TYPES = ["rsa2048", "rsa3072", "rsa4096", "p256", "p384"] as const;
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+import { KEY_TYPES, LOG_LEVELS } from "./constants.js";
+
+export { KEY_TYPES, type KeyType, LOG_LEVELS } from "./constants.js";
 
 /** A duration string ("90s", "15m", "6h", "30d", "2w") or milliseconds, parsed to milliseconds. */
 export const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {

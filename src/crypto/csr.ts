@@ -10,14 +10,8 @@ import { CertificationRequest } from "@peculiar/asn1-csr";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Extensions } from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
-import {
-  type AsnExtension,
-  copyExtension,
-  decodeSubjectAltName,
-  EXT,
-  findExtension,
-  subjectAltName,
-} from "./extensions.js";
+import { type AsnExtension, decodeSubjectAltName, EXT, findExtension } from "./extensions.js";
+import { copyExtension, subjectAltName } from "./extensions-write.js";
 import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { AsnName, formatAsnName, parseName } from "./names.js";
 import { exactNameDer, extensionsOf, nameDer, occursIn, parseCertificatePem } from "./parse.js";

@@ -1,7 +1,7 @@
 /**
  * certrotor's crypto core: keys, PEM, certificate inspection, CSRs, the local CA, chains and PKCS#12.
  * Keys and signatures are native node:crypto (OpenSSL, WebCrypto); X.509 and CSR structures are
- * @peculiar/x509's; PKCS#12 is node-forge's.
+ * @peculiar/x509's; PKCS#12 is der.ts + node:crypto (node-forge only for legacy PBE, loaded on demand).
  */
 export { KEY_TYPES, type KeyType } from "../config/schema.js";
 export { createCa, signClientCsr, signServerCsr } from "./ca.js";

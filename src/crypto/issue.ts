@@ -6,18 +6,20 @@
 import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
 import { CertrotorError } from "../errors.js";
 import {
-  authorityKeyIdentifier,
-  basicConstraints,
   decodeBasicConstraints,
   decodeKeyIdentifier,
   EXT,
-  extKeyUsage,
   findExtension,
   type KeyUsage,
+} from "./extensions.js";
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  extKeyUsage,
   keyUsage,
   subjectAltName,
   subjectKeyIdentifier,
-} from "./extensions.js";
+} from "./extensions-write.js";
 import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { assertKeyMatchesCertificate } from "./match.js";
 import { type AsnName, parseName } from "./names.js";

@@ -14,7 +14,7 @@ import {
   RelativeDistinguishedName,
 } from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
-import { arrayBuffer, bytes } from "./x509.js";
+import { arrayBuffer, bytes } from "./bytes.js";
 
 export { AsnName };
 

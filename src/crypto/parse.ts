@@ -10,7 +10,7 @@ import { CertrotorError } from "../errors.js";
 import type { AsnExtension } from "./extensions.js";
 import type { AsnName } from "./names.js";
 import { certificateDer } from "./pem.js";
-import { bytes } from "./x509.js";
+import { bytes } from "./bytes.js";
 
 export interface ParsedCertificate {
   der: Buffer;

@@ -1,9 +1,9 @@
 /**
- * PKCS#12 reading with node-forge: checks the MAC first (a wrong passphrase is PFX_BAD_PASSPHRASE, never
- * a garbled key), then decrypts the safes and shrouded keys through forge's pbe (PBES2 with AES or 3DES,
- * and the legacy PKCS#12 3DES and 40-bit RC2 schemes other tools still write), and returns the key as
- * PKCS#8 PEM through node's createPrivateKey (so EC keys work), the leaf, and the other certificates as
- * a chain. RSA and EC alike.
+ * PKCS#12 reading on node:crypto: checks the MAC first (a wrong passphrase is PFX_BAD_PASSPHRASE, never a
+ * garbled key), then decrypts the safes and shrouded keys (PBES2 with AES or 3DES natively; the legacy
+ * PKCS#12 3DES and 40-bit RC2 schemes other tools still write through node-forge, loaded only for them),
+ * and returns the key as PKCS#8 PEM through node's createPrivateKey (so EC keys work), the leaf, and the
+ * other certificates as a chain. RSA and EC alike.
  */
 import {
   createPrivateKey,
@@ -13,24 +13,22 @@ import {
   X509Certificate,
 } from "node:crypto";
 import { CertrotorError } from "../errors.js";
+import { type Der, decode, MalformedDer } from "./der.js";
 import { assertSupportedKey } from "./keys.js";
 import { certificatesPem, toPem } from "./pem.js";
 import {
-  type Asn1,
   child,
   children,
-  fromBuffer,
   MAC_DIGESTS,
   MalformedPfx,
   P12,
-  pbeDecrypt,
-  pkcs12Mac,
+  readAlgorithm,
   readInt,
   readOctets,
   readOid,
-  toBinary,
   UnsupportedAlgorithm,
 } from "./pkcs12-asn1.js";
+import { pbeDecrypt, pkcs12Mac } from "./pkcs12-pbe.js";
 
 export interface PfxContents {
   /** Unencrypted PKCS#8 PEM. */
@@ -41,37 +39,45 @@ export interface PfxContents {
 }
 
 interface Bags {
-  keys: { pkcs8: Buffer; localKeyId?: string }[];
-  certs: { der: Buffer; localKeyId?: string }[];
+  keys: { pkcs8: Buffer; localKeyId?: Buffer }[];
+  certs: { der: Buffer; localKeyId?: Buffer }[];
 }
 
-class BadPassphrase extends Error {}
+/** `mac`: the MAC did not match, which a wrong passphrase and an altered file look the same to. */
+class BadPassphrase extends Error {
+  constructor(readonly mac = false) {
+    super("bad passphrase");
+  }
+}
 
-const binary = (bytes: string): Buffer => Buffer.from(bytes, "binary");
+function parseDer(bytes: Buffer, what: string): Der {
+  try {
+    return decode(bytes);
+  } catch (error) {
+    if (error instanceof MalformedDer) throw new MalformedPfx(`${what}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
 
-function checkMac(macData: Asn1, authSafe: string, passphrase: string): void {
-  const digestInfo = child(macData, 0, "MacData");
-  const algorithm = readOid(
-    child(child(digestInfo, 0, "MAC algorithm"), 0, "MAC algorithm"),
-    "MAC algorithm",
-  );
+function checkMac(macData: Der, authSafe: Buffer, passphrase: string): void {
+  const [digestInfo, saltNode, countNode] = children(macData, "MacData");
+  const algorithm = readAlgorithm(child(digestInfo, 0, "MAC DigestInfo"), "MAC algorithm").oid;
   const digest = MAC_DIGESTS[algorithm];
   if (!digest) throw new UnsupportedAlgorithm(`MAC digest ${algorithm}`);
-  const salt = readOctets(child(macData, 1, "MacData"), "MAC salt");
-  const countNode = children(macData, "MacData")[2];
+  const salt = readOctets(saltNode, "MAC salt");
   const iterations = countNode ? readInt(countNode, "MAC iterations") : 1;
-  const expected = binary(readOctets(child(digestInfo, 1, "MAC value"), "MAC value"));
-  const actual = binary(pkcs12Mac(authSafe, passphrase, salt, iterations, digest));
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new BadPassphrase();
+  const expected = readOctets(child(digestInfo, 1, "MAC DigestInfo"), "MAC value");
+  const actual = pkcs12Mac(authSafe, passphrase, salt, iterations, digest);
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw new BadPassphrase(true);
 }
 
-function decrypt(algorithm: Asn1, ciphertext: string, passphrase: string): string {
+function decrypt(algorithm: Der, ciphertext: Buffer, passphrase: string): Buffer {
   const plaintext = pbeDecrypt(algorithm, ciphertext, passphrase);
   if (plaintext === undefined) throw new BadPassphrase();
   return plaintext;
 }
 
-function localKeyIdOf(attributes: Asn1 | undefined): string | undefined {
+function localKeyIdOf(attributes: Der | undefined): Buffer | undefined {
   for (const attribute of attributes ? children(attributes, "bag attributes") : []) {
     if (readOid(child(attribute, 0, "an attribute"), "an attribute type") === P12.localKeyId) {
       const value = children(child(attribute, 1, "an attribute"), "attribute values")[0];
@@ -81,8 +87,8 @@ function localKeyIdOf(attributes: Asn1 | undefined): string | undefined {
   return undefined;
 }
 
-function collectBags(safeContents: string, passphrase: string, bags: Bags): void {
-  for (const bag of children(fromBuffer(binary(safeContents)), "SafeContents")) {
+function collectBags(safeContents: Buffer, passphrase: string, bags: Bags): void {
+  for (const bag of children(parseDer(safeContents, "SafeContents"), "SafeContents")) {
     const type = readOid(child(bag, 0, "a SafeBag"), "a bag type");
     const value = child(child(bag, 1, "a SafeBag"), 0, "a bag value");
     const localKeyId = localKeyIdOf(children(bag, "a SafeBag")[2]);
@@ -90,21 +96,21 @@ function collectBags(safeContents: string, passphrase: string, bags: Bags): void
     if (type === P12.shroudedKeyBag) {
       const encrypted = readOctets(child(value, 1, "an EncryptedPrivateKeyInfo"), "an encrypted key");
       const pkcs8 = decrypt(child(value, 0, "an EncryptedPrivateKeyInfo"), encrypted, passphrase);
-      bags.keys.push({ pkcs8: binary(pkcs8), ...ids });
+      bags.keys.push({ pkcs8, ...ids });
     } else if (type === P12.keyBag) {
-      bags.keys.push({ pkcs8: binary(toBinary(value)), ...ids });
+      bags.keys.push({ pkcs8: value.raw, ...ids });
     } else if (type === P12.certBag) {
       // SDSI certificates (the other certBag kind): nobody uses them.
       if (readOid(child(value, 0, "a CertBag"), "a certificate type") !== P12.x509Certificate) continue;
       const der = readOctets(child(child(value, 1, "a CertBag"), 0, "a certificate"), "a certificate");
-      bags.certs.push({ der: binary(der), ...ids });
+      bags.certs.push({ der, ...ids });
     }
   }
 }
 
-function collectSafes(authSafe: string, passphrase: string): Bags {
+function collectSafes(authSafe: Buffer, passphrase: string): Bags {
   const bags: Bags = { keys: [], certs: [] };
-  for (const contentInfo of children(fromBuffer(binary(authSafe)), "AuthenticatedSafe")) {
+  for (const contentInfo of children(parseDer(authSafe, "AuthenticatedSafe"), "AuthenticatedSafe")) {
     const type = readOid(child(contentInfo, 0, "a ContentInfo"), "a content type");
     const content = child(child(contentInfo, 1, "a ContentInfo"), 0, "ContentInfo content");
     if (type === P12.data) {
@@ -121,7 +127,7 @@ function collectSafes(authSafe: string, passphrase: string): Bags {
 
 function pickLeaf(bags: Bags, key: KeyObject): Bags["certs"][number] | undefined {
   const keyId = bags.keys[0]?.localKeyId;
-  const byId = keyId === undefined ? undefined : bags.certs.find((cert) => cert.localKeyId === keyId);
+  const byId = keyId === undefined ? undefined : bags.certs.find((cert) => cert.localKeyId?.equals(keyId));
   if (byId) return byId;
   const spki = createPublicKey(key).export({ type: "spki", format: "der" });
   return bags.certs.find((cert) =>
@@ -130,7 +136,7 @@ function pickLeaf(bags: Bags, key: KeyObject): Bags["certs"][number] | undefined
 }
 
 function parse(pfx: Buffer, passphrase: string, where: string): PfxContents {
-  const root = fromBuffer(pfx);
+  const root = parseDer(pfx, "PFX");
   if (readInt(child(root, 0, "a PFX"), "the PFX version") !== 3)
     throw new MalformedPfx("PFX version is not 3");
   const authSafeInfo = child(root, 1, "a PFX");
@@ -161,9 +167,13 @@ export function readPfx(pfx: Buffer, passphrase: string, where = "PFX"): PfxCont
   } catch (error) {
     if (error instanceof CertrotorError) throw error;
     if (error instanceof BadPassphrase) {
-      throw new CertrotorError("PFX_BAD_PASSPHRASE", `${where}: the PKCS#12 passphrase is wrong`, {
-        details: { where },
-      });
+      throw new CertrotorError(
+        "PFX_BAD_PASSPHRASE",
+        `${where}: the PKCS#12 passphrase is wrong${error.mac ? " (or the file was altered: its MAC does not match)" : ""}`,
+        {
+          details: { where },
+        },
+      );
     }
     const why =
       error instanceof UnsupportedAlgorithm ? `uses an unsupported ${error.message}` : "cannot be parsed";

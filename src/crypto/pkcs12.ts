@@ -1,12 +1,11 @@
 /**
- * PKCS#12 (RFC 7292) writing with node-forge, one code path for RSA and EC keys. forge.pkcs12's own
- * builder only takes forge's RSA key and certificate objects ("OID is not RSA" otherwise), so the PFX is
- * assembled at forge's ASN.1 level from the PKCS#8 key and the certificates' DER:
+ * PKCS#12 (RFC 7292) writing on node:crypto, one code path for RSA and EC keys, assembled in DER (der.ts)
+ * from the PKCS#8 key and the certificates' DER:
  * - the key as a pkcs8ShroudedKeyBag under PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC (run by node:crypto);
  * - leaf and chain certificates as certBags in an encryptedData safe under the same scheme (what
  *   OpenSSL 3 writes by default: subjects can carry personal data such as a CPF);
  * - friendlyName and localKeyId (SHA-1 of the leaf DER) on the key and leaf bags;
- * - an HMAC-SHA256 MAC keyed by the PKCS#12 KDF.
+ * - an HMAC-SHA256 MAC keyed by the PKCS#12 KDF (run on node:crypto's digests).
  * Never RC2 or 3DES. OpenSSL, Java keytool and Node's tls.createSecureContext read the result.
  */
 import { createHash, randomBytes, X509Certificate } from "node:crypto";
@@ -14,29 +13,12 @@ import { CertrotorError } from "../errors.js";
 import { privateKeyObject } from "./keys.js";
 import { assertKeyMatchesCertificate } from "./match.js";
 import { certificateDer, certificatesDer } from "./pem.js";
-import {
-  type Asn1,
-  bmp,
-  explicit0,
-  fromBuffer,
-  implicitOctets0,
-  int,
-  MAC_DIGESTS,
-  nullValue,
-  octets,
-  oid,
-  P12,
-  pbes2Encrypt,
-  pkcs12Mac,
-  randomBinary,
-  seq,
-  set,
-  toBinary,
-} from "./pkcs12-asn1.js";
+import { bmp, explicit0, implicitOctets0, int, nullValue, octets, oid, seq, set } from "./der.js";
+import { MAC_DIGESTS, P12, SHA256_OID } from "./pkcs12-asn1.js";
+import { pbes2Encrypt, pkcs12Mac } from "./pkcs12-pbe.js";
 
 /** OpenSSL's default (PKCS12_DEFAULT_ITER); the passphrases certrotor makes carry 192 random bits anyway. */
 const PFX_ITERATIONS = 2048;
-const SHA256 = "2.16.840.1.101.3.4.2.1";
 
 export interface BuildPfxOptions {
   keyPem: string;
@@ -53,32 +35,32 @@ export function randomPassphrase(): string {
   return randomBytes(24).toString("base64url");
 }
 
-function bagAttributes(friendlyName: string, localKeyId: Buffer): Asn1 {
+function bagAttributes(friendlyName: string, localKeyId: Buffer): Buffer {
   return set(
     seq(oid(P12.friendlyName), set(bmp(friendlyName))),
-    seq(oid(P12.localKeyId), set(octets(localKeyId.toString("binary")))),
+    seq(oid(P12.localKeyId), set(octets(localKeyId))),
   );
 }
 
-function certBag(der: Buffer, attributes?: Asn1): Asn1 {
-  const value = seq(oid(P12.x509Certificate), explicit0(octets(der.toString("binary"))));
+function certBag(der: Buffer, attributes?: Buffer): Buffer {
+  const value = seq(oid(P12.x509Certificate), explicit0(octets(der)));
   return seq(oid(P12.certBag), explicit0(value), ...(attributes ? [attributes] : []));
 }
 
-function dataContentInfo(content: Asn1): Asn1 {
-  return seq(oid(P12.data), explicit0(octets(toBinary(content))));
+function dataContentInfo(content: Buffer): Buffer {
+  return seq(oid(P12.data), explicit0(octets(content)));
 }
 
-function encryptedDataContentInfo(content: Asn1, passphrase: string): Asn1 {
-  const [algorithm, ciphertext] = pbes2Encrypt(content, passphrase, PFX_ITERATIONS).value as Asn1[];
-  const encryptedContentInfo = seq(oid(P12.data), algorithm!, implicitOctets0(ciphertext!.value as string));
+function encryptedDataContentInfo(content: Buffer, passphrase: string): Buffer {
+  const { algorithm, ciphertext } = pbes2Encrypt(content, passphrase, PFX_ITERATIONS);
+  const encryptedContentInfo = seq(oid(P12.data), algorithm, implicitOctets0(ciphertext));
   return seq(oid(P12.encryptedData), explicit0(seq(int(0), encryptedContentInfo)));
 }
 
-function macData(authSafe: string, passphrase: string): Asn1 {
-  const salt = randomBinary(16);
-  const mac = pkcs12Mac(authSafe, passphrase, salt, PFX_ITERATIONS, MAC_DIGESTS[SHA256]!);
-  return seq(seq(seq(oid(SHA256), nullValue()), octets(mac)), octets(salt), int(PFX_ITERATIONS));
+function macData(authSafe: Buffer, passphrase: string): Buffer {
+  const salt = randomBytes(16);
+  const mac = pkcs12Mac(authSafe, passphrase, salt, PFX_ITERATIONS, MAC_DIGESTS[SHA256_OID]!);
+  return seq(seq(seq(oid(SHA256_OID), nullValue()), octets(mac)), octets(salt), int(PFX_ITERATIONS));
 }
 
 /** Leaf DER and the distinct chain certificates' DER, each checked to be a certificate (PEM_MALFORMED). */
@@ -112,19 +94,17 @@ export function buildPfx(opts: BuildPfxOptions): Buffer {
     createHash("sha1").update(leaf).digest(),
   );
 
-  const pkcs8 = fromBuffer(key.export({ type: "pkcs8", format: "der" }));
+  const shrouded = pbes2Encrypt(
+    key.export({ type: "pkcs8", format: "der" }),
+    opts.passphrase,
+    PFX_ITERATIONS,
+  );
   const keyBag = seq(
     oid(P12.shroudedKeyBag),
-    explicit0(pbes2Encrypt(pkcs8, opts.passphrase, PFX_ITERATIONS)),
+    explicit0(seq(shrouded.algorithm, octets(shrouded.ciphertext))),
     attributes,
   );
   const certSafe = seq(certBag(leaf, attributes), ...chain.map((der) => certBag(der)));
   const authSafe = seq(encryptedDataContentInfo(certSafe, opts.passphrase), dataContentInfo(seq(keyBag)));
-  const authSafeDer = toBinary(authSafe);
-  const pfx = seq(
-    int(3),
-    seq(oid(P12.data), explicit0(octets(authSafeDer))),
-    macData(authSafeDer, opts.passphrase),
-  );
-  return Buffer.from(toBinary(pfx), "binary");
+  return seq(int(3), dataContentInfo(authSafe), macData(authSafe, opts.passphrase));
 }

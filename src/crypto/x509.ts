@@ -39,14 +39,4 @@ export async function webPublicKey(privateKey: KeyObject, spkiDer: Buffer): Prom
   return webcrypto.subtle.importKey("spki", spkiDer, importParams(privateKey), true, ["verify"]);
 }
 
-/** Bytes of an ArrayBuffer/view as a Buffer sharing no state with the library's object. */
-export function bytes(data: ArrayBuffer | ArrayBufferView): Buffer {
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
-    : Buffer.from(data.slice(0));
-}
-
-/** A Buffer's bytes as a standalone ArrayBuffer (what @peculiar's ASN.1 types hold). */
-export function arrayBuffer(buffer: Buffer): ArrayBuffer {
-  return Uint8Array.from(buffer).buffer as ArrayBuffer;
-}
+export { arrayBuffer, bytes } from "./bytes.js";

@@ -2,7 +2,7 @@
  * The institution's own private CA (seed 002) as an issuer. The CA's key and certificate are held in a
  * secret store (as `certPem`/`keyPem` of the material at `path`), never in config or on local disk.
  */
-import { assertKeyMatchesCertificate, signClientCsr } from "../crypto/index.js";
+import { assertKeyMatchesCertificate } from "../crypto/match.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
 import type { CredentialRef, SecretStore } from "../stores/types.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
@@ -59,6 +59,8 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
     },
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const ca = await loadCa();
+      // the CA code (@peculiar/x509) loads on the first issue: a command that only reads (status) skips it
+      const { signClientCsr } = await import("../crypto/ca.js");
       const certPem = await signClientCsr({
         csrPem: request.csrPem,
         caCertPem: ca.certPem,

@@ -7,7 +7,8 @@
  *
  * `RedisClient` is what the rest of certrotor holds: a `Redis` or a `Cluster`, the same commands.
  */
-import { Cluster, Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { Cluster, Redis } from "ioredis";
 import type { RedisConfig } from "../config/schema.js";
 import { type ConnectionRole, clusterOptions, parseNode, redisOptions } from "./options.js";
 
@@ -16,20 +17,35 @@ export type { ConnectionRole } from "./options.js";
 /** A connection to Redis: one server (standalone or Sentinel's master) or a Cluster. */
 export type RedisClient = Redis | Cluster;
 
+type IoRedis = typeof import("ioredis");
+let loaded: IoRedis | undefined;
+/**
+ * ioredis (46 modules), required at the first connection rather than when a module naming these helpers
+ * loads: the file-state commands (`status`, `rotate --inline` without `redis:`) never connect. It is
+ * CommonJS, so the classes are the same ones an `import` (BullMQ's) gets.
+ */
+function ioredis(): IoRedis {
+  loaded ??= createRequire(import.meta.url)("ioredis") as IoRedis;
+  return loaded;
+}
+
 export function redisConnection(
   settings: RedisConfig,
   role: ConnectionRole,
   extra: { lazyConnect?: boolean } = {},
 ): RedisClient {
   if (settings.cluster) {
-    return new Cluster(settings.cluster.map(parseNode), { ...clusterOptions(settings, role), ...extra });
+    return new (ioredis().Cluster)(settings.cluster.map(parseNode), {
+      ...clusterOptions(settings, role),
+      ...extra,
+    });
   }
-  return new Redis({ ...redisOptions(settings, role), ...extra });
+  return new (ioredis().Redis)({ ...redisOptions(settings, role), ...extra });
 }
 
 /** A new connection like `client` for blocking reads (a follower's QueueEvents); the caller closes it. */
 export function duplicateForBlocking(client: RedisClient): RedisClient {
-  if (client instanceof Cluster) {
+  if (client instanceof ioredis().Cluster) {
     return client.duplicate(undefined, {
       ...client.options,
       redisOptions: { ...client.options.redisOptions, maxRetriesPerRequest: null },

@@ -9,7 +9,7 @@ import { requireSlots } from "../bank/capabilities.js";
 import pLimit from "p-limit";
 import type { BankClient } from "../bank/types.js";
 import type { Config } from "../config/schema.js";
-import { checkClientMaterial } from "../crypto/index.js";
+import { checkClientMaterial } from "../crypto/client-material.js";
 import { toCertrotorError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Journal, RotationRecord } from "../journal/types.js";

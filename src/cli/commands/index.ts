@@ -25,6 +25,64 @@ export const commands: Record<string, () => Promise<Register>> = {
   task: async () => (await import("./task.js")).register,
 };
 
+/**
+ * What top-level help lists of each command: its term (name, "[options]" when it has any, arguments) and
+ * description. `certrotor --help`, `help` and an unknown name list these stubs and load no command module
+ * (test/cli/startup.test.ts checks them against the modules, and that help prints the same text).
+ */
+export const summaries: Record<string, [term: string, description: string]> = {
+  demo: [
+    "demo [options]",
+    "Run the whole product on embedded defaults: sandbox bank, private CA, file store; scan → rotate → verify → promote → retire",
+  ],
+  worker: [
+    "worker [options]",
+    "Run the queue processors (scan, rotate, retire, notify), the cron schedulers and /healthz /readyz /metrics",
+  ],
+  rotate: [
+    "rotate [options] <credential>",
+    "Rotate one credential on demand: queued for the workers, or --inline in this process without Redis",
+  ],
+  import: [
+    "import [options] <credential>",
+    "Bring a credential's existing certificate, key and client secret into its store as current (checked, then proven with a token call)",
+  ],
+  export: [
+    "export [options] <credential>",
+    "Write a credential's current certificate, chain and a summary to files (--include-key: also its key and a PKCS#12, mode 0600)",
+  ],
+  rollback: [
+    "rollback [options] <credential>",
+    "Put the previous material back as current (compare-and-set), rebinding its certificate at the bank if it was unbound",
+  ],
+  scan: [
+    "scan [options]",
+    "Report every managed credential: expiry, bound slots, decision, drift. Exit 0 fine, 1 due, 2 broken/expired",
+  ],
+  status: [
+    "status [options] [credential]",
+    "Current material, bank slots, renewal decision, last rotations and next schedules",
+  ],
+  "retire-due": [
+    "retire-due [options]",
+    "Unbind old certificates whose grace period has passed (what the worker's retire job does)",
+  ],
+  sandbox: ["sandbox", "The bank sandbox: run it (the default, `serve`), or act at its portal (`portal`)"],
+  alert: ["alert", "Alert channels"],
+  console: [
+    "console [options]",
+    "Serve the ops console (fleet, timeline, credentials, actions, /calendar.ics) from the shared state",
+  ],
+  task: ["task", "Human tasks of portal banks: list, show, complete, cancel"],
+};
+
+/** A command as help lists it; never run (a named command loads its module instead). */
+function stub(name: string): Register {
+  const [term, description] = summaries[name]!;
+  // "[options]" in the term is an argument name only here: it prints as the real command's term does
+  return (program) => void program.command(term).description(description);
+}
+
 /** The command `argv` runs: its first word that is not an option (nor --log-level's value). */
 export function commandName(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -35,11 +93,16 @@ export function commandName(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** The registers to load for `argv`: its command's alone when it names one, else every command's. */
+/**
+ * The registers to load for `argv`: its command's alone when it names one; for `help <command>`, that
+ * command's module and the others' stubs; else (help, no command, an unknown name) every command's stub.
+ */
 export async function registersFor(argv: readonly string[]): Promise<Register[]> {
   const name = commandName(argv);
   if (name === undefined && (argv.includes("--version") || argv.includes("-V"))) return [];
-  const chosen =
-    name !== undefined && Object.hasOwn(commands, name) ? [commands[name]!] : Object.values(commands);
-  return Promise.all(chosen.map((load) => load()));
+  if (name !== undefined && Object.hasOwn(commands, name)) return [await commands[name]!()];
+  const target = name === "help" ? argv[argv.indexOf("help") + 1] : undefined;
+  return Promise.all(
+    Object.keys(commands).map((each) => (each === target ? commands[each]!() : Promise.resolve(stub(each)))),
+  );
 }
