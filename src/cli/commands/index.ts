@@ -47,6 +47,7 @@ export const summaries: Record<string, [term: string, description: string]> = {
     "import [options] <credential>",
     "Bring a credential's existing certificate, key and client secret into its store as current (checked, then proven with a token call)",
   ],
+  issuer: ["issuer", "The issuers' own material"],
   export: [
     "export [options] <credential>",
     "Write a credential's current certificate, chain and a summary to files (--include-key: also its key and a PKCS#12, mode 0600)",
