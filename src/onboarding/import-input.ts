@@ -33,7 +33,7 @@ function badArgument(message: string): CertrotorError {
   return new CertrotorError("BAD_ARGUMENT", message, { hint: HINT });
 }
 
-async function readInputFile(flag: string, path: string): Promise<Buffer> {
+export async function readInputFile(flag: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { CertrotorError } from "../../errors.js";
 import { importCa } from "../../onboarding/import-ca.js";
+import { readInputFile } from "../../onboarding/import-input.js";
 import { addConfigOption, withRuntime } from "../context.js";
 
 interface IssuerImportOptions {
@@ -18,15 +18,7 @@ const HINT = "certrotor issuer import <issuer> --cert CA.pem --key CA.key [--cha
 async function readFlag(flag: string, path: string | undefined): Promise<string> {
   if (path === undefined)
     throw new CertrotorError("BAD_ARGUMENT", `issuer import needs ${flag} FILE`, { hint: HINT });
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new CertrotorError("BAD_ARGUMENT", `${flag} ${path}: the file cannot be read (${code})`, {
-      cause: error,
-      hint: "give the path of a readable file",
-    });
-  }
+  return (await readInputFile(flag, path)).toString("utf8");
 }
 
 export function register(program: Command): void {
