@@ -9,7 +9,10 @@ import { CertrotorError } from "../errors.js";
 import { verifyCsrDetails } from "./csr.js";
 import type { KeyUsage } from "./extensions.js";
 import { basicConstraints, copyExtension, extKeyUsage, keyUsage } from "./extensions-write.js";
-import { loadIssuer, NOT_BEFORE_BACKDATE_MS, randomSerial, signCertificate } from "./issue.js";
+import { type Issuer, loadIssuer, NOT_BEFORE_BACKDATE_MS, randomSerial, signCertificate } from "./issue.js";
+
+/** For a signer that keeps its CA: parse and check it once, pass it as `loaded`. */
+export { type Issuer as LoadedCa, loadIssuer as loadSigningCa };
 import { generateKeyPair, spkiDerOf } from "./keys.js";
 import { parseName } from "./names.js";
 import { bytes, x509 } from "./x509.js";
@@ -49,6 +52,8 @@ export interface SignClientCsrOptions {
   caKeyPem: string;
   validityMs: number;
   now?: Date;
+  /** caCertPem and caKeyPem already loaded (loadIssuer): a long-lived signer parses its CA key once. */
+  loaded?: Issuer;
   /** Explicit window (tests make expired or nearly expiring certs); overrides now/validityMs. */
   notBefore?: Date;
   notAfter?: Date;
@@ -66,7 +71,7 @@ function validity(opts: SignClientCsrOptions): { notBefore: Date; notAfter: Date
 
 async function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverAuth"): Promise<string> {
   const csr = verifyCsrDetails(opts.csrPem, "CSR to sign");
-  const issuer = await loadIssuer(opts.caCertPem, opts.caKeyPem);
+  const issuer = opts.loaded ?? (await loadIssuer(opts.caCertPem, opts.caKeyPem));
   // keyEncipherment only means something for RSA key transport; RFC 5480 forbids it for EC keys.
   const usages: KeyUsage[] =
     csr.publicKey.asymmetricKeyType === "rsa"

@@ -18,6 +18,7 @@ import {
 import { keyTypeOf } from "./keys.js";
 import { formatAsnName } from "./names.js";
 import { extensionsOf, parseCertificatePem, subjectDerOf } from "./parse.js";
+import { Memo } from "./memo.js";
 import { certificateDer } from "./pem.js";
 
 export interface CertificateInfo {
@@ -43,7 +44,23 @@ export interface CertificateInfo {
   subjectDer: Buffer;
 }
 
+const inspected = new Memo<CertificateInfo>(256);
+
+/** What a certificate says; parsed once per distinct PEM (the answer is a fresh copy each call). */
 export function inspectCertificate(certPem: string, where = "certificate"): CertificateInfo {
+  const info = inspected.get(certPem, () => parseInfo(certPem, where));
+  return {
+    ...info,
+    notBefore: new Date(info.notBefore),
+    notAfter: new Date(info.notAfter),
+    sans: [...info.sans],
+    keyUsage: [...info.keyUsage],
+    extKeyUsage: [...info.extKeyUsage],
+    subjectDer: Buffer.from(info.subjectDer),
+  };
+}
+
+function parseInfo(certPem: string, where: string): CertificateInfo {
   const cert = parseCertificatePem(certPem, where);
   const { native } = cert;
   try {

@@ -1,8 +1,17 @@
 /** Does a private key belong to a certificate: compares the SPKI DER of both public halves. */
-import { createPublicKey, X509Certificate } from "node:crypto";
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
 import { privateKeyObject } from "./keys.js";
+import { Memo } from "./memo.js";
 import { certificateDer } from "./pem.js";
+
+/**
+ * Pairs already found to match, by SHA-256 of key PEM and certificate PEM (digests, never the key): a
+ * rotation checks its new pair in issue and again in the PFX build, the current pair in plan.
+ */
+const matched = new Memo<true>(256);
+const pairDigest = (keyPem: string, certPem: string): string =>
+  createHash("sha256").update(keyPem).update("\0").update(certPem).digest("hex");
 
 function certificateSpki(certPem: string, where: string): Buffer {
   try {
@@ -25,6 +34,14 @@ export function keyMatchesCertificate(
   certPem: string,
   where = "key and certificate",
 ): boolean {
+  const digest = pairDigest(keyPem, certPem);
+  if (matched.peek(digest)) return true;
+  const matches = compareSpki(keyPem, certPem, where);
+  if (matches) matched.add(digest, true);
+  return matches;
+}
+
+function compareSpki(keyPem: string, certPem: string, where: string): boolean {
   const keySpki = createPublicKey(privateKeyObject(keyPem, `${where} (key)`)).export({
     type: "spki",
     format: "der",

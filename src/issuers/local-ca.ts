@@ -4,6 +4,7 @@
  */
 import { assertKeyMatchesCertificate } from "../crypto/match.js";
 import { CertrotorError, isCertrotorError } from "../errors.js";
+import type { LoadedCa } from "../crypto/ca.js";
 import type { CredentialRef, SecretStore } from "../stores/types.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
@@ -22,6 +23,8 @@ interface CaMaterial {
 export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issuer {
   const ref: CredentialRef = { credentialId: `issuer:${name}`, path: options.path };
   let cached: Promise<CaMaterial> | undefined;
+  /** The CA key parsed and checked once per loaded material, not per signature. */
+  let loaded: { from: CaMaterial; ca: Promise<LoadedCa> } | undefined;
 
   const loadCa = (): Promise<CaMaterial> => {
     cached ??= options.store.readCurrent(ref).then(
@@ -60,8 +63,16 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const ca = await loadCa();
       // the CA code (@peculiar/x509) loads on the first issue: a command that only reads (status) skips it
-      const { signClientCsr } = await import("../crypto/ca.js");
+      const { loadSigningCa, signClientCsr } = await import("../crypto/ca.js");
+      if (loaded?.from !== ca) {
+        const parsing = loadSigningCa(ca.certPem, ca.keyPem);
+        loaded = { from: ca, ca: parsing };
+        parsing.catch(() => {
+          if (loaded?.ca === parsing) loaded = undefined; // a bad CA is reported on each issue, not kept
+        });
+      }
       const certPem = await signClientCsr({
+        loaded: await loaded.ca,
         csrPem: request.csrPem,
         caCertPem: ca.certPem,
         caKeyPem: ca.keyPem,

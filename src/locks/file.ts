@@ -47,6 +47,14 @@ interface LockFile {
 }
 
 const TAKEOVER_TRIES = 3;
+/**
+ * Lock and fence files are written whole (temp + link/rename) but not fsynced. They guard processes that
+ * are alive on this host; a power loss kills every one of them, so no lease and no token handed out
+ * before it can act after it. A lock file lost or stale after the reboot is free or taken over (its pid
+ * is gone); a fence file that went back to an older token hands out tokens no living holder carries, and
+ * tokens are compared only with these files, never stored elsewhere. So fsync would buy nothing here.
+ */
+const LEASE_WRITE = { durable: false } as const;
 const HOST = hostname();
 
 function parseLock(text: string | undefined): LockFile | undefined {
@@ -122,7 +130,7 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
   async function win(key: string, content: LockFile): Promise<void> {
     const { lock } = paths(key);
     for (let attempt = 0; attempt < TAKEOVER_TRIES; attempt++) {
-      if (await createExclusive(lock, JSON.stringify(content))) return;
+      if (await createExclusive(lock, JSON.stringify(content), LEASE_WRITE)) return;
       const raw = await readText(lock);
       if (raw === undefined) continue; // released between our link and our read: try again
       const holder = parseLock(raw);
@@ -153,8 +161,8 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
     await win(key, content);
     // We hold the lock file, so no one else writes the fence now.
     content.token = (await readFence(fence)) + 1;
-    await replaceAtomic(fence, String(content.token));
-    await replaceAtomic(lock, JSON.stringify(content));
+    await replaceAtomic(fence, String(content.token), LEASE_WRITE);
+    await replaceAtomic(lock, JSON.stringify(content), LEASE_WRITE);
     const state = await stateOf(key, content.nonce, content.token);
     if (state !== "held") throw lockedError(key, "another process", undefined);
     return createLease(
@@ -164,7 +172,7 @@ export function createFileLockManager(dir: string, options: FileLockOptions = {}
           const found = await stateOf(key, content.nonce, content.token);
           if (found !== "held") return found;
           content.expiresAt = now() + ttl;
-          await replaceAtomic(lock, JSON.stringify(content));
+          await replaceAtomic(lock, JSON.stringify(content), LEASE_WRITE);
           return "held";
         },
         release: async () => {

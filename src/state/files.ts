@@ -5,7 +5,12 @@
  *   `..` never reach the file system as themselves);
  * - createExclusive: write a temp file, then link(2) it into place — the file appears complete or not at
  *   all, and only one creator wins (O_EXCL semantics without a window where it exists but is empty);
- * - replaceAtomic: temp + fsync + rename, so a reader sees the old or the new content, never a mix;
+ * - replaceAtomic: temp + rename, so a reader sees the old or the new content, never a mix;
+ * - durability: createExclusive and replaceAtomic fsync the temp file before it takes its name unless the
+ *   caller passes `{ durable: false }`: a file that only has to be whole to a reader on this host (a
+ *   lease, a fencing counter) needs no fsync, since link and rename are atomic for readers without it;
+ *   what fsync adds is surviving a power loss, which a lease of a process that power loss killed need
+ *   not (docs/internals/journal-and-locks.md, "What is fsynced");
  * - appendLine: one write(2) with O_APPEND, which Linux performs as a single atomic seek-and-write on a
  *   local file system, so lines of concurrent writers never interleave.
  */
@@ -62,11 +67,16 @@ export function tempBeside(file: string): string {
   return `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
 }
 
-async function writeDurable(path: string, text: string): Promise<void> {
+export interface WriteOptions {
+  /** fsync the content before it takes its name (default true); see the module comment. */
+  durable?: boolean;
+}
+
+async function writeTemp(path: string, text: string, durable: boolean): Promise<void> {
   const handle = await open(path, "wx", 0o600);
   try {
     await handle.writeFile(text);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -83,10 +93,14 @@ export async function readText(file: string): Promise<string | undefined> {
 }
 
 /** Creates `file` holding `text` unless it exists; true when this call created it. */
-export async function createExclusive(file: string, text: string): Promise<boolean> {
+export async function createExclusive(
+  file: string,
+  text: string,
+  { durable = true }: WriteOptions = {},
+): Promise<boolean> {
   const temp = tempBeside(file);
   try {
-    await writeDurable(temp, text);
+    await writeTemp(temp, text, durable);
     await link(temp, file);
     return true;
   } catch (error) {
@@ -98,10 +112,14 @@ export async function createExclusive(file: string, text: string): Promise<boole
 }
 
 /** Replaces (or creates) `file` with `text` atomically. */
-export async function replaceAtomic(file: string, text: string): Promise<void> {
+export async function replaceAtomic(
+  file: string,
+  text: string,
+  { durable = true }: WriteOptions = {},
+): Promise<void> {
   const temp = tempBeside(file);
   try {
-    await writeDurable(temp, text);
+    await writeTemp(temp, text, durable);
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
