@@ -1,11 +1,13 @@
 /**
- * Queue section: P-256 rotations/s through BullMQ (producer `enqueueRotate` → worker → saga) with one
+ * Queue section: rotations/s through BullMQ (producer `enqueueRotate` → worker → saga) with one
  * in-process worker (`startWorker`), one and two worker processes (`certrotor worker`), beside `--inline`
  * rotations (runRotation) measured in the same run: the ratio is the queue's overhead (or, with two
  * processes, its gain). Plus the latency from `enqueueRotate` to the job starting on an idle worker,
  * beside a bare BullMQ hop (add → idle no-op Worker) measured the same way on the same redis-server.
  * File store, local CA and the bank sandbox (in this process) as in the rotation section. Every arm has
  * its own queue prefix and all run side by side, idle but one, so rounds can alternate between them.
+ * Per key type: P-256 runs every arm; RSA-2048 (keygen-bound) runs the two-process arm beside a CPU floor
+ * measured in the same rounds: two processes doing only keygen + CSR + CA sign (bench/queue-floor.ts).
  *
  *   node --import tsx bench/queue.ts          (BENCH_QUICK=1 for a smoke run)
  */
@@ -25,6 +27,7 @@ import { aWorld, type TestWorld } from "../test/fixtures/world.js";
 import { spawnWorker, stopWorker, writeConfig } from "../test/queue/helpers.js";
 import { type BenchRow, median, percentile, quick, row } from "./lib.js";
 import { armConfig, bareHops, enqueueToStart, Outcomes } from "./queue-lib.js";
+import { floorRate } from "./queue-floor.js";
 
 const CREDENTIALS = quick ? 12 : 24;
 const ROUNDS = quick ? 1 : 3;
@@ -123,6 +126,9 @@ function latencies(arm: Arm, ids: string[]): Promise<number[]> {
 
 const ARMS = ["inProc1", "inProc4", "proc1", "proc2"] as const;
 type ArmKey = (typeof ARMS)[number];
+type QueueKeyType = "p256" | "rsa2048";
+/** The arms each key type runs: RSA-2048 only the two worker processes the issue's goal is about. */
+const ARMS_OF: Record<QueueKeyType, readonly ArmKey[]> = { p256: ARMS, rsa2048: ["proc2"] };
 
 interface Measured {
   inline1: number[];
@@ -130,12 +136,25 @@ interface Measured {
   queued: Record<ArmKey, number[]>;
   latency: Record<"inProc" | "proc", number[]>;
   bare: number[];
+  /** Keygen + CSR + sign per second in 2 processes (the CPU floor), per round; RSA-2048 only. */
+  floor2: number[];
 }
 
 /** Every arm on its own queue prefix, all started before measuring (idle workers block on Redis). */
-async function openArms(redis: RedisServer, world: TestWorld): Promise<Map<ArmKey, Arm>> {
+async function openArms(
+  redis: RedisServer,
+  world: TestWorld,
+  keys: readonly ArmKey[],
+  keyType: QueueKeyType,
+): Promise<Map<ArmKey, Arm>> {
+  // each key type's arms on their own prefixes: the P-256 world's jobs never meet the RSA world's
   const cfg = (prefix: string, concurrency: number) =>
-    armConfig(world.config, redis.url, prefix, concurrency);
+    armConfig(
+      world.config,
+      redis.url,
+      keyType === "p256" ? prefix : prefix.replace("{", `{${keyType}-`),
+      concurrency,
+    );
   const starters: Record<ArmKey, [Config, (config: Config) => () => Promise<() => Promise<void>>]> = {
     inProc1: [cfg("{bench-q1}", 1), inProcess],
     inProc4: [cfg("{bench-q4}", 4), inProcess],
@@ -144,7 +163,7 @@ async function openArms(redis: RedisServer, world: TestWorld): Promise<Map<ArmKe
   };
   const arms = new Map<ArmKey, Arm>();
   try {
-    for (const key of ARMS) {
+    for (const key of keys) {
       const [config, start] = starters[key];
       arms.set(key, await openArm(redis, config, start(config)));
     }
@@ -155,29 +174,33 @@ async function openArms(redis: RedisServer, world: TestWorld): Promise<Map<ArmKe
   return arms;
 }
 
-async function measure(redis: RedisServer, world: TestWorld): Promise<Measured> {
+async function measure(redis: RedisServer, world: TestWorld, keyType: QueueKeyType): Promise<Measured> {
   const ids = world.credentials.map((c) => c.id);
+  const keys = ARMS_OF[keyType];
   const m: Measured = {
     inline1: [],
     inline4: [],
     queued: { inProc1: [], inProc4: [], proc1: [], proc2: [] },
     latency: { inProc: [], proc: [] },
     bare: [],
+    floor2: [],
   };
-  log("starting the workers (1 in-process × 2 concurrencies, 1 process, 2 processes)");
+  log(`${keyType}: starting the workers (${keys.join(", ")})`);
   const inline = await openInline(world);
-  const arms = await openArms(redis, world);
+  const arms = await openArms(redis, world, keys, keyType);
   const arm = (key: ArmKey): Arm => arms.get(key)!;
   try {
     await inline.rate(4); // warm-up of every path: connections, JIT, the CA read the issuer caches
-    for (const key of ARMS) await queuedRound(arm(key), ids.slice(0, 4));
-    // Rounds alternate inline and every queue arm so load changes on the machine hit all of them alike.
+    for (const key of keys) await queuedRound(arm(key), ids.slice(0, 4));
+    // Rounds alternate inline, every queue arm (and the floor) so load changes hit all of them alike.
     for (let round = 0; round < ROUNDS; round++) {
       m.inline1.push(await inline.rate(1));
       m.inline4.push(await inline.rate(4));
-      for (const key of ARMS) m.queued[key].push(await queuedRound(arm(key), ids));
-      log(`round ${round + 1}/${ROUNDS} (${ids.length} rotations per arm)`);
+      for (const key of keys) m.queued[key].push(await queuedRound(arm(key), ids));
+      if (keyType === "rsa2048") m.floor2.push(await floorRate(keyType, 2, ids.length / 2));
+      log(`${keyType} round ${round + 1}/${ROUNDS} (${ids.length} rotations per arm)`);
     }
+    if (keyType !== "p256") return m;
     log(`enqueue → start latency: ${LATENCY_N} jobs, in-process worker then worker process`);
     m.latency.inProc = await latencies(arm("inProc1"), ids);
     m.latency.proc = await latencies(arm("proc1"), ids);
@@ -187,6 +210,21 @@ async function measure(redis: RedisServer, world: TestWorld): Promise<Measured> 
     await inline.close();
   }
   return m;
+}
+
+function rsaRows(m: Measured): BenchRow[] {
+  return [
+    row({
+      section: "queue",
+      op: "rotations/s rsa2048 via queue, 2 worker processes, concurrency 4 each",
+      value: median(m.queued.proc2),
+      baseline: median(m.floor2),
+      baselineName: "2 processes doing only keygen + CSR + CA sign",
+      unit: "ops/s",
+      n: ROUNDS * CREDENTIALS,
+      notes: `median of per-round rates; floor per round: ${m.floor2.map((r) => r.toFixed(2)).join(", ")}; queue per round: ${m.queued.proc2.map((r) => r.toFixed(2)).join(", ")}; --inline 4 in flight: ${median(m.inline4).toFixed(2)}/s; 2 cores, sandbox bank in the bench process`,
+    }),
+  ];
 }
 
 function rowsOf(m: Measured): BenchRow[] {
@@ -252,16 +290,23 @@ function rowsOf(m: Measured): BenchRow[] {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  log(`building a world of ${CREDENTIALS} due p256 credentials`);
+  const rows: BenchRow[] = [];
   const redis = await startRedis();
-  let world: TestWorld | undefined;
   try {
-    world = await aWorld({ store: "file", issuer: "local-ca", credentials: CREDENTIALS, keyType: "p256" });
-    return rowsOf(await measure(redis, world));
+    for (const keyType of ["p256", "rsa2048"] as const) {
+      log(`building a world of ${CREDENTIALS} due ${keyType} credentials`);
+      const world = await aWorld({ store: "file", issuer: "local-ca", credentials: CREDENTIALS, keyType });
+      try {
+        const m = await measure(redis, world, keyType);
+        rows.push(...(keyType === "p256" ? rowsOf(m) : rsaRows(m)));
+      } finally {
+        await world.stop();
+      }
+    }
   } finally {
-    await world?.stop();
     await redis.stop();
   }
+  return rows;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

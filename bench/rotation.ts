@@ -3,7 +3,9 @@
  * with the local CA against the bank sandbox, beside the same run's primitive costs of one rotation:
  * key generation + CSR + CA sign + PFX build + two mTLS token calls on new connections (the bank
  * adapter's requestToken). ratio = primitive ms / rotation ms (< 1: what the saga adds), or, for
- * throughput, rotations/s / primitive chains/s at the same concurrency.
+ * throughput, rotations/s / primitive chains/s at the same concurrency. And beside the seeds' hand
+ * rotation of the same credential (bench/recipe/rotate.sh: openssl genpkey, req, x509 -req, pkcs12 -export,
+ * the curl token call), one script run per rotation, in the same rounds: ratio = recipe ms / rotation ms.
  *
  *   node --import tsx bench/rotation.ts          (BENCH_QUICK=1 for a smoke run)
  */
@@ -24,6 +26,7 @@ import { runRotation } from "../src/rotation/run.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { aWorld, type TestWorld } from "../test/fixtures/world.js";
 import { type BenchRow, median, quick, row } from "./lib.js";
+import { prepareRecipe, type Recipe } from "./recipe/recipe.js";
 
 const DAY = 86_400_000;
 const CONCURRENCY = [1, 2, 4] as const;
@@ -61,6 +64,7 @@ interface Bench {
   clock: StepClock;
   credentials: ResolvedCredential[];
   chain: (times?: Record<Primitive, number[]>) => Promise<void>;
+  recipe: Recipe;
 }
 
 async function setUp(keyType: KeyType): Promise<Bench> {
@@ -101,7 +105,8 @@ async function setUp(keyType: KeyType): Promise<Bench> {
     await bank.requestToken({ certPem, keyPem, chainPem: ca.certPem }, creds);
     lap("token2");
   };
-  return { world, runtime, clock, credentials, chain };
+  const recipe = await prepareRecipe(world, keyType, template);
+  return { world, runtime, clock, credentials, chain, recipe };
 }
 
 /** One rotation, to its end; returns its step timings. */
@@ -152,6 +157,8 @@ interface Samples {
   rotationRates: Record<number, number[]>;
   chainRates: Record<number, number[]>;
   primitives: Record<Primitive, number[]>;
+  /** ms of each run of the seeds' openssl + curl script (one rotation each). */
+  recipeMs: number[];
 }
 
 async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Samples> {
@@ -165,6 +172,7 @@ async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Sample
     rotationRates: { 1: [], 2: [], 4: [] },
     chainRates: { 1: [], 2: [], 4: [] },
     primitives: Object.fromEntries(PRIMITIVES.map((p) => [p, []])) as unknown as Record<Primitive, number[]>,
+    recipeMs: [],
   };
   const timedRotation = async (slot: number): Promise<void> => {
     const started = performance.now();
@@ -177,6 +185,7 @@ async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Sample
   // warm-up (connections, JIT, the CA read the issuer caches), then one rotation's calls to the bank
   await rotate(bench, bench.credentials[0]!);
   await bench.chain();
+  await bench.recipe.run();
   const logged = bench.world.sandbox.logs.length;
   await rotate(bench, bench.credentials[0]!);
   s.bankCalls = countCalls(bench.world.sandbox.logs.slice(logged).map((e) => `${e.method} ${e.endpoint}`));
@@ -191,6 +200,11 @@ async function sample(bench: Bench, keyType: "p256" | "rsa2048"): Promise<Sample
       cpu = process.cpuUsage();
       s.chainRates[c]!.push(await rate(perRound, c, () => bench.chain(seq ? s.primitives : undefined)));
       if (seq) s.cpuMs.chain += cpuMs(cpu);
+    }
+    for (let i = 0; i < perRound; i++) {
+      const started = performance.now();
+      await bench.recipe.run();
+      s.recipeMs.push(performance.now() - started);
     }
     log(`${keyType} round ${round + 1}/${rounds}`);
   }
@@ -219,6 +233,16 @@ function rowsOf(keyType: "p256" | "rsa2048", s: Samples): BenchRow[] {
       unit: "ms/op",
       n,
       notes: `primitives (median ms): ${parts}; saga steps (median ms): ${steps}; bank requests per rotation: ${s.bankCalls}`,
+    }),
+    row({
+      section: "rotation",
+      op: `rotation ${keyType} --inline against the seeds' openssl + curl recipe`,
+      value: median(s.rotationMs),
+      baseline: median(s.recipeMs),
+      baselineName: "bench/recipe/rotate.sh, one run per rotation",
+      unit: "ms/op",
+      n,
+      notes: `recipe: genpkey, req, x509 -req, pkcs12 -export, curl token-v2 (median ms ${median(s.recipeMs).toFixed(1)}, ${s.recipeMs.length} runs); it binds nothing (its credential trusts the CA), certrotor's rotation also binds, verifies, promotes and retires`,
     }),
     row({
       section: "rotation",

@@ -4,31 +4,19 @@
 // In a source checkout a dist/ older than any source file is passed over for the sources, so an edit is
 // never hidden by an old build. tsx is a dev dependency: a production install (`npm ci --omit=dev`, the
 // image) has no src/ and runs dist/ only.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { compiledEntry, staleBuild } from "./build-freshness.js";
 
 // The AWS SDK prints a ten-line notice on stderr at its first client on Node < 22, which would break every
 // command's one-line error; the worker logs the same fact once instead (src/cli/commands/worker.ts).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const compiled = join(root, "dist", "src", "cli", "main.js");
-/** True when some .ts under src/ or jobs/ changed after dist/ was built (a few ms for ~300 files). */
-function staleBuild() {
-  if (!existsSync(join(root, "src"))) return false;
-  const builtAt = statSync(compiled).mtimeMs;
-  for (const dir of ["src", "jobs"]) {
-    const files = readdirSync(join(root, dir), { recursive: true });
-    for (const file of files) {
-      if (String(file).endsWith(".ts") && statSync(join(root, dir, String(file))).mtimeMs > builtAt)
-        return true;
-    }
-  }
-  return false;
-}
+const compiled = compiledEntry(root);
 
-if (process.env.CERTROTOR_FROM_SOURCE !== "1" && existsSync(compiled) && !staleBuild()) {
+if (process.env.CERTROTOR_FROM_SOURCE !== "1" && existsSync(compiled) && !staleBuild(root)) {
   await import(pathToFileURL(compiled).href);
 } else {
   const tsx = await import("tsx/esm/api").catch(() => undefined);

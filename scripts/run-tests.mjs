@@ -2,9 +2,19 @@
 // Runs the whole suite on Node's built-in test runner (through tsx), after checking that the real
 // tools the tests rely on are installed, so a missing redis-server fails at once with a clear message.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { compiledEntry, staleBuild } from "../bin/build-freshness.js";
 
 const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) {
@@ -63,26 +73,30 @@ if (files.length === 0) {
  */
 function buildCli() {
   const root = mkdtempSync(join(tmpdir(), "certrotor-test-cli-"));
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      "node_modules/typescript/bin/tsc",
-      "-p",
-      "tsconfig.build.json",
-      "--outDir",
-      join(root, "dist"),
-      "--declaration",
-      "false",
-    ],
-    { stdio: "inherit" },
-  );
-  if (tsc.status !== 0) {
-    rmSync(root, { recursive: true, force: true });
-    console.error("the CLI does not compile (npm run typecheck shows why)");
-    process.exit(1);
+  if (existsSync(compiledEntry(".")) && !staleBuild(".")) {
+    // `npm ci`'s prepare script (or `npm run build`) compiled these very sources: no second compile.
+    symlinkSync(resolve("dist"), join(root, "dist"));
+  } else {
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        "node_modules/typescript/bin/tsc",
+        "-p",
+        "tsconfig.build.json",
+        "--outDir",
+        join(root, "dist"),
+        "--declaration",
+        "false",
+      ],
+      { stdio: "inherit" },
+    );
+    if (tsc.status !== 0) {
+      rmSync(root, { recursive: true, force: true });
+      console.error("the CLI does not compile (npm run typecheck shows why)");
+      process.exit(1);
+    }
   }
-  mkdirSync(join(root, "bin"));
-  copyFileSync("bin/certrotor.js", join(root, "bin", "certrotor.js"));
+  cpSync("bin", join(root, "bin"), { recursive: true });
   copyFileSync("package.json", join(root, "package.json"));
   symlinkSync(resolve("node_modules"), join(root, "node_modules"));
   return root;

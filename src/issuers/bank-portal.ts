@@ -4,18 +4,17 @@
  * saga opens a sign-csr task and parks, a person uploads the CSR, and `certrotor task complete <task>
  * --cert signed.pem` hands the certificate back, checked against `caFile` (the bank's issuing CA).
  */
-import { readFile } from "node:fs/promises";
 import { CertrotorError } from "../errors.js";
+import { readCaFile } from "./ca-file.js";
 import type { IssuedCertificate, Issuer } from "./types.js";
 
 export function createBankPortalIssuer(name: string, caFile: string): Issuer {
   const bundle = (): Promise<string> =>
-    readFile(caFile, "utf8").catch((error: unknown) => {
-      throw new CertrotorError("CONFIG_NOT_FOUND", `issuers.${name}.caFile: ${caFile} cannot be read`, {
-        cause: error,
-        hint: "caFile is the PEM of the bank's CA that signs the certificates its portal issues",
-      });
-    });
+    readCaFile(
+      name,
+      caFile,
+      "caFile is the PEM of the bank's CA that signs the certificates its portal issues",
+    );
   return {
     kind: "bank-portal",
     name,

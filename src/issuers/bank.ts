@@ -4,9 +4,9 @@
  * key returns the same certificate, and a retry after a crash (new key, new CSR) gets a new one.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import type { CsrSigner } from "../bank/types.js";
 import { CertrotorError } from "../errors.js";
+import { readCaFile } from "./ca-file.js";
 import type { IssueRequest, IssuedCertificate, Issuer } from "./types.js";
 
 /** The trust bundle before the bank's first signature is unknown without `caFile` (import asks for it). */
@@ -36,12 +36,11 @@ export function createBankIssuer(name: string, bank: CsrSigner, caFile?: string)
     async trustBundle(): Promise<string> {
       if (lastChain) return lastChain;
       if (!caFile) throw bankCaUnknown(name);
-      return readFile(caFile, "utf8").catch((error: unknown) => {
-        throw new CertrotorError("CONFIG_NOT_FOUND", `issuers.${name}.caFile: ${caFile} cannot be read`, {
-          cause: error,
-          hint: "caFile is the PEM of the bank's CA that signs the certificates of its admin API",
-        });
-      });
+      return readCaFile(
+        name,
+        caFile,
+        "caFile is the PEM of the bank's CA that signs the certificates of its admin API",
+      );
     },
     async close(): Promise<void> {},
   };

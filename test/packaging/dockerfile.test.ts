@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile, copyFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
@@ -160,9 +160,8 @@ describe("the compiled CLI the image runs", () => {
     const root = await mkdtemp(join(tmpdir(), "certrotor-image-"));
     try {
       // The image's layout: bin/ and dist/, no src/, no node_modules/tsx.
-      await mkdir(join(root, "bin"));
       await mkdir(join(root, "dist", "src", "cli"), { recursive: true });
-      await copyFile(join(REPO, "bin", "certrotor.js"), join(root, "bin", "certrotor.js"));
+      await cp(join(REPO, "bin"), join(root, "bin"), { recursive: true });
       await writeFile(join(root, "package.json"), JSON.stringify({ type: "module" }));
       await writeFile(
         join(root, "dist", "src", "cli", "main.js"),

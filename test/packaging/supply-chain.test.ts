@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -108,8 +108,7 @@ describe("the compiled CLI", () => {
       ],
       { cwd: REPO },
     );
-    await mkdir(join(root, "bin"));
-    await copyFile(join(REPO, "bin", "certrotor.js"), join(root, "bin", "certrotor.js"));
+    await cp(join(REPO, "bin"), join(root, "bin"), { recursive: true });
     await copyFile(join(REPO, "package.json"), join(root, "package.json"));
     await symlink(join(REPO, "node_modules"), join(root, "node_modules"));
   });
@@ -171,8 +170,7 @@ describe("the compiled CLI", () => {
   it("without dist/ and without tsx, says what is missing and exits 70", async () => {
     // Its own temporary folder: module resolution walks up, and `root` holds a node_modules.
     const bare = await mkdtemp(join(tmpdir(), "certrotor-bare-"));
-    await mkdir(join(bare, "bin"));
-    await copyFile(join(REPO, "bin", "certrotor.js"), join(bare, "bin", "certrotor.js"));
+    await cp(join(REPO, "bin"), join(bare, "bin"), { recursive: true });
     await writeFile(join(bare, "package.json"), JSON.stringify({ type: "module" }));
     await assert.rejects(
       run(process.execPath, [join(bare, "bin", "certrotor.js"), "--version"], {
