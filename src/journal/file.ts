@@ -13,8 +13,8 @@
  * Fenced writes ask the file lock manager (locks/file.ts) whether the lease is still held just before
  * the write: one host, so the gap between that check and the single append is a few microseconds, where
  * Redis closes it inside one script. Audit events of a rotation are appended once per (action,
- * fingerprint): the credential's audit file is read before the append (the rotation's lock keeps its
- * other writers out).
+ * fingerprint): the credential's audit file is checked before the append (the rotation's lock keeps its
+ * other writers out), reading only what was appended since the last check (audit-seen.ts).
  * History is bounded: when a credential has more than `maxHistory` rotations, the oldest finished ones
  * are deleted (their index lines stay; reads skip them). active()/retireDue() read every rotation file,
  * which the bound keeps to credentials × maxHistory.
@@ -32,6 +32,7 @@ import {
   safeName,
   stateError,
 } from "../state/files.js";
+import { AuditSeen } from "./audit-seen.js";
 import { assertNoSecrets } from "./guard.js";
 import {
   applyChange,
@@ -96,6 +97,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
   const indexFile = (credentialId: string): string =>
     join(dirs.credentials, `${safeName(credentialId)}.jsonl`);
   const auditFile = (credentialId: string): string => join(dirs.audit, `${safeName(credentialId)}.jsonl`);
+  const auditSeen = new AuditSeen();
   let ready: Promise<void> | undefined;
   const init = (): Promise<void> => {
     ready ??= Promise.all(Object.values(dirs).map(ensureDir)).then(() => undefined);
@@ -212,8 +214,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     await init();
     const key = auditKey(event);
     if (key !== undefined) {
-      const recorded = parseLines(await readText(auditFile(event.credentialId))) as AuditEvent[];
-      if (recorded.some((e) => e.rotationId === event.rotationId && auditKey(e) === key)) {
+      if (auditSeen.has(auditFile(event.credentialId), event.rotationId!, key)) {
         // already recorded: still refused to a holder whose lease is gone, as the Redis journal does
         await checkFence(fence, `audit event "${event.action}"`);
         return false;

@@ -15,8 +15,8 @@
  *   local file system, so lines of concurrent writers never interleave.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { link, open, readFile, rename, unlink } from "node:fs/promises";
+import { constants, readFileSync } from "node:fs";
+import { link, open, rename, unlink } from "node:fs/promises";
 import { CertrotorError } from "../errors.js";
 import { isPermanentPathError, makeDirectory, pathNotWritable } from "../util/dirs.js";
 
@@ -82,10 +82,14 @@ async function writeTemp(path: string, text: string, durable: boolean): Promise<
   }
 }
 
-/** The text of `file`, or undefined when it does not exist. */
+/**
+ * The text of `file`, or undefined when it does not exist. Read synchronously: these are small local files
+ * (a lease, a fencing counter, one rotation's record) read many times per rotation, where the promise
+ * API's open, fstat, read and close, each a hop through the thread pool, cost far more than the read.
+ */
 export async function readText(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return undefined;
     throw stateError("read", file, error);

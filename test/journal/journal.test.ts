@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import assert from "node:assert/strict";
+import { appendFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -8,6 +9,7 @@ import { createFileLockManager } from "../../src/locks/file.js";
 import { createRedisLockManager } from "../../src/locks/redis.js";
 import { describeJournal, HISTORY_BOUND } from "../contract/journal.contract.js";
 import { startRedis } from "../harness/redis.js";
+import { describe, it } from "node:test";
 
 describeJournal("file", async () => {
   const dir = await mkdtemp(join(tmpdir(), "certrotor-journal-"));
@@ -38,4 +40,33 @@ describeJournal("redis", async () => {
       await server.stop();
     },
   };
+});
+
+describe("file journal: audit repeats, read incrementally", () => {
+  it("finds a repeat another instance appended, past a torn line, and again after the file is replaced", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certrotor-journal-"));
+    try {
+      const [a, b] = [createFileJournal(dir), createFileJournal(dir)];
+      const event = (fingerprint: string) => ({
+        at: new Date(0).toISOString(),
+        credentialId: "cred-1",
+        rotationId: "rot-1",
+        action: "issued" as const,
+        actor: "inline" as const,
+        details: { fingerprint },
+      });
+      assert.equal(await a.audit(event("f1")), true);
+      assert.equal(await b.audit(event("f1")), false, "b reads what a appended");
+      // a write torn by a crash, then whole lines after it: the torn line is skipped, the next one counts
+      await appendFile(join(dir, "audit", "cred-1.jsonl"), '{"torn":');
+      assert.equal(await b.audit(event("f2")), true);
+      assert.equal(await a.audit(event("f2")), true, "a torn line swallows the line appended onto it");
+      assert.equal(await a.audit(event("f2")), false);
+      assert.equal(await b.audit(event("f2")), false);
+      await rm(join(dir, "audit", "cred-1.jsonl"));
+      assert.equal(await a.audit(event("f1")), true, "a removed trail is read afresh");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
