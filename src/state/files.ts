@@ -12,10 +12,13 @@
  *   what fsync adds is surviving a power loss, which a lease of a process that power loss killed need
  *   not (docs/internals/journal-and-locks.md, "What is fsynced");
  * - appendLine: one write(2) with O_APPEND, which Linux performs as a single atomic seek-and-write on a
- *   local file system, so lines of concurrent writers never interleave.
+ *   local file system, so lines of concurrent writers never interleave;
+ * - readText and appendLine are synchronous: small local files touched many times per rotation (leases,
+ *   fences, journal lines), where the promise API's open/fstat/read/write/close, each a hop through the
+ *   thread pool, cost far more than the I/O itself (a page-cache read or write of a few hundred bytes).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { constants, readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
 import { link, open, rename, unlink } from "node:fs/promises";
 import { CertrotorError } from "../errors.js";
 import { isPermanentPathError, makeDirectory, pathNotWritable } from "../util/dirs.js";
@@ -138,16 +141,18 @@ export async function replaceAtomic(
  */
 export async function appendLine(file: string, line: string, create = true): Promise<boolean> {
   const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(file, flags, 0o600);
-    await handle.write(`${line}\n`);
+    // synchronous, as readText: one small write to the page cache, where the promise API's open, write
+    // and close would each hop through the thread pool; writeSync is still the single write(2)
+    fd = openSync(file, flags, 0o600);
+    writeSync(fd, `${line}\n`);
     return true;
   } catch (error) {
     if (!create && errnoOf(error) === "ENOENT") return false;
     throw stateError("append to", file, error);
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
