@@ -40,7 +40,7 @@ const PENDING_EVERY = 100;
 const log = (line: string): void => void process.stderr.write(`bench: scan: ${line}\n`);
 
 /** Writes `count` credentials at bench/cred-<i> over HTTP, as a consumer's tooling would. */
-async function seed(vault: VaultEmulator, count: number): Promise<void> {
+export async function seed(vault: VaultEmulator, count: number): Promise<void> {
   const now = new Date();
   const ca = await aCa({ now });
   const certs: ClientCert[] = [];

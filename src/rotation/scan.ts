@@ -221,7 +221,8 @@ async function scanOne(
     }
     // with the listing's word for pending, the reads began at the listing: a rotation since then may have
     // staged a pending this scan did not read, so its drift is left to the next scan
-    const readFrom = credential.listed && credential.listed.at < now.getTime() ? new Date(credential.listed.at) : now;
+    const readFrom =
+      credential.listed && credential.listed.at < now.getTime() ? new Date(credential.listed.at) : now;
     const settled = await withoutRotationRaces(deps, credential.id, drift, readFrom);
     drift.splice(0, drift.length, ...settled);
     const broken = drift.some((d) => d.kind === "unregistered" || d.kind === "stuck");

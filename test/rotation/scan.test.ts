@@ -141,15 +141,12 @@ describe("scan with the listing's pending hints", () => {
         // a leftover the listing sees
         await stage("certrotor-cred-0", "leftover-0");
         const listed = await listCredentials(runtime.config, runtime.stores);
-        assert.deepEqual(
-          listed.map((c) => [c.id, c.listed?.pending]).sort(),
-          [
-            ["certrotor-cred-0", true],
-            ["certrotor-cred-1", false],
-            ["certrotor-cred-2", false],
-            ["certrotor-cred-3", false],
-          ],
-        );
+        assert.deepEqual(listed.map((c) => [c.id, c.listed?.pending]).sort(), [
+          ["certrotor-cred-0", true],
+          ["certrotor-cred-1", false],
+          ["certrotor-cred-2", false],
+          ["certrotor-cred-3", false],
+        ]);
         // after the listing: a rotation starts on cred-1 and a pending of another rotation shows up there
         const since = new Date().toISOString();
         await runtime.journal.begin({
