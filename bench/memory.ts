@@ -23,18 +23,21 @@ import type { Config } from "../src/config/schema.js";
 import { QUEUES } from "../src/queue/names.js";
 import { startRedis } from "../src/util/redis-server.js";
 import { startVaultEmulator, type VaultEmulator } from "../test/emulators/vault/server.js";
-import { spawnWorker, stopWorker, writeConfig } from "../test/queue/helpers.js";
+import { spawnProcess, stopWorker, writeConfig } from "../test/queue/helpers.js";
 import { type BenchRow, quick, row } from "./lib.js";
 import { seed } from "./scan.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const COMPILED = join(ROOT, "dist", "src", "cli", "main.js");
 /** BENCH_MEMORY_SIZES=10000 measures one size only (e.g. while working on memory). */
 const SIZES = process.env.BENCH_MEMORY_SIZES
   ? process.env.BENCH_MEMORY_SIZES.split(",").map(Number)
   : quick
     ? [200, 1_000]
     : [1_000, 10_000];
-const RUNS = quick ? 1 : 3;
+const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? (quick ? 1 : 3));
+/** Extra node flags for the worker only (BENCH_WORKER_FLAGS="--max-semi-space-size=4"), to compare settings. */
+const WORKER_FLAGS = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
 const SAMPLE_MS = 20;
 /** After a scan (or the bare reads) the process is left this long before "after" is sampled. */
 const SETTLE_MS = 2_000;
@@ -104,8 +107,13 @@ async function measureWorker(vault: VaultEmulator, redisUrl: string, dir: string
     workerConfig(vault, redisUrl, dir, prefix),
     `worker-${n}-${i}.json`,
   );
-  // the compiled CLI, as production runs it (not the sources through tsx, which hold their compiler)
-  const worker = spawnWorker(configPath, [], { CERTROTOR_FROM_SOURCE: "0" });
+  // dist/ itself, as the image runs it: bin/ would fall back to the sources through tsx (and hold its
+  // compiler) whenever a source file is newer than the build
+  const worker = spawnProcess(
+    [...WORKER_FLAGS, COMPILED, "worker", "--config", configPath, "--log-level", "warn"],
+    "certrotor worker: listening",
+    { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  );
   const connection = { url: redisUrl };
   const queue = new Queue(QUEUES.scan, { connection, prefix });
   const events = new QueueEvents(QUEUES.scan, { connection, prefix });
@@ -200,7 +208,7 @@ function rowsAt(n: number, ours: Reading[], bare: Reading[]): BenchRow[] {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  if (!existsSync(join(ROOT, "dist", "src", "cli", "main.js"))) {
+  if (!existsSync(COMPILED)) {
     throw new Error(
       "bench memory: no dist/ (run `npm run build` first: the section measures the compiled CLI)",
     );
