@@ -14,6 +14,7 @@ const sections: Record<string, () => Promise<Section>> = {
   bank: () => import("./bank.js"),
   rotation: () => import("./rotation.js"),
   scan: () => import("./scan.js"),
+  memory: () => import("./memory.js"),
   queue: () => import("./queue.js"),
   console: () => import("./console.js"),
   startup: () => import("./startup.js"),

@@ -20,7 +20,7 @@ import { alertOnScan, type ScanAlertResult } from "../src/alerts/scan-alerts.js"
 import { alertOnTasks, type TaskAlertResult } from "../src/alerts/task-alerts.js";
 import { isCertrotorError } from "../src/errors.js";
 import { holdLock, type KeptLock } from "../src/locks/hold.js";
-import type { WorkerMetrics } from "../src/observability/metrics.js";
+import type { ScanGauges, WorkerMetrics } from "../src/observability/metrics.js";
 import type { Producer } from "../src/queue/producer.js";
 import { jobReference, listCredentials, type ResolvedCredential } from "../src/rotation/credentials.js";
 import { type ScanEntry, type ScanReport, scan } from "../src/rotation/scan.js";
@@ -153,7 +153,9 @@ export function createScanProcessor(
       const credentials = shuffled(await listCredentials(runtime.config, runtime.stores), seed);
       const first = resumed ? Math.min(resumed.next, Math.ceil(credentials.length / SCAN_CHUNK)) : 0;
       if (resumed) result.resumedAt = first;
-      const entries: ScanEntry[] = [];
+      // only what the gauges need is kept across chunks: a whole entry (subject, messages, drift) is
+      // released with its chunk
+      const entries: ScanGauges[] = [];
       for (let chunk = first; chunk * SCAN_CHUNK < credentials.length; chunk++) {
         const part: readonly ResolvedCredential[] = credentials.slice(
           chunk * SCAN_CHUNK,
@@ -164,7 +166,8 @@ export function createScanProcessor(
           credentials: part,
           ...(options.skipBank ? { skipBank: true } : {}),
         });
-        entries.push(...report.entries);
+        for (const { credentialId, notAfter, dueAt, boundSlots } of report.entries)
+          entries.push({ credentialId, notAfter, dueAt, boundSlots });
         // a scan that stalled past its lease (another one took over) alerts and enqueues nothing more
         await held.lease.check();
         // alert before queueing rotations, so a rotation this scan starts cannot end before its alert is raised

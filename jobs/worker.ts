@@ -18,7 +18,7 @@ import type { RotationHooks } from "../src/rotation/context.js";
 import { knownCredential } from "../src/rotation/credentials.js";
 import { createRuntime, type Runtime } from "../src/runtime.js";
 import { startHealthServer } from "../src/worker/health.js";
-import { type ConsoleHandle, startConsole } from "../src/console/server.js";
+import type { ConsoleHandle } from "../src/console/server.js";
 import { closeConnection, describeRedis, redisConnection } from "../src/redis/connection.js";
 import { isRedisTransient, logRedisErrors } from "../src/redis/error-log.js";
 import { waitForRedis, writeProbe } from "../src/redis/probe.js";
@@ -223,7 +223,8 @@ async function startOn(
   );
   opened.add(() => health.app.close());
   const consoleHandle = config.console.enabled
-    ? await startConsole(
+    ? // loaded only when enabled: the console's fastify plugins and pages are some MiB a worker without it need not hold
+      await (await import("../src/console/server.js")).startConsole(
         { runtime, logger, producer },
         options.consolePort ?? config.console.port,
         config.console.host,

@@ -24,16 +24,9 @@ async function exercised(): Promise<string> {
   metrics.recordScan([
     {
       credentialId: "credential",
-      clientId: "client",
-      store: "store",
-      path: "path",
       notAfter: new Date(0).toISOString(),
       dueAt: new Date(0).toISOString(),
       boundSlots: 1,
-      decision: "ok",
-      reason: "ok",
-      message: "",
-      drift: [],
     },
   ]);
   metrics.recordAlertDelivery("channel", "delivered");

@@ -6,7 +6,7 @@
  * `insecure: true`. A plain-text
  * message carries the same title and fields as the other channels. nodemailer types stay in this file.
  */
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { AlertChannelConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
 import { alertText, alertTitle } from "./format.js";
@@ -32,26 +32,32 @@ function deliveryError(name: string, error: unknown): CertrotorError {
 
 export function createEmailChannel(name: string, config: EmailConfig, options: HttpChannelOptions): Channel {
   const ca = readChannelCa(name, config.caFile);
-  const transport = nodemailer.createTransport({
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    // on by default: no MAIL and no AUTH before STARTTLS (the schema allows false only with insecure: true)
-    requireTLS: config.requireTLS,
-    ignoreTLS: false,
-    ...(config.user ? { auth: { user: config.user, pass: config.password ?? "" } } : {}),
-    // explicit, so no environment setting can turn verification off
-    tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", ...(ca ? { ca } : {}) },
-    connectionTimeout: options.timeoutMs,
-    greetingTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-  });
+  // nodemailer is loaded at the first alert sent by email, not with every process whose config names a channel
+  let transport: Promise<Transporter> | undefined;
+  const open = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import("nodemailer");
+    return nodemailer.createTransport({
+      host: config.host,
+      port: config.port,
+      secure: config.secure,
+      // on by default: no MAIL and no AUTH before STARTTLS (the schema allows false only with insecure: true)
+      requireTLS: config.requireTLS,
+      ignoreTLS: false,
+      ...(config.user ? { auth: { user: config.user, pass: config.password ?? "" } } : {}),
+      // explicit, so no environment setting can turn verification off
+      tls: { rejectUnauthorized: true, minVersion: "TLSv1.2", ...(ca ? { ca } : {}) },
+      connectionTimeout: options.timeoutMs,
+      greetingTimeout: options.timeoutMs,
+      socketTimeout: options.timeoutMs,
+    });
+  };
   return {
     name,
     kind: "email",
     async send(alert: Alert) {
       try {
-        await transport.sendMail({
+        transport ??= open();
+        await (await transport).sendMail({
           from: config.from,
           to: config.to,
           subject: `certrotor ${alertTitle(alert)}`,
@@ -63,7 +69,7 @@ export function createEmailChannel(name: string, config: EmailConfig, options: H
       }
     },
     async close() {
-      transport.close();
+      (await transport?.catch(() => undefined))?.close();
     },
   };
 }

@@ -10,6 +10,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { StepName } from "../journal/types.js";
 import type { ScanEntry } from "../rotation/scan.js";
+
+/** What the per-credential gauges take from a scan entry (a scan of thousands keeps only this much). */
+export type ScanGauges = Pick<ScanEntry, "credentialId" | "notAfter" | "dueAt" | "boundSlots">;
 import { within } from "../util/within.js";
 
 /** How a rotate job ended. The first three are "the new material is current". */
@@ -61,7 +64,7 @@ export interface WorkerMetrics {
   /** The credential's current certificate changed (a promote): its not-after, until the next scan. */
   recordCertificate(credentialId: string, notAfter: Date): void;
   /** Replaces the per-credential gauges with what a scan saw (credentials gone from config drop out). */
-  recordScan(entries: readonly ScanEntry[]): void;
+  recordScan(entries: readonly ScanGauges[]): void;
   /**
    * One delivery attempt of one alert to one channel (the notify job reports each). A given-up attempt
    * also counts as failed, so `outcome="failed"` counts every failed attempt.

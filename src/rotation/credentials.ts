@@ -38,6 +38,12 @@ export interface ResolvedCredential {
   alerts?: readonly string[];
   /** Present on a discovered credential (absent on a configured one). */
   discovery?: DiscoverySource;
+  /**
+   * What the listing that found it showed of its pending material (ListPage.pending): true or false when
+   * the store could tell, absent when it could not (and on a configured credential). A hint as of
+   * `listedAt`, for the scan only; never carried into job data.
+   */
+  listed?: { pending: boolean; at: number };
 }
 
 function mergePolicy(
@@ -197,16 +203,19 @@ export async function listCredentials(
     const key = discoveryRuleKey(rule);
     let cursor: string | undefined;
     do {
+      const at = Date.now();
       const page = await store.list({
         ...(rule.prefix ? { prefix: rule.prefix } : {}),
         ...(rule.tag ? { tag: rule.tag } : {}),
         pageSize,
         ...(cursor ? { cursor } : {}),
       });
+      const pending = page.pending ? new Set(page.pending) : undefined;
       for (const path of page.paths) {
         if (seen.has(place(rule.store, path))) continue;
         seen.add(place(rule.store, path));
-        const credential = discoveredCredential(config, rule, key, path);
+        const credential: ResolvedCredential = discoveredCredential(config, rule, key, path);
+        if (pending) credential.listed = { pending: pending.has(path), at };
         const owner = byId.get(credential.id);
         if (owner) throw collision(credential.id, path, rule.store, owner);
         byId.set(credential.id, credential);

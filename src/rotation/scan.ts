@@ -119,6 +119,19 @@ async function withoutRotationRaces(
   return touched ? drift.filter((d) => d.kind === "stuck") : drift;
 }
 
+/**
+ * Whether the scan must read the credential's pending material. The listing may have said there was none
+ * (ListPage.pending, a hint as of the listing: at 10,000 credentials, skipping the read halves the scan's
+ * requests). Pending material is written only by a rotation, whose journal record is running while it
+ * stages, binds and promotes; so a credential with a running rotation is always read (`active` is read
+ * after the listing), and drift of one whose rotation moved since the listing is dropped (readFrom). What
+ * the hint can miss is a pending left by a rotation that started and failed after the listing: the next
+ * scan reports it. The saga never relies on the scan for pending: plan, promote and rollback read it.
+ */
+function pendingMayExist(credential: ResolvedCredential, running: RotationRecord | undefined): boolean {
+  return credential.listed?.pending !== false || running !== undefined;
+}
+
 /** A broken entry in the log: its code and safe message; an unexpected failure also with its cause. */
 function reportBroken(
   logger: Logger | undefined,
@@ -169,7 +182,7 @@ async function scanOne(
       now,
       scheduled: true,
     });
-    const pending = await store.readPending(credential.ref);
+    const pending = pendingMayExist(credential, running) ? await store.readPending(credential.ref) : null;
     if (pending && running?.rotationId !== pending.rotationId) {
       drift.push({
         kind: "leftover-pending",
@@ -206,7 +219,11 @@ async function scanOne(
         });
       }
     }
-    const settled = await withoutRotationRaces(deps, credential.id, drift, now);
+    // with the listing's word for pending, the reads began at the listing: a rotation since then may have
+    // staged a pending this scan did not read, so its drift is left to the next scan
+    const readFrom =
+      credential.listed && credential.listed.at < now.getTime() ? new Date(credential.listed.at) : now;
+    const settled = await withoutRotationRaces(deps, credential.id, drift, readFrom);
     drift.splice(0, drift.length, ...settled);
     const broken = drift.some((d) => d.kind === "unregistered" || d.kind === "stuck");
     return {

@@ -26,6 +26,8 @@ export interface AwsVersion {
 export interface AwsListEntry {
   name: string;
   tags: Array<{ key: string; value: string }>;
+  /** Whether a version carries AWSPENDING (from SecretVersionsToStages); undefined when the entry has no map. */
+  pending?: boolean;
 }
 
 export type ListFilter = { Key: "name" | "tag-key" | "tag-value"; Values: string[] };
@@ -187,6 +189,13 @@ export function createSecretsApi(
               {
                 name: entry.Name,
                 tags: (entry.Tags ?? []).map((t) => ({ key: t.Key ?? "", value: t.Value ?? "" })),
+                ...(entry.SecretVersionsToStages !== undefined
+                  ? {
+                      pending: Object.values(entry.SecretVersionsToStages).some((stages) =>
+                        stages.includes("AWSPENDING"),
+                      ),
+                    }
+                  : {}),
               },
             ],
       );

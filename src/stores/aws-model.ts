@@ -129,7 +129,7 @@ export function decodeCursor(cursor: string | undefined): ListCursor | undefined
  */
 export function pageOf(
   window: {
-    entries: Array<{ name: string; tags: Array<{ key: string; value: string }> }>;
+    entries: Array<{ name: string; tags: Array<{ key: string; value: string }>; pending?: boolean }>;
     nextToken?: string;
   },
   options: ListOptions,
@@ -143,18 +143,23 @@ export function pageOf(
       (entry) =>
         tag === undefined || entry.tags.some((t) => t.key === tag.key && (tag.value ?? t.value) === t.value),
     )
-    .map((entry) => entry.name)
     .slice(cursor.skip);
+  const pageOfEntries = (entries: typeof matching): Pick<ListPage, "paths" | "pending"> => {
+    const paths = entries.map((entry) => entry.name);
+    // one entry without its stage map makes the whole page "unknown": the caller then reads every pending
+    if (entries.some((entry) => entry.pending === undefined)) return { paths };
+    return { paths, pending: entries.filter((entry) => entry.pending).map((entry) => entry.name) };
+  };
   if (matching.length > pageSize) {
     const rest = {
       ...(cursor.token !== undefined ? { token: cursor.token } : {}),
       skip: cursor.skip + pageSize,
     };
-    return { paths: matching.slice(0, pageSize), next: encodeCursor(rest) };
+    return { ...pageOfEntries(matching.slice(0, pageSize)), next: encodeCursor(rest) };
   }
   const next =
     window.nextToken !== undefined ? { next: encodeCursor({ token: window.nextToken, skip: 0 }) } : {};
-  return { paths: matching, ...next };
+  return { ...pageOfEntries(matching), ...next };
 }
 
 /** Keys of a stored document certrotor does not manage; a malformed document has none to carry over. */

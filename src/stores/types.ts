@@ -93,6 +93,15 @@ export interface ListOptions {
 export interface ListPage {
   /** Store paths of managed credentials on this page. */
   paths: string[];
+  /**
+   * The paths of this page that held pending material when the listing was made, where the listing itself
+   * shows it at no extra request (Vault: the `<path><pendingSuffix>` sibling among the LIST keys; AWS: an
+   * AWSPENDING stage in ListSecrets' SecretVersionsToStages). A hint, not a read: a path missing from it
+   * had no pending then, but may have one since (a rotation that started after the listing). Absent when
+   * the store cannot tell from its listing (the file store keeps pending inside the document, Vault with
+   * `pendingPrefix` keeps it in a folder the listing does not walk): callers read pending for every path.
+   */
+  pending?: string[];
   /** Cursor for the next page, absent on the last one. */
   next?: string;
 }

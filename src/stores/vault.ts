@@ -10,7 +10,7 @@
  * - previous: the newest readable version before current (`?version=N-1`, skipping deleted/destroyed).
  * - list: metadata LIST walked recursively, paged here (Vault's LIST has no paging), pendings skipped (both
  *   layouts, so sibling pendings left from before a switch to pendingPrefix are never taken for
- *   credentials), tag filter on custom_metadata.
+ *   credentials), tag filter on custom_metadata; with sibling pendings each page says which paths have one.
  */
 import type { VaultStoreConfig } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
@@ -296,7 +296,12 @@ class VaultStore implements SecretStore, CurrentVersionReader {
   }
 
   list(options: ListOptions): Promise<ListPage> {
-    return listPage(this.kv, this.isPending, options);
+    const { pendingPrefix, pendingSuffix } = this.config;
+    return listPage(
+      this.kv,
+      { isPending: this.isPending, siblingSuffix: pendingPrefix === undefined ? pendingSuffix : undefined },
+      options,
+    );
   }
 
   close(): Promise<void> {

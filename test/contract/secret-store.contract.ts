@@ -39,6 +39,11 @@ export interface ContractOptions {
   pageSize?: number;
   /** Concurrent seed calls (default 32). */
   seedConcurrency?: number;
+  /**
+   * Whether the adapter's listing says which paths have pending material (ListPage.pending); "eventually"
+   * on a backend whose listing may lag a write (AWS with stale reads): the hint is polled until it agrees.
+   */
+  pendingHints: boolean | "eventually";
 }
 
 export async function expectCode(
@@ -67,7 +72,7 @@ export async function expectCode(
 export function describeSecretStore(
   name: string,
   makeStore: () => Promise<StoreHarness>,
-  options: ContractOptions = {},
+  options: ContractOptions,
 ): void {
   describe(`secret store contract: ${name}`, () => {
     let h: StoreHarness;
@@ -228,6 +233,39 @@ export function describeSecretStore(
       assert.equal(seen.length, total, "every credential exactly once over all pages");
       assert.deepEqual([...seen].sort(), [...paths].sort());
       assert.ok(pages > 1, "the listing was paged");
+    });
+
+    it(`${options.pendingHints ? "says" : "does not claim to know"} in its listing which credentials have pending material`, async () => {
+      const prefix = `contract-${run}/hints-${randomBytes(3).toString("hex")}/`;
+      const refs = [0, 1, 2].map((i) => ({ credentialId: `h-${run}-${i}`, path: `${prefix}h-${i}` }));
+      for (const ref of refs) await h.seed(ref, await aMaterial());
+      const listed = async (): Promise<string[] | undefined> => {
+        const page = await h.store.list({ prefix });
+        assert.equal(page.next, undefined);
+        return page.pending && [...page.pending].sort();
+      };
+      const hint = async (wanted: string[] | undefined): Promise<string[] | undefined> => {
+        if (options.pendingHints !== "eventually") return listed();
+        // a listing may lag a write there: poll until it agrees (or give the last answer to the assertion)
+        const until = Date.now() + 10_000;
+        let got = await listed();
+        while (JSON.stringify(got) !== JSON.stringify(wanted) && Date.now() < until) got = await listed();
+        return got;
+      };
+      const want = (...paths: string[]): string[] | undefined => (options.pendingHints ? paths : undefined);
+      const expectHint = async (...paths: string[]): Promise<void> =>
+        assert.deepEqual(await hint(want(...paths)), want(...paths));
+      await expectHint();
+      const [a, b] = [refs[0]!, refs[1]!];
+      const rotationA = randomUUID();
+      await h.store.writePending(a, rotationA, await aStaged(rotationA));
+      await h.store.writePending(b, "r-b", await aStaged("r-b"));
+      await expectHint(a.path, b.path);
+      assert.deepEqual((await h.store.list({ prefix })).paths.sort(), refs.map((r) => r.path).sort());
+      await h.store.dropPending(b, "r-b");
+      await expectHint(a.path);
+      await h.store.promote(a, rotationA, (await h.store.readCurrent(a)).version);
+      await expectHint();
     });
 
     it("lists only credentials carrying a tag, or a tag with a given value", async () => {

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { createLogger } from "../../src/observability/logger.js";
 import { runRotation } from "../../src/rotation/run.js";
 import { newRotationId } from "../../src/rotation/saga.js";
+import { listCredentials } from "../../src/rotation/credentials.js";
 import { scan } from "../../src/rotation/scan.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { isCertrotorError } from "../../src/errors.js";
@@ -122,6 +123,62 @@ describe("scan", () => {
       await world.stop();
     }
   });
+});
+
+describe("scan with the listing's pending hints", () => {
+  for (const store of ["vault", "aws"] as const) {
+    it(`${store}: reads pending only where the listing shows one or a rotation runs, and still reports leftovers`, async () => {
+      const world = await aWorld({ store, issuer: "local-ca", credentials: 4 });
+      const config = { ...world.config, credentials: [], discovery: [worldDiscovery()] };
+      const runtime = await createRuntime(config, { logger: silent });
+      try {
+        const stage = async (id: string, rotationId: string) => {
+          const credential = await runtime.credential(id);
+          const target = runtime.depsFor(credential).store;
+          const current = await target.readCurrent(credential.ref);
+          await target.writePending(credential.ref, rotationId, { ...current.material, rotationId });
+        };
+        // a leftover the listing sees
+        await stage("certrotor-cred-0", "leftover-0");
+        const listed = await listCredentials(runtime.config, runtime.stores);
+        assert.deepEqual(listed.map((c) => [c.id, c.listed?.pending]).sort(), [
+          ["certrotor-cred-0", true],
+          ["certrotor-cred-1", false],
+          ["certrotor-cred-2", false],
+          ["certrotor-cred-3", false],
+        ]);
+        // after the listing: a rotation starts on cred-1 and a pending of another rotation shows up there
+        const since = new Date().toISOString();
+        await runtime.journal.begin({
+          rotationId: newRotationId(),
+          credentialId: "certrotor-cred-1",
+          trigger: "schedule",
+          startedAt: since,
+          updatedAt: since,
+          step: "stage",
+          stepStartedAt: since,
+          status: "running",
+          attempts: 1,
+        });
+        await stage("certrotor-cred-1", "leftover-1");
+        const before = world.vault?.counters.requests;
+        const report = await scan({ ...runtime, credentials: listed, now: () => new Date(), skipBank: true });
+        const leftovers = report.entries
+          .filter((e) => e.drift.some((d) => d.kind === "leftover-pending"))
+          .map((e) => e.credentialId)
+          .sort();
+        // cred-1's pending is its running rotation's business (drift of a running rotation waits for the next scan)
+        assert.deepEqual(leftovers, ["certrotor-cred-0"]);
+        if (world.vault && before !== undefined) {
+          // 4 current reads, 2 pending reads (cred-0 listed with one, cred-1 rotating), no listing
+          assert.equal(world.vault.counters.requests - before, 6);
+        }
+      } finally {
+        await runtime.close();
+        await world.stop();
+      }
+    });
+  }
 });
 
 describe("the 2-slot rule during rotation", () => {

@@ -19,7 +19,7 @@ describeSecretStore(
       maxAttempts: 8,
       name: "contract-aws-drops",
     }),
-  { listTotal: 400, seedConcurrency: 16 },
+  { listTotal: 400, seedConcurrency: 16, pendingHints: true },
 );
 
 describeSecretStore(
@@ -30,5 +30,5 @@ describeSecretStore(
       consistencyWindow: 2_000,
       name: "contract-aws-stale",
     }),
-  { listTotal: 200, seedConcurrency: 20 },
+  { listTotal: 200, seedConcurrency: 20, pendingHints: "eventually" },
 );

@@ -8,9 +8,9 @@ import { describeSecretStore } from "../contract/secret-store.contract.js";
 import { startAwsFixture } from "./aws-fixture.js";
 import { makeFileHarness } from "./file-harness.js";
 
-describeSecretStore("file", () => makeFileHarness());
+describeSecretStore("file", () => makeFileHarness(), { pendingHints: false });
 
-describeSecretStore("aws", () => startAwsFixture({ name: "contract-aws" }));
+describeSecretStore("aws", () => startAwsFixture({ name: "contract-aws" }), { pendingHints: true });
 
 describeSecretStore(
   "aws with 20% injected 5xx and throttling",
@@ -20,5 +20,5 @@ describeSecretStore(
       faults: { seed: 7, errorRate: 0.1, throttleRate: 0.1 },
       maxAttempts: 8,
     }),
-  { listTotal: 1_000, seedConcurrency: 16 },
+  { listTotal: 1_000, seedConcurrency: 16, pendingHints: true },
 );

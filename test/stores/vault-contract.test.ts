@@ -7,10 +7,10 @@
 import { describeSecretStore } from "../contract/secret-store.contract.js";
 import { makeVaultHarness } from "./vault-harness.js";
 
-describeSecretStore("vault", () => makeVaultHarness());
+describeSecretStore("vault", () => makeVaultHarness(), { pendingHints: true });
 
 describeSecretStore(
   "vault with 20% injected 5xx and dropped connections",
   () => makeVaultHarness({ faults: { seed: 20, failRate: 0.12, dropRate: 0.04, dropAfterRate: 0.04 } }),
-  { listTotal: 400, seedConcurrency: 16 },
+  { listTotal: 400, seedConcurrency: 16, pendingHints: true },
 );
