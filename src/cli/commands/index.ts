@@ -15,6 +15,7 @@ export const commands: Record<string, () => Promise<Register>> = {
   import: async () => (await import("./import.js")).register,
   issuer: async () => (await import("./issuer.js")).register,
   export: async () => (await import("./export.js")).register,
+  agent: async () => (await import("./agent.js")).register,
   rollback: async () => (await import("./rollback.js")).register,
   scan: async () => (await import("./scan.js")).register,
   status: async () => (await import("./status.js")).register,
@@ -51,6 +52,10 @@ export const summaries: Record<string, [term: string, description: string]> = {
   export: [
     "export [options] <credential>",
     "Write a credential's current certificate, chain and a summary to files (--include-key: also its key and a PKCS#12, mode 0600)",
+  ],
+  agent: [
+    "agent [options]",
+    "Write a credential's current material as files (PEM, key, chain, PKCS#12) and keep them current: on each change run --exec or --signal the consumer",
   ],
   rollback: [
     "rollback [options] <credential>",
