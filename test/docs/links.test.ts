@@ -8,12 +8,6 @@ import { dirname, join, normalize } from "node:path";
 import { describe, it } from "node:test";
 import { anchors, links, markdownFiles, read, ROOT } from "./markdown.js";
 
-/**
- * Documents other branches write, linked before they land: docs/consumers/ (the client library and the
- * agent). A link there may point to a file that does not exist yet; once it exists, it is checked.
- */
-const PENDING = new Set(["docs/consumers/client.md", "docs/consumers/agent.md"]);
-
 describe("docs links", () => {
   it("resolve to a file of the repository and to a heading of it", () => {
     const broken: string[] = [];
@@ -24,7 +18,7 @@ describe("docs links", () => {
         const resolved = path === "" ? file : normalize(join(dirname(file), decodeURIComponent(path)));
         const where = `${file}:${number}: ${target}`;
         if (!existsSync(join(ROOT, resolved))) {
-          if (!PENDING.has(resolved)) broken.push(`${where} (no file ${resolved})`);
+          broken.push(`${where} (no file ${resolved})`);
           continue;
         }
         if (anchor !== undefined && resolved.endsWith(".md") && !anchors(read(resolved)).has(anchor)) {
