@@ -239,11 +239,20 @@ export function describeSecretStore(
       const prefix = `contract-${run}/hints-${randomBytes(3).toString("hex")}/`;
       const refs = [0, 1, 2].map((i) => ({ credentialId: `h-${run}-${i}`, path: `${prefix}h-${i}` }));
       for (const ref of refs) await h.seed(ref, await aMaterial());
-      const listed = async (): Promise<string[] | undefined> => {
-        const page = await h.store.list({ prefix });
-        assert.equal(page.next, undefined);
-        return page.pending && [...page.pending].sort();
+      // every page of the listing (a store may page a filtered listing, as AWS ListSecrets does)
+      const listAll = async (): Promise<{ paths: string[]; pending: string[] | undefined }> => {
+        const paths: string[] = [];
+        let pending: string[] | undefined;
+        let cursor: string | undefined;
+        do {
+          const page = await h.store.list({ prefix, ...(cursor ? { cursor } : {}) });
+          paths.push(...page.paths);
+          if (page.pending) pending = [...(pending ?? []), ...page.pending];
+          cursor = page.next;
+        } while (cursor);
+        return { paths: paths.sort(), pending: pending?.sort() };
       };
+      const listed = async (): Promise<string[] | undefined> => (await listAll()).pending;
       const hint = async (wanted: string[] | undefined): Promise<string[] | undefined> => {
         if (options.pendingHints !== "eventually") return listed();
         // a listing may lag a write there: poll until it agrees (or give the last answer to the assertion)
@@ -261,7 +270,7 @@ export function describeSecretStore(
       await h.store.writePending(a, rotationA, await aStaged(rotationA));
       await h.store.writePending(b, "r-b", await aStaged("r-b"));
       await expectHint(a.path, b.path);
-      assert.deepEqual((await h.store.list({ prefix })).paths.sort(), refs.map((r) => r.path).sort());
+      assert.deepEqual((await listAll()).paths, refs.map((r) => r.path).sort());
       await h.store.dropPending(b, "r-b");
       await expectHint(a.path);
       await h.store.promote(a, rotationA, (await h.store.readCurrent(a)).version);
