@@ -2,7 +2,8 @@
  * Reminders and escalation of open human tasks (run by the scan: the worker's scan job and `certrotor
  * scan`). An open task is reminded every `tasks.remindEvery` after it opened (reminder n is due at
  * createdAt + n × remindEvery; several missed ones send one), and escalated once its deadline is
- * `tasks.escalateBefore` away: a critical alert to `tasks.escalateTo` (else the credential's channels).
+ * `tasks.escalateBefore` away: a critical alert to `tasks.escalateTo` (else the credential's channels),
+ * which takes the place of the reminder due at that moment.
  * Each fires once: the task's revision is claimed before the alert is queued (TaskStore.claim), so two
  * scans at once send it once; the escalation is also an alert episode (manual-task-escalated), ended
  * with the credential's other episodes when the rotation succeeds.
@@ -45,8 +46,16 @@ export async function alertOnTasks(deps: TaskAlertDeps): Promise<TaskAlertResult
     const now = deps.now();
     try {
       const escalateAt = Date.parse(task.deadline) - policy.escalateBefore;
+      const due = Math.floor((now.getTime() - Date.parse(task.createdAt)) / policy.remindEvery);
       if (!task.escalatedAt && now.getTime() >= escalateAt) {
-        const claimed = await deps.tasks.claim(task.id, task.rev, { escalatedAt: now.toISOString() }, now);
+        // the escalation stands for the reminder due now: a second scan that sees the escalated task
+        // finds nothing due, so the two never go out together whatever order the scans run in
+        const claimed = await deps.tasks.claim(
+          task.id,
+          task.rev,
+          { escalatedAt: now.toISOString(), remindersSent: Math.max(task.remindersSent, due) },
+          now,
+        );
         if (claimed) {
           await raiseAlert(deps, task.credentialId, "manual-task-escalated", {
             ...facts(task),
@@ -56,9 +65,8 @@ export async function alertOnTasks(deps: TaskAlertDeps): Promise<TaskAlertResult
           });
           result.escalated++;
         }
-        continue; // escalated now: no reminder in the same scan
+        continue;
       }
-      const due = Math.floor((now.getTime() - Date.parse(task.createdAt)) / policy.remindEvery);
       if (due <= task.remindersSent) continue;
       const claimed = await deps.tasks.claim(
         task.id,
