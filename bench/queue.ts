@@ -30,6 +30,10 @@ import { armConfig, bareHops, enqueueToStart, Outcomes } from "./queue-lib.js";
 import { floorRate } from "./queue-floor.js";
 
 const CREDENTIALS = quick ? 12 : 24;
+/** BENCH_QUEUE_KEYS=rsa2048 (or p256) narrows a run to one key type's rows. */
+const KEY_TYPES = (["p256", "rsa2048"] as const).filter(
+  (k) => !process.env.BENCH_QUEUE_KEYS || process.env.BENCH_QUEUE_KEYS.split(",").includes(k),
+);
 const ROUNDS = quick ? 1 : 3;
 const LATENCY_N = quick ? 10 : 100;
 const silent = createLogger({ level: "silent" });
@@ -293,7 +297,7 @@ export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const redis = await startRedis();
   try {
-    for (const keyType of ["p256", "rsa2048"] as const) {
+    for (const keyType of KEY_TYPES) {
       log(`building a world of ${CREDENTIALS} due ${keyType} credentials`);
       const world = await aWorld({ store: "file", issuer: "local-ca", credentials: CREDENTIALS, keyType });
       try {
