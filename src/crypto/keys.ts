@@ -3,6 +3,7 @@
  * the mapping between a key and certrotor's KeyType.
  */
 import {
+  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPair as nativeGenerateKeyPair,
@@ -10,6 +11,7 @@ import {
 } from "node:crypto";
 import { KEY_TYPES, type KeyType } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import { Memo } from "./memo.js";
 import { expectBlock, PRIVATE_KEY_LABELS } from "./pem.js";
 
 export { KEY_TYPES, type KeyType };
@@ -96,6 +98,21 @@ function isNodeError(error: unknown, ...codes: string[]): boolean {
  * KEY_BAD_PASSPHRASE, UNSUPPORTED_KEY_TYPE.
  */
 export function privateKeyObject(pem: string, where: string, passphrase?: string): KeyObject {
+  if (passphrase) return loadKeyObject(pem, where, passphrase);
+  // OpenSSL 3's decoders take most of a millisecond per key: one rotation loads its new key for the CSR,
+  // the key check and the PFX, and the CA key for every signature. Keyed by digest, never by the PEM.
+  const digest = createHash("sha256").update(pem).digest("base64");
+  const found = loadedKeys.peek(digest);
+  if (found) return found;
+  const key = loadKeyObject(pem, where);
+  loadedKeys.add(digest, key);
+  return key;
+}
+
+/** Unencrypted keys loaded lately (a handful of rotations in flight and their CA keys). */
+const loadedKeys = new Memo<KeyObject>(32);
+
+function loadKeyObject(pem: string, where: string, passphrase?: string): KeyObject {
   const block = expectBlock(pem, PRIVATE_KEY_LABELS, "a private key", where);
   const encrypted =
     block.label === "ENCRYPTED PRIVATE KEY" || block.headers["Proc-Type"]?.includes("ENCRYPTED");

@@ -26,7 +26,20 @@ function importParams(key: KeyObject): { name: string; hash?: string; namedCurve
 }
 
 /** A (supported, already checked) private key as a WebCrypto signing key with its signature algorithm. */
-export async function webSigner(privateKey: KeyObject): Promise<WebSigner> {
+export function webSigner(privateKey: KeyObject): Promise<WebSigner> {
+  // KeyObjects come from privateKeyObject's memo: the CA key's import is made once, not per signature
+  let signer = signers.get(privateKey);
+  if (!signer) {
+    signer = importSigner(privateKey);
+    signers.set(privateKey, signer);
+    signer.catch(() => signers.delete(privateKey));
+  }
+  return signer;
+}
+
+const signers = new WeakMap<KeyObject, Promise<WebSigner>>();
+
+async function importSigner(privateKey: KeyObject): Promise<WebSigner> {
   const params = importParams(privateKey);
   const der = privateKey.export({ type: "pkcs8", format: "der" });
   const imported = await webcrypto.subtle.importKey("pkcs8", der, params, false, ["sign"]);
