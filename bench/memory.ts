@@ -36,8 +36,15 @@ const SIZES = process.env.BENCH_MEMORY_SIZES
     ? [200, 1_000]
     : [1_000, 10_000];
 const RUNS = Number(process.env.BENCH_MEMORY_RUNS ?? (quick ? 1 : 3));
-/** Extra node flags for the worker only (BENCH_WORKER_FLAGS="--max-semi-space-size=4"), to compare settings. */
-const WORKER_FLAGS = (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean);
+/** The node flags the image's entry point gives the worker (Dockerfile, infra/compose/start-worker.sh). */
+const IMAGE_FLAGS = ["--optimize-for-size"];
+/**
+ * The worker runs twice per round: with the image's flags, or BENCH_WORKER_FLAGS to try others
+ * (BENCH_WORKER_FLAGS="--max-semi-space-size=4"), and with Node's defaults, so that what the flag buys shows.
+ */
+const WORKER_FLAGS = process.env.BENCH_WORKER_FLAGS
+  ? process.env.BENCH_WORKER_FLAGS.split(" ").filter(Boolean)
+  : IMAGE_FLAGS;
 const SAMPLE_MS = 20;
 /** After a scan (or the bare reads) the process is left this long before "after" is sampled. */
 const SETTLE_MS = 2_000;
@@ -100,8 +107,15 @@ function workerConfig(vault: VaultEmulator, redisUrl: string, stateDir: string, 
 }
 
 /** One worker process: RSS idle, during one scan job it is given, and after it. */
-async function measureWorker(vault: VaultEmulator, redisUrl: string, dir: string, n: number, i: number) {
-  const prefix = `{bench-mem-${n}-${i}}`;
+async function measureWorker(
+  vault: VaultEmulator,
+  redisUrl: string,
+  dir: string,
+  n: number,
+  i: number,
+  flags: readonly string[],
+) {
+  const prefix = `{bench-mem-${n}-${i}-${flags.length}}`;
   const configPath = await writeConfig(
     dir,
     workerConfig(vault, redisUrl, dir, prefix),
@@ -110,7 +124,7 @@ async function measureWorker(vault: VaultEmulator, redisUrl: string, dir: string
   // dist/ itself, as the image runs it: bin/ would fall back to the sources through tsx (and hold its
   // compiler) whenever a source file is newer than the build
   const worker = spawnProcess(
-    [...WORKER_FLAGS, COMPILED, "worker", "--config", configPath, "--log-level", "warn"],
+    [...flags, COMPILED, "worker", "--config", configPath, "--log-level", "warn"],
     "certrotor worker: listening",
     { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   );
@@ -125,7 +139,13 @@ async function measureWorker(vault: VaultEmulator, redisUrl: string, dir: string
     const idle = rssMiB(pid);
     const sampler = peakSampler(pid);
     const job = await queue.add("scan", {});
-    const result = (await job.waitUntilFinished(events, 600_000)) as { scanned: number };
+    // a worker that dies mid-scan (out of heap under BENCH_WORKER_FLAGS, say) ends the run, not hangs it
+    const died = worker.closed.then((): never => {
+      throw new Error(`bench memory: the worker exited during the scan: ${worker.output().slice(-400)}`);
+    });
+    const result = (await Promise.race([job.waitUntilFinished(events, 600_000), died])) as {
+      scanned: number;
+    };
     const peak = sampler.stop();
     if (result.scanned !== n) throw new Error(`bench memory: the scan saw ${result.scanned} of ${n}`);
     await delay(SETTLE_MS);
@@ -187,7 +207,7 @@ async function measureBare(vault: VaultEmulator): Promise<Reading> {
   }
 }
 
-function rowsAt(n: number, ours: Reading[], bare: Reading[]): BenchRow[] {
+function rowsAt(n: number, ours: Reading[], bare: Reading[], label: string): BenchRow[] {
   const size = n.toLocaleString("en-US");
   const range = (values: number[]): string =>
     `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)} MiB`;
@@ -196,7 +216,7 @@ function rowsAt(n: number, ours: Reading[], bare: Reading[]): BenchRow[] {
   return (["idle", "peak", "after"] as const).map((key) =>
     row({
       section: "memory",
-      op: `worker RSS ${key === "peak" ? "peak during a scan" : key === "after" ? "after the scan" : "idle"}, ${size} credentials (Vault)`,
+      op: `worker RSS ${key === "peak" ? "peak during a scan" : key === "after" ? "after the scan" : "idle"}, ${size} credentials (Vault)${label}`,
       value: best(ours, key),
       baseline: best(bare, key),
       baselineName: `bare node doing the same reads (${key})`,
@@ -223,16 +243,23 @@ export async function run(): Promise<BenchRow[]> {
         await seed(vault, n);
         log(`seeded ${n} credentials`);
         const ours: Reading[] = [];
+        const defaults: Reading[] = [];
         const bare: Reading[] = [];
         for (let i = 0; i < RUNS; i++) {
-          ours.push(await measureWorker(vault, redis.url, dir, n, i));
+          ours.push(await measureWorker(vault, redis.url, dir, n, i, WORKER_FLAGS));
+          defaults.push(await measureWorker(vault, redis.url, dir, n, i, []));
           bare.push(await measureBare(vault));
-          const [o, b] = [ours.at(-1)!, bare.at(-1)!];
+          const [o, d, b] = [ours.at(-1)!, defaults.at(-1)!, bare.at(-1)!];
+          const mib = (r: Reading): string =>
+            `idle ${r.idle.toFixed(0)} peak ${r.peak.toFixed(0)} after ${r.after.toFixed(0)} MiB`;
           log(
-            `${n} run ${i + 1}/${RUNS}: worker idle ${o.idle.toFixed(0)} peak ${o.peak.toFixed(0)} after ${o.after.toFixed(0)} MiB; bare idle ${b.idle.toFixed(0)} peak ${b.peak.toFixed(0)} after ${b.after.toFixed(0)} MiB`,
+            `${n} run ${i + 1}/${RUNS}: worker ${WORKER_FLAGS.join(" ")} ${mib(o)}; node defaults ${mib(d)}; bare ${mib(b)}`,
           );
         }
-        rows.push(...rowsAt(n, ours, bare));
+        rows.push(
+          ...rowsAt(n, ours, bare, WORKER_FLAGS === IMAGE_FLAGS ? "" : `, ${WORKER_FLAGS.join(" ")}`),
+        );
+        rows.push(...rowsAt(n, defaults, bare, ", node defaults"));
       } finally {
         await vault.stop();
       }

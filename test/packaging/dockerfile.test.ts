@@ -66,7 +66,7 @@ describe("Dockerfile", () => {
   it("starts `certrotor worker` with the mounted config by default", () => {
     const entrypoint = execForm(last(final, "ENTRYPOINT") ?? "");
     const cmd = execForm(last(final, "CMD") ?? "");
-    assert.deepEqual(entrypoint, ["node", "bin/certrotor.js"]);
+    assert.deepEqual(entrypoint, ["node", "--optimize-for-size", "bin/certrotor.js"]);
     assert.ok(cmd);
     assert.equal(cmd[0], "worker");
     assert.equal(cmd[cmd.indexOf("--config") + 1], "/etc/certrotor/certrotor.yaml");
