@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { fsyncDir } from "../stores/file-io.js";
 import { pathNotWritable } from "../util/dirs.js";
 import type { AgentFile } from "./files.js";
 
@@ -19,15 +20,6 @@ export interface WriteHooks {
    * test pauses the writer here and kills it). Never set in production.
    */
   beforeRename?: (name: string, tempFile: string) => Promise<void>;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function replaceOne(dir: string, file: AgentFile, hooks: WriteHooks): Promise<void> {

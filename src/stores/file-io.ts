@@ -56,7 +56,8 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so the renames in it survive a power cut (also the agent's file writer). */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");
   try {
     await handle.sync();
