@@ -3,7 +3,8 @@
  *
  * Keys under `prefix` (default "{certrotor}:journal:"; keep a {hash tag} in it so every key shares one
  * Cluster slot, as the scripts touch several):
- * - `rotation:<rotationId>`    hash of the record's fields (+ `_rev`, a revision for compare-and-set)
+ * - `rotation:<rotationId>`    hash of the record's fields (+ `_rev`, a revision for compare-and-set, and
+ *                               `_w`, the nonce of the update that wrote it)
  * - `credential:<credentialId>` sorted set of rotation ids scored by startedAt (ms): history, bounded to
  *                               `maxHistory` (the oldest finished rotations and their hashes are deleted)
  * - `active`                    sorted set: rotations running or retire-due, scored by startedAt
@@ -18,8 +19,12 @@
  *
  * update() reads the hash, merges the patch in JS (record.ts, the same rules as the file journal) and
  * writes back with a Lua compare-and-set on `_rev`, retrying on a concurrent change: no WATCH, so the
- * connection can be shared with other users.
+ * connection can be shared with other users. Each update() carries a nonce that its write stores in `_w`:
+ * when Redis restarts after running the write but before its reply arrives, ioredis sends the command
+ * again, and the script answers "done" for its own nonce instead of "revision moved" (which would make
+ * update() reread a record it had itself finished and refuse with RECORD_FINISHED).
  */
+import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../redis/connection.js";
 import { CertrotorError } from "../errors.js";
 import { luaScript, redisError } from "../redis/lua.js";
@@ -90,14 +95,15 @@ return 1`,
 );
 
 // KEYS: rotation, active, retire[, held]. ARGV: fence token|'', expected _rev, id, activeScore,
-// retireScore, field/value pairs...
+// retireScore, nonce, field/value pairs...
 const WRITE = luaScript(
   "journal update",
   `${SYNC}
 if not fenced() then return -2 end
+if redis.call('HGET', KEYS[1], '_w') == ARGV[6] then return 1 end
 if redis.call('HGET', KEYS[1], '_rev') ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], '_rev', tostring(tonumber(ARGV[2]) + 1), unpack(ARGV, 6))
+redis.call('HSET', KEYS[1], '_rev', tostring(tonumber(ARGV[2]) + 1), '_w', ARGV[6], unpack(ARGV, 7))
 sync(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5])
 return 1`,
 );
@@ -129,7 +135,7 @@ function toFields(record: RotationRecord): string[] {
 
 function fromFields(hash: Record<string, string>): RotationRecord | null {
   if (!hash.rotationId) return null;
-  const { _rev, attempts, ...rest } = hash;
+  const { _rev, _w, attempts, ...rest } = hash;
   return { ...rest, attempts: Number(attempts) } as unknown as RotationRecord;
 }
 
@@ -228,6 +234,7 @@ export function createRedisJournal(redis: RedisClient, options: RedisJournalOpti
 
   async function update(rotationId: string, patch: RotationPatch, fence?: Fence): Promise<RotationRecord> {
     const [held, token] = fenceArgs(fence);
+    const nonce = randomUUID();
     for (let attempt = 0; attempt < CAS_TRIES; attempt++) {
       const found = await readWithRev(rotationId);
       if (!found) {
@@ -243,7 +250,7 @@ export function createRedisJournal(redis: RedisClient, options: RedisJournalOpti
       assertValidRecord(next);
       assertNoSecrets(change.set, `rotation "${rotationId}"`);
       const keys = [key.rotation(rotationId), key.active, key.retire, ...held];
-      const args = [token, found.rev, rotationId, ...scores(next), ...toFields(next)];
+      const args = [token, found.rev, rotationId, ...scores(next), nonce, ...toFields(next)];
       const reply = await WRITE.run(redis, keys, args);
       if (reply === -2) throw refused(fence, `to update rotation "${rotationId}"`);
       if (reply === 1) return next;

@@ -2,13 +2,17 @@
  * Lease locks in Redis, for workers sharing one Redis (or a Cluster).
  *
  * Keys, per lock key K (the `{K}` hash tag keeps both in one Cluster slot when the prefix has none):
- * - `<prefix>held:{K}`  = "<token>:<owner>", SET NX PX <ttl>: the lock itself, freed by Redis on expiry;
+ * - `<prefix>held:{K}`  = "<token>:<owner>#<nonce>", SET NX PX <ttl>: the lock itself, freed by Redis on
+ *                         expiry; the nonce is the acquire's own, so an acquire that Redis ran but whose
+ *                         reply was lost (a restart between the two) and that ioredis sends again
+ *                         recognises its own lease instead of answering LOCKED against itself;
  * - `<prefix>fence:{K}` = the last fencing token, INCR'ed only by a successful acquire; never expires, so
  *                         tokens keep increasing across expiries, releases and restarts (with persistence).
  *
  * Acquire, renew, release and check are Lua scripts comparing the stored value with ours, so a holder
  * whose lease expired can never extend, free or pass a check on its successor's lock.
  */
+import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../redis/connection.js";
 import { luaScript } from "../redis/lua.js";
 import { createLease, type LeaseState, lockedError } from "./lease.js";
@@ -17,9 +21,13 @@ import type { AcquireOptions, Lease, LockManager } from "./types.js";
 const ACQUIRE = luaScript(
   "lock acquire",
   `local held = redis.call('GET', KEYS[1])
+local mine = '#' .. ARGV[3]
+if held and string.sub(held, -string.len(mine)) == mine then
+  return {tonumber(string.match(held, '^(%d+):')), '', 0}
+end
 if held then return {0, held, redis.call('PTTL', KEYS[1])} end
 local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'NX', 'PX', ARGV[2])
+redis.call('SET', KEYS[1], token .. ':' .. ARGV[1] .. mine, 'NX', 'PX', ARGV[2])
 return {token, '', 0}`,
 );
 
@@ -70,17 +78,19 @@ export function createRedisLockManager(redis: RedisClient, opts: RedisLockOption
 
   async function acquire(key: string, { ttlMs, owner }: AcquireOptions): Promise<Lease> {
     const keys = keysOf(key);
-    const reply = (await ACQUIRE.run(redis, keys, [owner, Math.max(1, Math.ceil(ttlMs))])) as [
+    const nonce = randomUUID();
+    const reply = (await ACQUIRE.run(redis, keys, [owner, Math.max(1, Math.ceil(ttlMs)), nonce])) as [
       number,
       string,
       number,
     ];
     const [token, held, pttl] = reply;
     if (token === 0) {
-      const holder = held.slice(held.indexOf(":") + 1);
+      const nonceAt = held.lastIndexOf("#");
+      const holder = held.slice(held.indexOf(":") + 1, nonceAt < 0 ? undefined : nonceAt);
       throw lockedError(key, holder, pttl >= 0 ? pttl : undefined);
     }
-    const value = `${token}:${owner}`;
+    const value = `${token}:${owner}#${nonce}`;
     return createLease(
       { key, owner, token, ttlMs, now },
       {

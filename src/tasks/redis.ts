@@ -9,6 +9,11 @@
  * A fenced write (a rotation's) passes the lock's `held` key as the last KEYS entry, exactly as the
  * journal does (journal/redis.ts FENCE_LUA): the script refuses it (-2 → LOCK_LOST) unless the lease
  * still holds, atomically with the write.
+ *
+ * A write whose value is already stored answers "done": when Redis restarts after running a script but
+ * before its reply arrives, ioredis sends the command again, and the second run must not read the first
+ * one's result as a concurrent change (update would retry on top of its own write; claim would report
+ * the task taken by someone else).
  */
 import { CertrotorError } from "../errors.js";
 import { FENCE_LUA } from "../journal/redis.js";
@@ -25,6 +30,7 @@ const CREATE = luaScript(
   `${FENCE_LUA}
 if not fenced() then return -2 end
 local existing = redis.call('GET', KEYS[1])
+if existing == ARGV[4] then return 1 end
 if existing then return existing end
 redis.call('SET', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
@@ -48,6 +54,7 @@ const WRITE = luaScript(
 if not fenced() then return -2 end
 local existing = redis.call('GET', KEYS[1])
 if not existing then return -1 end
+if existing == ARGV[3] then return 1 end
 if cjson.decode(existing).rev ~= tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[3])
 if ARGV[5] == '0' then redis.call('ZREM', KEYS[2], ARGV[4]) end
