@@ -11,6 +11,7 @@ import {
 } from "node:crypto";
 import { KEY_TYPES, type KeyType } from "../config/schema.js";
 import { CertrotorError } from "../errors.js";
+import { decode } from "./der.js";
 import { Memo } from "./memo.js";
 import { expectBlock, PRIVATE_KEY_LABELS } from "./pem.js";
 
@@ -141,7 +142,12 @@ function loadKeyObject(pem: string, where: string, passphrase?: string): KeyObje
         },
       );
     }
-    const code = isNodeError(error, "ERR_OSSL_UNSUPPORTED") ? "UNSUPPORTED_KEY_TYPE" : "PEM_MALFORMED";
+    // OpenSSL 3 answers "unsupported" for bytes no decoder understands, garbage included: only a key
+    // that is at least one whole DER value is of an unsupported type, anything else is malformed.
+    const code =
+      isNodeError(error, "ERR_OSSL_UNSUPPORTED") && isOneDerValue(block.der)
+        ? "UNSUPPORTED_KEY_TYPE"
+        : "PEM_MALFORMED";
     throw new CertrotorError(code, `${where}: the "${block.label}" block is not a usable private key`, {
       cause: error,
       details: { where },
@@ -149,6 +155,14 @@ function loadKeyObject(pem: string, where: string, passphrase?: string): KeyObje
   }
   assertSupportedKey(key, where);
   return key;
+}
+
+function isOneDerValue(bytes: Buffer): boolean {
+  try {
+    return decode(bytes).constructed;
+  } catch {
+    return false;
+  }
 }
 
 /** `pem` (PKCS#1, SEC1, PKCS#8 or encrypted PKCS#8 with `passphrase`) as unencrypted PKCS#8 PEM. */

@@ -77,6 +77,11 @@ describe("typed errors of the crypto core", () => {
     expectCode("PEM_MALFORMED", "key.pem", () =>
       loadPrivateKey(client.keyPem.replace(/-----END[^\n]+\n?$/, ""), undefined, "key.pem"),
     );
+    // a whole PEM frame around bytes that are not DER: OpenSSL calls it "unsupported", we call it malformed
+    const garbageKey = `-----BEGIN PRIVATE KEY-----\n${Buffer.from("not a key at all, just text").toString("base64")}\n-----END PRIVATE KEY-----\n`;
+    expectCode("PEM_MALFORMED", "key.pem", () => loadPrivateKey(garbageKey, undefined, "key.pem"));
+    const truncatedKey = `${client.keyPem.split("\n").slice(0, 2).join("\n")}\n-----END PRIVATE KEY-----\n`;
+    expectCode("PEM_MALFORMED", "key.pem", () => loadPrivateKey(truncatedKey, undefined, "key.pem"));
     const notX509 = "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n"; // SEQUENCE { INTEGER 1 }
     const error = expectCode("PEM_MALFORMED", "store current material", () =>
       inspectCertificate(notX509, "store current material"),
