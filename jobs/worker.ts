@@ -278,14 +278,16 @@ async function startOn(
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      const closing = Promise.all(workers.map((w) => w.close()));
+      // pause: take no new job and wait for the running ones; then a forced close, which drops the
+      // connections. A graceful close() instead could not be cut short at the bound: BullMQ keeps the
+      // first close, and its QUIT waits for ever in ioredis's offline queue when Redis is gone.
+      const finishing = Promise.all(workers.map((w) => w.pause()));
       const bound = new Promise<"timeout">((resolve) =>
         setTimeout(() => resolve("timeout"), config.worker.shutdownTimeout).unref(),
       );
-      if ((await Promise.race([closing, bound])) === "timeout") {
+      if ((await Promise.race([finishing, bound])) === "timeout")
         logger.warn("shutdown bound reached: releasing running jobs to other workers");
-        await Promise.all(workers.map((w) => w.close(true)));
-      }
+      await Promise.all(workers.map((w) => w.close(true)));
       await opened.closeAll();
       logger.info("worker stopped");
     })();

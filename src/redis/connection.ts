@@ -54,9 +54,31 @@ export function duplicateForBlocking(client: RedisClient): RedisClient {
   return client.duplicate({ maxRetriesPerRequest: null });
 }
 
-/** Closes a connection: QUIT when it can, else drops it. */
+/** How long a QUIT may wait for its reply before the connection is dropped instead. */
+const QUIT_GRACE_MS = 2_000;
+
+/**
+ * Closes a connection: QUIT when it is up, else drops it. A QUIT sent while the connection is down waits
+ * in ioredis's offline queue behind the commands there, which with BullMQ's unlimited retries wait for a
+ * Redis that may never come back: a worker stopped during an outage would never exit. So a connection that
+ * is not ready is dropped at once, and a QUIT that gets no reply within QUIT_GRACE_MS is dropped too.
+ */
 export async function closeConnection(client: RedisClient): Promise<void> {
-  await client.quit().catch(() => client.disconnect());
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, QUIT_GRACE_MS, false);
+  });
+  const quitted = client.quit().then(
+    () => true,
+    () => false,
+  );
+  const clean = await Promise.race([quitted, late]);
+  clearTimeout(timer);
+  if (!clean) client.disconnect();
 }
 
 /** Where Redis is, for messages: the URL without its password, the cluster's nodes, or the Sentinel group. */
