@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -289,6 +289,7 @@ describe("the email channel against an SMTP server", () => {
   });
   after(async () => {
     await smtp.stop();
+    await rm(caFile, { force: true });
   });
 
   const email = (extra: Record<string, unknown>) =>

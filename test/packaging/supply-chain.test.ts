@@ -170,19 +170,22 @@ describe("the compiled CLI", () => {
   it("without dist/ and without tsx, says what is missing and exits 70", async () => {
     // Its own temporary folder: module resolution walks up, and `root` holds a node_modules.
     const bare = await mkdtemp(join(tmpdir(), "certrotor-bare-"));
-    await cp(join(REPO, "bin"), join(bare, "bin"), { recursive: true });
-    await writeFile(join(bare, "package.json"), JSON.stringify({ type: "module" }));
-    await assert.rejects(
-      run(process.execPath, [join(bare, "bin", "certrotor.js"), "--version"], {
-        cwd: bare,
-        env: { PATH: process.env.PATH ?? "" },
-      }),
-      (error: { code?: number; stderr?: string }) => {
-        assert.equal(error.code, 70);
-        assert.match(error.stderr ?? "", /^certrotor: cannot start: no compiled CLI in dist\/ and no tsx/);
-        return true;
-      },
-    );
-    await rm(bare, { recursive: true, force: true });
+    try {
+      await cp(join(REPO, "bin"), join(bare, "bin"), { recursive: true });
+      await writeFile(join(bare, "package.json"), JSON.stringify({ type: "module" }));
+      await assert.rejects(
+        run(process.execPath, [join(bare, "bin", "certrotor.js"), "--version"], {
+          cwd: bare,
+          env: { PATH: process.env.PATH ?? "" },
+        }),
+        (error: { code?: number; stderr?: string }) => {
+          assert.equal(error.code, 70);
+          assert.match(error.stderr ?? "", /^certrotor: cannot start: no compiled CLI in dist\/ and no tsx/);
+          return true;
+        },
+      );
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
   });
 });

@@ -227,13 +227,35 @@ export class RotateWatcher {
     });
   }
 
+  /** `until(n)` with a bound: rejects after `ms`, saying how many jobs completed and failed by then. */
+  within(n: number, ms: number): Promise<void> {
+    return bounded(
+      this.until(n),
+      ms,
+      () =>
+        `${n} rotate jobs to finish: ${this.completed.size} completed, ${this.failed.size} failed (${[...this.failed.values()].join("; ")}), last steps: ${this.progress
+          .slice(-5)
+          .map((p) => `${p.jobId}:${p.step}`)
+          .join(", ")}`,
+    );
+  }
+
   /** Resolves with the job id of the next job that starts `step`. */
   nextStep(step: string): Promise<string> {
     return new Promise((resolve) => this.stepWaiters.push({ step, resolve }));
   }
 
+  /**
+   * QueueEvents.close() waits for its connection's 'end', which a connection still reconnecting (after a
+   * failover, a Redis stopped) never emits, and a pending disconnect holds nothing open: so the close is
+   * awaited for a moment only, after its connection was dropped.
+   */
   async close(): Promise<void> {
-    await this.events.close();
+    const client = await bounded(this.events.backend.client, 5_000, "the QueueEvents client").catch(
+      () => undefined,
+    );
+    client?.disconnect();
+    await bounded(this.events.close(), 2_000, "QueueEvents.close").catch(() => undefined);
     this.connection.disconnect();
   }
 }

@@ -105,7 +105,7 @@ describe("the ACL user of infra/redis/certrotor.acl", () => {
     try {
       await worker.ready;
       await enqueueAll(producer, world);
-      await watcher.until(world.credentials.length);
+      await watcher.within(world.credentials.length, 120_000);
       assert.equal(watcher.failed.size, 0, [...watcher.failed.values()].join("; "));
       await assertAllRotated(world);
       const status = await certrotor("status", "cred-0", "--history", "--config", configPath);

@@ -38,7 +38,7 @@ describe("Redis Cluster", () => {
     try {
       await worker.ready;
       await enqueueAll(producer, world);
-      await watcher.until(3);
+      await watcher.within(3, 120_000);
       assert.equal(watcher.failed.size, 0, [...watcher.failed.values()].join("; "));
       await assertAllRotated(world);
       assert.equal(await stopWorker(worker), 0, worker.output());

@@ -15,7 +15,14 @@ import { createRuntime } from "../../src/runtime.js";
 import { pollUntil } from "../../src/util/poll.js";
 import { invariantViolations } from "../fixtures/invariants.js";
 import { aWorld, type TestWorld, type WorldOptions } from "../fixtures/world.js";
-import { RotateWatcher, spawnWorker, stopWorker, type WorkerProcess, writeConfig } from "../queue/helpers.js";
+import {
+  bounded,
+  RotateWatcher,
+  spawnWorker,
+  stopWorker,
+  type WorkerProcess,
+  writeConfig,
+} from "../queue/helpers.js";
 
 export const silent = createLogger({ level: "silent" });
 
@@ -212,7 +219,7 @@ export async function rotateThroughFailover(
     const activity = recordActivity(watcher);
     const midRotation = watcher.nextStep("register");
     await enqueueAll(producer, world);
-    await midRotation;
+    await bounded(midRotation, 60_000, "the first rotation to reach register");
 
     const { promotedAt, ms } = await failover();
     await allSucceeded(config, world);

@@ -75,7 +75,7 @@ describe("TLS to Redis with a private CA", () => {
     try {
       await worker.ready;
       await enqueueAll(producer, world);
-      await watcher.until(world.credentials.length);
+      await watcher.within(world.credentials.length, 120_000);
       assert.equal(watcher.failed.size, 0, [...watcher.failed.values()].join("; "));
       await assertAllRotated(world);
       assert.equal(await stopWorker(worker), 0, worker.output());

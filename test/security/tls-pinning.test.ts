@@ -9,7 +9,7 @@
 import { requireSlots } from "../../src/bank/capabilities.js";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -64,18 +64,22 @@ describe("with NODE_TLS_REJECT_UNAUTHORIZED=0, every TLS client still refuses a 
   let pinnedCaPem: string;
   let pinnedCaFile: string;
   let impostorCaFile: string;
+  /** The CA files and the CLI's config, removed at the end. */
+  let files: string;
 
   before(async () => {
     impostor = await anImpostor();
     pinnedCaPem = (await aCa({ subject: "CN=The CA certrotor pins,O=us,C=BR" })).certPem;
-    pinnedCaFile = join(tmpdir(), `certrotor-pinned-${process.pid}.pem`);
-    impostorCaFile = join(tmpdir(), `certrotor-impostor-${process.pid}.pem`);
+    files = await mkdtemp(join(tmpdir(), "certrotor-tls-pinning-"));
+    pinnedCaFile = join(files, "pinned-ca.pem");
+    impostorCaFile = join(files, "impostor-ca.pem");
     await writeFile(pinnedCaFile, pinnedCaPem);
     await writeFile(impostorCaFile, impostor.caPem);
   });
-  after(() => {
+  after(async () => {
     impostor.server.closeAllConnections();
     impostor.server.close();
+    await rm(files, { recursive: true, force: true });
   });
 
   const assertNothingArrived = (before: number): void =>
@@ -212,7 +216,7 @@ describe("with NODE_TLS_REJECT_UNAUTHORIZED=0, every TLS client still refuses a 
   });
 
   it("a CLI run: alert test through a webhook pinned to another CA fails with exit 2", async () => {
-    const config = join(tmpdir(), `certrotor-tls-${process.pid}.json`);
+    const config = join(files, "alert-config.json");
     await writeFile(
       config,
       JSON.stringify({
