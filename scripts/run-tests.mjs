@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the whole suite on Node's built-in test runner (through tsx), after checking that the real
-// tools the tests rely on are installed, so a missing redis-server fails at once with a clear message.
+// Runs the whole suite on Node's built-in test runner, after checking that the real tools the tests rely
+// on are installed (a missing redis-server fails at once with a clear message): the files run transpiled,
+// from a test tree (scripts/test-tree.mjs), longest first (scripts/test-runner.mjs), two at a time.
 import { spawn, spawnSync } from "node:child_process";
 import {
   copyFileSync,
@@ -15,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { compiledEntry, staleBuild } from "../bin/build-freshness.js";
+import { buildTestTree } from "./test-tree.mjs";
 
 const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) {
@@ -35,22 +37,37 @@ function findTests(dir) {
 }
 
 /**
- * The files that take longest, started first: with a pool of two, a long file started last is the run's
- * tail alone on one core. Measured from the TAP durations of a whole run (the closing notes keep them).
+ * The files that take longest, started first (scripts/test-runner.mjs keeps this order; `node --test`
+ * would sort by name): a long file started last is the run's tail, alone on one core. Measured as each
+ * file's process lifetime in a whole run.
  */
 const SLOW_FIRST = [
   "test/queue/paused-worker.test.ts",
-  "test/cli/bad-input.test.ts",
-  "test/cli/demo.test.ts",
+  "test/rotation/crash-paths.test.ts",
+  "test/stores/contract.test.ts",
+  "test/stores/aws-contract.test.ts",
+  "test/console/browser.test.ts",
+  "test/rotation/crash.test.ts",
+  "test/cli/onboard-and-rotate.test.ts",
+  "test/cli/issuer-import.test.ts",
+  "test/redis/cluster.test.ts",
+  "test/queue/worker.test.ts",
   "test/docs/tutorial.test.ts",
-  "test/cli/commands.test.ts",
   "test/queue/discovery-scale.test.ts",
+  "test/cli/bad-input.test.ts",
+  "test/redis/sentinel.test.ts",
+  "test/client/session.test.ts",
   "test/cli/import.test.ts",
   "test/cli/operator-commands.test.ts",
-  "test/rotation/crash.test.ts",
-  "test/queue/worker.test.ts",
-  "test/queue/rotate-wait.test.ts",
+  "test/cli/demo.test.ts",
+  "test/queue/stalls.test.ts",
+  "test/queue/scan-job.test.ts",
+  "test/queue/one-lease.test.ts",
+  "test/cli/commands.test.ts",
   "test/console/cli.test.ts",
+  "test/queue/one-state.test.ts",
+  "test/queue/resilience.test.ts",
+  "test/queue/rotate-wait.test.ts",
 ];
 const rank = (file) => {
   const i = SLOW_FIRST.indexOf(file.split("\\").join("/"));
@@ -103,13 +120,16 @@ function buildCli() {
 }
 
 const cli = buildCli();
-const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+const tree = buildTestTree();
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=300000", ...files],
-  { stdio: "inherit", env: { ...process.env, CERTROTOR_TEST_CLI: cli } },
+  ["--enable-source-maps", "scripts/test-runner.mjs", ...files.map((file) => file.replace(/\.ts$/, ".js"))],
+  { cwd: tree, stdio: "inherit", env: { ...process.env, CERTROTOR_TEST_CLI: cli } },
 );
-const cleanUp = () => rmSync(cli, { recursive: true, force: true });
+const cleanUp = () => {
+  rmSync(cli, { recursive: true, force: true });
+  rmSync(tree, { recursive: true, force: true });
+};
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => {
   cleanUp();
