@@ -207,7 +207,7 @@ export function describeSecretStore(
     });
 
     it("lists thousands of credentials across pages, each exactly once, and only under the prefix", async () => {
-      const total = options.listTotal ?? 2_500;
+      const total = options.listTotal ?? 2_000;
       const prefix = `contract-${run}/many-${randomBytes(3).toString("hex")}/`;
       const m = await aMaterial();
       const paths = Array.from({ length: total }, (_, i) => `${prefix}cred-${String(i).padStart(5, "0")}`);

@@ -20,5 +20,5 @@ describeSecretStore(
       faults: { seed: 7, errorRate: 0.1, throttleRate: 0.1 },
       maxAttempts: 8,
     }),
-  { listTotal: 1_000, seedConcurrency: 16, pendingHints: true },
+  { listTotal: 400, seedConcurrency: 16, pendingHints: true },
 );
