@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { compiledEntry, staleBuild } from "../bin/build-freshness.js";
+import { killMarked } from "./stragglers.mjs";
 import { buildTestTree } from "./test-tree.mjs";
 
 const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
@@ -121,12 +122,23 @@ function buildCli() {
 
 const cli = buildCli();
 const tree = buildTestTree();
+// inherited by every process of the run, so that leftovers can be found afterwards (scripts/stragglers.mjs)
+const marker = `CERTROTOR_TEST_RUN=${process.pid}-${Date.now()}`;
 const child = spawn(
   process.execPath,
   ["--enable-source-maps", "scripts/test-runner.mjs", ...files.map((file) => file.replace(/\.ts$/, ".js"))],
-  { cwd: tree, stdio: "inherit", env: { ...process.env, CERTROTOR_TEST_CLI: cli } },
+  {
+    cwd: tree,
+    stdio: "inherit",
+    env: { ...process.env, CERTROTOR_TEST_CLI: cli, CERTROTOR_TEST_RUN: marker.split("=")[1] },
+  },
 );
 const cleanUp = () => {
+  const left = killMarked(marker);
+  if (left.length > 0)
+    console.error(
+      `npm test: stopped ${left.length} processes the tests left running: ${left.map((p) => `${p.name} (${p.pid})`).join(", ")}`,
+    );
   rmSync(cli, { recursive: true, force: true });
   rmSync(tree, { recursive: true, force: true });
 };
