@@ -23,6 +23,7 @@ import { closeConnection, describeRedis, redisConnection } from "../src/redis/co
 import { isRedisTransient, logRedisErrors } from "../src/redis/error-log.js";
 import { waitForRedis, writeProbe } from "../src/redis/probe.js";
 import { QUEUES } from "../src/queue/names.js";
+import { within } from "../src/util/within.js";
 import type { RotateJobData } from "../src/queue/payloads.js";
 import { createProducer, type Producer } from "../src/queue/producer.js";
 
@@ -282,10 +283,7 @@ async function startOn(
       // connections. A graceful close() instead could not be cut short at the bound: BullMQ keeps the
       // first close, and its QUIT waits for ever in ioredis's offline queue when Redis is gone.
       const finishing = Promise.all(workers.map((w) => w.pause()));
-      const bound = new Promise<"timeout">((resolve) =>
-        setTimeout(() => resolve("timeout"), config.worker.shutdownTimeout).unref(),
-      );
-      if ((await Promise.race([finishing, bound])) === "timeout")
+      if ((await within(finishing, config.worker.shutdownTimeout, "timeout")) === "timeout")
         logger.warn("shutdown bound reached: releasing running jobs to other workers");
       await Promise.all(workers.map((w) => w.close(true)));
       await opened.closeAll();

@@ -123,18 +123,18 @@ function buildCli() {
 const cli = buildCli();
 const tree = buildTestTree();
 // inherited by every process of the run, so that leftovers can be found afterwards (scripts/stragglers.mjs)
-const marker = `CERTROTOR_TEST_RUN=${process.pid}-${Date.now()}`;
+const runId = `${process.pid}-${Date.now()}`;
 const child = spawn(
   process.execPath,
   ["--enable-source-maps", "scripts/test-runner.mjs", ...files.map((file) => file.replace(/\.ts$/, ".js"))],
   {
     cwd: tree,
     stdio: "inherit",
-    env: { ...process.env, CERTROTOR_TEST_CLI: cli, CERTROTOR_TEST_RUN: marker.split("=")[1] },
+    env: { ...process.env, CERTROTOR_TEST_CLI: cli, CERTROTOR_TEST_RUN: runId },
   },
 );
 const cleanUp = () => {
-  const left = killMarked(marker);
+  const left = killMarked(`CERTROTOR_TEST_RUN=${runId}`);
   if (left.length > 0)
     console.error(
       `npm test: stopped ${left.length} processes the tests left running: ${left.map((p) => `${p.name} (${p.pid})`).join(", ")}`,

@@ -5,7 +5,6 @@
 // and tests that read sources still find them); bin/ is copied too (tests copy it into an image layout);
 // everything else is a symlink to the checkout. Inline source maps point back to the checkout's files.
 import {
-  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -32,11 +31,12 @@ function copyDir(from, to, transpile) {
       continue;
     }
     const stat = statSync(source);
-    copyFileSync(source, target);
+    const content = readFileSync(source);
+    writeFileSync(target, content);
     // build-freshness compares modification times: the copies keep the checkout's
     utimesSync(target, stat.atime, stat.mtime);
     if (transpile && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-      const { code } = transformSync(readFileSync(source, "utf8"), {
+      const { code } = transformSync(content.toString("utf8"), {
         loader: "ts",
         format: "esm",
         target: "node20",

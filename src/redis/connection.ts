@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisConfig } from "../config/schema.js";
 import { type ConnectionRole, clusterOptions, parseNode, redisOptions } from "./options.js";
+import { within } from "../util/within.js";
 
 export type { ConnectionRole } from "./options.js";
 
@@ -68,17 +69,12 @@ export async function closeConnection(client: RedisClient): Promise<void> {
     client.disconnect();
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, QUIT_GRACE_MS, false);
-  });
-  const quitted = client.quit().then(
-    () => true,
-    () => false,
-  );
-  const clean = await Promise.race([quitted, late]);
-  clearTimeout(timer);
-  if (!clean) client.disconnect();
+  const quitted = await within(
+    client.quit().then(() => true),
+    QUIT_GRACE_MS,
+    false,
+  ).catch(() => false);
+  if (!quitted) client.disconnect();
 }
 
 /** Where Redis is, for messages: the URL without its password, the cluster's nodes, or the Sentinel group. */

@@ -13,6 +13,7 @@ import { BIN, CLI_ENV } from "../fixtures/cli.js";
 
 export { BIN };
 import { type RedisClient, redisConnection } from "../../src/redis/connection.js";
+import { within } from "../../src/util/within.js";
 
 export function queueConfig(
   config: Config,
@@ -251,11 +252,8 @@ export class RotateWatcher {
    * awaited for a moment only, after its connection was dropped.
    */
   async close(): Promise<void> {
-    const client = await bounded(this.events.backend.client, 5_000, "the QueueEvents client").catch(
-      () => undefined,
-    );
-    client?.disconnect();
-    await bounded(this.events.close(), 2_000, "QueueEvents.close").catch(() => undefined);
+    (await within(this.events.backend.client, 5_000, undefined).catch(() => undefined))?.disconnect();
+    await within(this.events.close(), 2_000, undefined).catch(() => undefined);
     this.connection.disconnect();
   }
 }

@@ -18,7 +18,7 @@ describe("a worker whose Redis is gone", () => {
     const redis = await startRedis();
     const world = await aWorld({ store: "file", issuer: "local-ca" });
     const config = queueConfig(world.config, redis.url, { shutdownTimeout: SHUTDOWN_TIMEOUT_MS });
-    const worker = spawnWorker(await writeConfig(world.dir, config), [], {});
+    const worker = spawnWorker(await writeConfig(world.dir, config));
     try {
       await worker.ready;
       await redis.stop();
