@@ -26,6 +26,9 @@ import {
 
 export const silent = createLogger({ level: "silent" });
 
+/** How long each of the bank's admin calls (bind, list, unbind) is held while a failover is under way. */
+const HOLD_AT_BANK_MS = 1_500;
+
 export interface WatchedWorld extends TestWorld {
   /** The bank's own record: a violation the instant more than 2 certificates are bound, or none. */
   bank: BankWatch;
@@ -218,10 +221,15 @@ export async function rotateThroughFailover(
     readiness = traceReadiness(listeningPort(workers[0]!.output()));
     const activity = recordActivity(watcher);
     const midRotation = watcher.nextStep("register");
+    // every rotation is still in flight when the master dies: each waits at the bank in register, so
+    // none can finish in the moment between the first register and the kill (on a loaded machine all
+    // six once did, and nothing was left to resume after the promotion)
+    world.sandbox.setFaults({ admin: { latencyMs: HOLD_AT_BANK_MS } });
     await enqueueAll(producer, world);
     await bounded(midRotation, 60_000, "the first rotation to reach register");
 
     const { promotedAt, ms } = await failover();
+    world.sandbox.setFaults({});
     await allSucceeded(config, world);
     const resumedAt = activity.find((at) => at > promotedAt);
     assert.ok(resumedAt !== undefined, "rotations made progress after the promotion");
