@@ -13,6 +13,7 @@ import type { VaultStoreConfig } from "../config/schema.js";
 import { CertrotorError, type ErrorCode } from "../errors.js";
 import { type LoginBackoff, VaultAuth } from "./vault-auth.js";
 import { classify, describe, type Failure, failureError, retryable } from "./vault-failure.js";
+import { vaultHttp } from "./vault-http.js";
 import { type PinnedAgents, pinnedAgents } from "./vault-transport.js";
 
 export { isVaultStatus, VaultStatusError, vaultMessages } from "./vault-failure.js";
@@ -205,19 +206,15 @@ export async function createVaultClient(
   options: VaultClientOptions,
 ): Promise<VaultClient> {
   const ca = await readCa(config, options.label);
-  const requestOptions = {
-    ...pinnedAgents(config.address, ca),
-    timeout: config.requestTimeout,
-    strictSSL: true,
+  const agents = pinnedAgents(config.address, ca);
+  const requestOptions = { ...agents, timeout: config.requestTimeout };
+  const vaultOptions: NonNullable<Parameters<typeof nodeVault>[0]> = {
+    endpoint: config.address,
+    ...(config.namespace ? { namespace: config.namespace } : {}),
+    // node-vault's own transport (axios) is never built, so VAULT_SKIP_VERIFY (its `strictSSL` default) has
+    // nothing to turn off: the pinned https agent always verifies.
+    "request-promise": vaultHttp(config.address, agents),
   };
-  const vaultOptions: NonNullable<Parameters<typeof nodeVault>[0]> & { rpDefaults: { strictSSL: boolean } } =
-    {
-      endpoint: config.address,
-      ...(config.namespace ? { namespace: config.namespace } : {}),
-      // Overrides node-vault's `strictSSL: !VAULT_SKIP_VERIFY`: the environment never turns verification off.
-      rpDefaults: { strictSSL: true },
-      requestOptions,
-    };
   const vault = nodeVault(vaultOptions) as unknown as RawClient;
   // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE from the environment; only the config counts.
   vault.token = "";

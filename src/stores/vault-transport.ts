@@ -14,13 +14,13 @@ import type { Duplex } from "node:stream";
 /** The `code` of the error a refused connection fails with. */
 export const OFF_ORIGIN = "ERR_CERTROTOR_VAULT_OFF_ORIGIN";
 
-interface Origin {
+export interface Origin {
   protocol: "http:" | "https:";
   host: string;
   port: number;
 }
 
-function originOf(address: string): Origin {
+export function originOf(address: string): Origin {
   const url = new URL(address);
   const protocol = url.protocol === "https:" ? "https:" : "http:";
   const port = url.port !== "" ? Number(url.port) : protocol === "https:" ? 443 : 80;
@@ -30,8 +30,19 @@ function originOf(address: string): Origin {
 
 type ConnectCallback = (err: Error | null, stream: Duplex) => void;
 
-/** The error for a socket the agent will not open; names where the redirect pointed (no path, no query). */
-function offOrigin(configured: Origin, protocol: string, host: string, port: number): Error {
+/** The error for a redirect not followed (or a socket not opened); names where it pointed (no path, no query). */
+export function offOrigin(configured: Origin, to: URL): Error {
+  const { host, port } = originOf(to.href);
+  return offOriginError(configured, to.protocol, host, port);
+}
+
+/** Whether `url` is at the configured scheme, host and port. */
+export function sameOrigin(configured: Origin, url: URL): boolean {
+  const { host, port } = originOf(url.href);
+  return url.protocol === configured.protocol && host === configured.host && port === configured.port;
+}
+
+function offOriginError(configured: Origin, protocol: string, host: string, port: number): Error {
   const target = `${protocol}//${host.includes(":") ? `[${host}]` : host}:${port}`;
   const error = new Error(
     `refused to follow a redirect from ${configured.protocol}//${configured.host}:${configured.port} to ${target}: the Vault token is only sent to the configured address`,
@@ -53,7 +64,7 @@ function allowed(
   const port = options.port !== undefined && options.port !== null ? Number(options.port) : defaultPort;
   if (protocol === configured.protocol && host === configured.host && port === configured.port)
     return undefined;
-  return offOrigin(configured, protocol, host, port);
+  return offOriginError(configured, protocol, host, port);
 }
 
 /** Fails the connection with `error` (asynchronously, as a failed connect would); false when there is none. */

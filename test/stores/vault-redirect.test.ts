@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { createVaultStore } from "../../src/stores/vault.js";
 import { expectCode } from "../contract/secret-store.contract.js";
 import { startVaultEmulator, type VaultEmulator } from "../emulators/vault/server.js";
+import { aMaterial } from "./vault-fixtures.js";
 import { vaultStoreConfig } from "./vault-harness.js";
 
 const TOKEN = "hvs.must-never-leave-the-origin";
@@ -86,6 +87,52 @@ describe("vault store: redirects", () => {
       assert.deepEqual(caught, []);
     });
   }
+
+  it("follows a 307 within the configured origin, keeping the method, the body and the token", async () => {
+    // A front on one port: the first hop of every call is answered 307 to the same URL with a marker, the
+    // second is relayed to the emulator (as a Vault standby behind a path-rewriting balancer would).
+    const seen: string[] = [];
+    const front = createServer((req, res) => {
+      const url = new URL(req.url ?? "/", "http://front");
+      if (!url.searchParams.has("hop")) {
+        url.searchParams.set("hop", "1");
+        seen.push(`${req.method} 307`);
+        res.writeHead(307, { Location: `${url.pathname}${url.search}` }).end();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", async () => {
+        url.searchParams.delete("hop");
+        const body = Buffer.concat(chunks);
+        seen.push(`${req.method} relayed ${body.length > 0 ? "with" : "without"} body`);
+        const relayed = await fetch(`${vault.url}${url.pathname}${url.search}`, {
+          method: req.method ?? "GET",
+          headers: { "X-Vault-Token": String(req.headers["x-vault-token"] ?? "") },
+          ...(body.length > 0 ? { body } : {}),
+        });
+        res.writeHead(relayed.status, { "Content-Type": "application/json" }).end(await relayed.text());
+      });
+    });
+    const frontPort = await listen(front);
+    const store = await createVaultStore("fronted", {
+      ...vaultStoreConfig(vault, vault.rootToken),
+      address: `http://127.0.0.1:${frontPort}`,
+    });
+    try {
+      const r = { credentialId: "c", path: `certrotor/redirected-${frontPort}` };
+      const m = { ...(await aMaterial()), rotationId: "r1" };
+      await store.writePending(r, "r1", m);
+      assert.deepEqual((await store.readPending(r))?.material, m);
+      assert.ok(seen.includes("POST 307"), seen.join(", "));
+      assert.ok(seen.includes("POST relayed with body"), seen.join(", "));
+      assert.ok(seen.includes("GET relayed without body"), seen.join(", "));
+      assert.ok(!seen.some((s) => s.startsWith("GET") && s.includes("with body")));
+    } finally {
+      await store.close();
+      front.close();
+    }
+  });
 
   it("still talks to Vault itself over the pinned agents", async () => {
     const store = await createVaultStore("direct", vaultStoreConfig(vault, vault.rootToken));
