@@ -4,7 +4,7 @@
  * the configured address (vault-transport.ts: a redirect elsewhere never carries the token), the namespace
  * header, auth (token or AppRole with renewal, backoff and revoke-self on close, vault-auth.ts), bounded
  * retries with exponential backoff and jitter, and the mapping of failures (vault-failure.ts). node-vault and
- * axios objects never leave this file: callers get plain JSON bodies, or a VaultStatusError for the statuses
+ * transport objects never leave this file: callers get plain JSON bodies, or a VaultStatusError for the statuses
  * they interpret (400, 404).
  */
 import { readFile } from "node:fs/promises";

@@ -1,6 +1,6 @@
 /**
- * What a failed Vault call was, read from whatever node-vault or axios threw without keeping the object
- * (axios errors carry the request config, X-Vault-Token header included), and the error it becomes:
+ * What a failed Vault call was, read from whatever node-vault or its transport (vault-http.ts) threw, without
+ * keeping the object (node-vault's errors carry the whole response), and the error it becomes:
  * 403 → ACCESS_DENIED, 5xx/429/transport → STORE_UNAVAILABLE (retryable; TLS trust failures and redirects
  * off the configured address are not), other statuses → VaultStatusError for the caller to interpret (CAS 400, 404).
  */
@@ -50,7 +50,7 @@ export function vaultMessages(body: unknown): string[] {
   });
 }
 
-/** node-vault's ApiResponseError has `response {statusCode, body}`; axios transport errors have `code`. */
+/** node-vault's ApiResponseError has `response {statusCode, body}`; transport errors (node:net, TLS) have `code`. */
 export function classify(error: unknown): Failure {
   const response = (error as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;
   if (response && typeof response.statusCode === "number") {

@@ -1,10 +1,9 @@
 /**
- * The HTTP(S) agents of a Vault connection, pinned to the configured origin. node-vault sends through axios,
- * which follows redirects (follow-redirects) and strips only Authorization and Cookie when the host changes:
- * `X-Vault-Token` would go along to whatever host a redirect names (a Vault standby answering 307 with the
- * active node's api_addr, or anything between us and Vault). Every socket of the connection is opened by
- * these agents, so they refuse to open one to any other scheme, host or port: a redirect off the configured
- * origin fails before a byte (or the token) leaves, and a redirect within it still works.
+ * The HTTP(S) agents of a Vault connection, pinned to the configured origin. A redirect (a Vault standby
+ * answering 307 with the active node's api_addr, or anything between us and Vault) must never take
+ * `X-Vault-Token` to another host. vault-http.ts follows redirects only within the origin; beneath it, every
+ * socket of the connection is opened by these agents, which refuse to open one to any other scheme, host or
+ * port, so even a transport that followed a redirect elsewhere fails before a byte (or the token) leaves.
  */
 import type { ClientRequestArgs } from "node:http";
 import { Agent as HttpAgent } from "node:http";

@@ -1,7 +1,7 @@
 /**
  * The Vault token never leaves for another origin. A Vault standby (or anything between certrotor and
- * Vault) may answer 307 with another address; node-vault's axios follows redirects and strips only
- * Authorization and Cookie on a host change, so X-Vault-Token would go along. Here a server answers every
+ * Vault) may answer 307 with another address; a generic HTTP client (node-vault's own axios) follows it and
+ * strips only Authorization and Cookie on a host change, so X-Vault-Token would go along. Here a server answers every
  * request with a redirect to a second server that records whatever reaches it: the store fails at once with a
  * clear, non-retryable error, and nothing (no connection, no header) reaches the second server.
  */

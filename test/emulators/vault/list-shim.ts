@@ -5,7 +5,7 @@
  * `GET <path>?list=true HTTP/1.1` plus a marker header, which Vault itself treats as the same operation.
  *
  * "Start of a request" = the first bytes after the server wrote a response (or the connection opened).
- * That holds for clients that do not pipeline, as node-vault (axios) does not.
+ * That holds for clients that do not pipeline, as node-vault (on node:http) does not.
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
