@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDir } from "../stores/file-io.js";
+import { fsyncDir } from "../util/durable.js";
 import { pathNotWritable } from "../util/dirs.js";
 import type { AgentFile } from "./files.js";
 

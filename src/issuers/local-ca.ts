@@ -20,6 +20,8 @@ interface CaMaterial {
   chainPem: string;
 }
 
+let caModule: Promise<typeof import("../crypto/ca.js")> | undefined;
+
 export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issuer {
   const ref: CredentialRef = { credentialId: `issuer:${name}`, path: options.path };
   let cached: Promise<CaMaterial> | undefined;
@@ -63,7 +65,8 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
     async issue(request: IssueRequest): Promise<IssuedCertificate> {
       const ca = await loadCa();
       // the CA code (@peculiar/x509) loads on the first issue: a command that only reads (status) skips it
-      const { loadSigningCa, signClientCsr } = await import("../crypto/ca.js");
+      // (the promise is kept: each import() of a loaded module still goes through the resolver)
+      const { loadSigningCa, signClientCsr } = await (caModule ??= import("../crypto/ca.js"));
       if (loaded?.from !== ca) {
         const parsing = loadSigningCa(ca.certPem, ca.keyPem);
         loaded = { from: ca, ca: parsing };

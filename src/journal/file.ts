@@ -169,6 +169,9 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     assertNoSecrets(change.set, `rotation "${rotationId}"`);
     await checkFence(fence, what);
     if (!(await appendLine(rotationFile(rotationId), JSON.stringify(change), false))) notFound();
+    // A fenced write comes from the lock holder, the record's only writer: what it read plus its change
+    // is the record. Unfenced writers (an operator's command beside a rotation) read back what all wrote.
+    if (fence) return applyChange(current, change);
     return (await get(rotationId)) ?? notFound();
   }
 

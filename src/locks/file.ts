@@ -15,7 +15,7 @@
  * when both still say ours.
  */
 import { randomUUID } from "node:crypto";
-import { link, rename } from "node:fs/promises";
+import { linkSync, renameSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
@@ -89,7 +89,7 @@ function isStale(lock: LockFile | undefined, now: number): boolean {
 async function removeIfUnchanged(file: string, expected: string): Promise<boolean> {
   const aside = tempBeside(file);
   try {
-    await rename(file, aside);
+    renameSync(file, aside);
   } catch (error) {
     if (errnoOf(error) === "ENOENT") return false;
     throw stateError("move aside", file, error);
@@ -101,7 +101,11 @@ async function removeIfUnchanged(file: string, expected: string): Promise<boolea
   }
   // Not what we judged: someone else's fresh lock. Put it back; if another link won meanwhile, that
   // holder's successor check fails and it sees LOCK_LOST, never two holders passing check().
-  await link(aside, file).catch(() => undefined);
+  try {
+    linkSync(aside, file);
+  } catch {
+    // another lock took the name meanwhile: it stays, ours is dropped below
+  }
   await removeFile(aside);
   return false;
 }

@@ -13,15 +13,25 @@
  *   not (docs/internals/journal-and-locks.md, "What is fsynced");
  * - appendLine: one write(2) with O_APPEND, which Linux performs as a single atomic seek-and-write on a
  *   local file system, so lines of concurrent writers never interleave;
- * - readText and appendLine are synchronous: small local files touched many times per rotation (leases,
- *   fences, journal lines), where the promise API's open/fstat/read/write/close, each a hop through the
- *   thread pool, cost far more than the I/O itself (a page-cache read or write of a few hundred bytes).
+ * - every call but fsync is synchronous: small local files touched many times per rotation (leases,
+ *   fences, journal lines), where the promise API's open/fstat/read/write/close/link/rename, each a hop
+ *   through the thread pool, cost far more than the I/O itself (a page-cache read or write of a few
+ *   hundred bytes); the fsync, which waits for the disk, still runs in the pool (util/durable.ts).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, constants, openSync, readFileSync, writeSync } from "node:fs";
-import { link, open, rename, unlink } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { CertrotorError } from "../errors.js";
 import { isPermanentPathError, makeDirectory, pathNotWritable } from "../util/dirs.js";
+import { dropTemp, writeNewFile } from "../util/durable.js";
 
 const MAX_NAME = 180;
 
@@ -75,16 +85,6 @@ export interface WriteOptions {
   durable?: boolean;
 }
 
-async function writeTemp(path: string, text: string, durable: boolean): Promise<void> {
-  const handle = await open(path, "wx", 0o600);
-  try {
-    await handle.writeFile(text);
-    if (durable) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * The text of `file`, or undefined when it does not exist. Read synchronously: these are small local files
  * (a lease, a fencing counter, one rotation's record) read many times per rotation, where the promise
@@ -107,14 +107,14 @@ export async function createExclusive(
 ): Promise<boolean> {
   const temp = tempBeside(file);
   try {
-    await writeTemp(temp, text, durable);
-    await link(temp, file);
+    await writeNewFile(temp, text, { durable });
+    linkSync(temp, file);
     return true;
   } catch (error) {
     if (errnoOf(error) === "EEXIST") return false;
     throw stateError("create", file, error);
   } finally {
-    await unlink(temp).catch(() => undefined); // the temp name is ours alone; absent is fine
+    dropTemp(temp);
   }
 }
 
@@ -126,10 +126,10 @@ export async function replaceAtomic(
 ): Promise<void> {
   const temp = tempBeside(file);
   try {
-    await writeTemp(temp, text, durable);
-    await rename(temp, file);
+    await writeNewFile(temp, text, { durable });
+    renameSync(temp, file);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    dropTemp(temp);
     throw stateError("write", file, error);
   }
 }
@@ -159,7 +159,7 @@ export async function appendLine(file: string, line: string, create = true): Pro
 /** Removes `file`; absent is success. */
 export async function removeFile(file: string): Promise<void> {
   try {
-    await unlink(file);
+    unlinkSync(file);
   } catch (error) {
     if (errnoOf(error) !== "ENOENT") throw stateError("remove", file, error);
   }

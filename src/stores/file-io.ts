@@ -8,10 +8,12 @@
  * `.<name>.<host>.<pid>.<rand>.tmp` file, which listing ignores and the next store start removes.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { readFileSync, renameSync } from "node:fs";
+import { readdir, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
+import { dropTemp, fsyncDir, writeNewFile } from "../util/durable.js";
 import { TEMP_SUFFIX } from "./file-names.js";
 import { pidAlive } from "./file-lock.js";
 
@@ -46,23 +48,13 @@ export function fsError(storeName: string, action: string, file: string, error: 
   );
 }
 
-/** The bytes of `file`, or undefined when it does not exist. */
+/** The bytes of `file`, or undefined when it does not exist (synchronous: one small file, see util/durable.ts). */
 export async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return readFileSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
-  }
-}
-
-/** fsyncs a directory, so the renames in it survive a power cut (also the agent's file writer). */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -83,20 +75,14 @@ export async function writeAtomic(
   );
   let renamed = false;
   try {
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewFile(temp, bytes);
     await hooks.beforeRename?.(temp);
     await beforeCommit();
-    await rename(temp, join(dir, fileName));
+    renameSync(temp, join(dir, fileName));
     renamed = true;
     await fsyncDir(dir);
   } finally {
-    if (!renamed) await unlink(temp).catch(() => undefined); // best effort: start-up cleanup catches the rest
+    if (!renamed) dropTemp(temp);
   }
 }
 

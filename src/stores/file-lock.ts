@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
-import { readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { CertrotorError } from "../errors.js";
 
@@ -71,7 +71,8 @@ async function tryCreate(file: string, leaseMs: number): Promise<string | undefi
   };
   const raw = JSON.stringify(holder);
   try {
-    await writeFile(file, raw, { flag: "wx", mode: 0o600 });
+    // synchronous, as all small state files (util/durable.ts): a lease needs no fsync
+    writeFileSync(file, raw, { flag: "wx", mode: 0o600 });
     return raw;
   } catch (error) {
     if (isErrno(error, "EEXIST")) return undefined;
@@ -81,7 +82,8 @@ async function tryCreate(file: string, leaseMs: number): Promise<string | undefi
 
 async function observe(file: string): Promise<Observed | undefined> {
   try {
-    const [raw, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+    const raw = readFileSync(file, "utf8");
+    const info = statSync(file);
     let holder: Holder | undefined;
     try {
       holder = JSON.parse(raw) as Holder;
@@ -105,9 +107,11 @@ function isStale(seen: Observed, leaseMs: number, now: number): boolean {
 async function removeIf(file: string, raw: string): Promise<void> {
   const seen = await observe(file);
   if (seen?.raw !== raw) return;
-  await unlink(file).catch((error: unknown) => {
+  try {
+    unlinkSync(file);
+  } catch (error) {
     if (!isErrno(error, "ENOENT")) throw error;
-  });
+  }
 }
 
 /** Removes the stale lock `seen`; false when another waiter is breaking it right now. */
