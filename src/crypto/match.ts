@@ -1,5 +1,5 @@
-/** Does a private key belong to a certificate: compares the SPKI DER of both public halves. */
-import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+/** Does a private key belong to a certificate: OpenSSL compares the certificate's public key with the key's. */
+import { createHash, X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
 import { privateKeyObject } from "./keys.js";
 import { Memo } from "./memo.js";
@@ -13,12 +13,9 @@ const matched = new Memo<true>(256);
 const pairDigest = (keyPem: string, certPem: string): string =>
   createHash("sha256").update(keyPem).update("\0").update(certPem).digest("hex");
 
-function certificateSpki(certPem: string, where: string): Buffer {
+function parsedCertificate(certPem: string, where: string): X509Certificate {
   try {
-    return new X509Certificate(certificateDer(certPem, where)).publicKey.export({
-      type: "spki",
-      format: "der",
-    });
+    return new X509Certificate(certificateDer(certPem, where));
   } catch (error) {
     if (error instanceof CertrotorError) throw error;
     throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
@@ -36,17 +33,11 @@ export function keyMatchesCertificate(
 ): boolean {
   const digest = pairDigest(keyPem, certPem);
   if (matched.peek(digest)) return true;
-  const matches = compareSpki(keyPem, certPem, where);
+  const key = privateKeyObject(keyPem, `${where} (key)`);
+  // X509_check_private_key: the same comparison as the SPKI DER of both halves, without exporting either
+  const matches = parsedCertificate(certPem, `${where} (certificate)`).checkPrivateKey(key);
   if (matches) matched.add(digest, true);
   return matches;
-}
-
-function compareSpki(keyPem: string, certPem: string, where: string): boolean {
-  const keySpki = createPublicKey(privateKeyObject(keyPem, `${where} (key)`)).export({
-    type: "spki",
-    format: "der",
-  });
-  return keySpki.equals(certificateSpki(certPem, `${where} (certificate)`));
 }
 
 /** Throws KEY_MISMATCH naming `where` unless the key belongs to the certificate. */

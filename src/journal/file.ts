@@ -19,6 +19,7 @@
  * are deleted (their index lines stay; reads skip them). active()/retireDue() read every rotation file,
  * which the bound keeps to credentials × maxHistory.
  */
+import { statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
@@ -115,8 +116,40 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     );
   };
 
-  const get = async (rotationId: string): Promise<RotationRecord | null> =>
-    fold(parseLines(await readText(rotationFile(rotationId))));
+  const get = async (rotationId: string): Promise<RotationRecord | null> => (await read(rotationId)).record;
+
+  async function read(rotationId: string): Promise<{ record: RotationRecord | null; bytes: number }> {
+    const text = await readText(rotationFile(rotationId));
+    return { record: fold(parseLines(text)), bytes: text === undefined ? 0 : Buffer.byteLength(text) };
+  }
+
+  /**
+   * The record a fenced writer of this journal left, while the file still has the size it left: records
+   * are only ever appended to (or removed once finished), so any other writer's line would have changed
+   * the size. Spares the lock holder a read and a parse of the whole record at every step.
+   */
+  const written = new Map<string, { bytes: number; record: RotationRecord }>();
+  const WRITTEN_MAX = 256;
+
+  function writtenRecord(rotationId: string): { bytes: number; record: RotationRecord } | undefined {
+    const entry = written.get(rotationId);
+    if (!entry) return undefined;
+    let size: number | undefined;
+    try {
+      size = statSync(rotationFile(rotationId)).size;
+    } catch {
+      size = undefined; // gone or unreadable: read() reports it
+    }
+    if (size === entry.bytes) return entry;
+    written.delete(rotationId);
+    return undefined;
+  }
+
+  function remember(rotationId: string, bytes: number, record: RotationRecord): void {
+    written.delete(rotationId);
+    if (isActiveStatus(record.status)) written.set(rotationId, { bytes, record });
+    if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
+  }
 
   /** Rotation ids of a credential from its index, newest begin first, without repeats. */
   async function indexed(credentialId: string): Promise<string[]> {
@@ -162,17 +195,23 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
         details: { rotationId },
       });
     };
-    const current = (await get(rotationId)) ?? notFound();
+    const known = fence ? writtenRecord(rotationId) : undefined;
+    const { record: found, bytes } = known ?? (await read(rotationId));
+    const current = found ?? notFound();
     const what = `to update rotation "${rotationId}"`;
     const change = await materializeFenced(current, patch, now(), () => checkFence(fence, what));
     assertValidRecord(applyChange(current, change));
     assertNoSecrets(change.set, `rotation "${rotationId}"`);
     await checkFence(fence, what);
-    if (!(await appendLine(rotationFile(rotationId), JSON.stringify(change), false))) notFound();
+    const line = JSON.stringify(change);
+    if (!(await appendLine(rotationFile(rotationId), line, false))) notFound();
     // A fenced write comes from the lock holder, the record's only writer: what it read plus its change
     // is the record. Unfenced writers (an operator's command beside a rotation) read back what all wrote.
-    if (fence) return applyChange(current, change);
-    return (await get(rotationId)) ?? notFound();
+    if (!fence) return (await get(rotationId)) ?? notFound();
+    const next = applyChange(current, change);
+    // the size this append left, were it the only one; another writer's line makes writtenRecord miss
+    remember(rotationId, bytes + Buffer.byteLength(line) + 1, next);
+    return next;
   }
 
   async function history(credentialId: string, limit = 20): Promise<RotationRecord[]> {
