@@ -66,7 +66,8 @@ export function createLocalCaIssuer(name: string, options: LocalCaOptions): Issu
       const ca = await loadCa();
       // the CA code (@peculiar/x509) loads on the first issue: a command that only reads (status) skips it
       // (the promise is kept: each import() of a loaded module still goes through the resolver)
-      const { loadSigningCa, signClientCsr } = await (caModule ??= import("../crypto/ca.js"));
+      caModule ??= import("../crypto/ca.js");
+      const { loadSigningCa, signClientCsr } = await caModule;
       if (loaded?.from !== ca) {
         const parsing = loadSigningCa(ca.certPem, ca.keyPem);
         loaded = { from: ca, ca: parsing };
