@@ -16,8 +16,10 @@
  * fingerprint): the credential's audit file is checked before the append (the rotation's lock keeps its
  * other writers out), reading only what was appended since the last check (audit-seen.ts).
  * History is bounded: when a credential has more than `maxHistory` rotations, the oldest finished ones
- * are deleted (their index lines stay; reads skip them). active()/retireDue() read every rotation file,
- * which the bound keeps to credentials × maxHistory.
+ * are deleted and the credential's index is rewritten without them (the begin that prunes holds the
+ * credential's lock, the index's only writer), so neither the index nor a begin's work grows with a
+ * credential's age. active()/retireDue() read every rotation file, which the bound keeps to
+ * credentials × maxHistory.
  */
 import { statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -30,6 +32,7 @@ import {
   errnoOf,
   readText,
   removeFile,
+  replaceAtomic,
   safeName,
   stateError,
 } from "../state/files.js";
@@ -84,6 +87,12 @@ function fold(lines: unknown[]): RotationRecord | null {
       record = applyChange(record, change);
   }
   return record;
+}
+
+/** One line of a credential's index: a rotation it began. */
+interface IndexEntry {
+  rotationId: string;
+  startedAt: string;
 }
 
 export function createFileJournal(dir: string, options: FileJournalOptions = {}): Journal {
@@ -160,11 +169,24 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
   }
 
   async function prune(credentialId: string): Promise<void> {
-    const ids = await indexed(credentialId);
+    const lines = parseLines(await readText(indexFile(credentialId))) as IndexEntry[];
+    const ids = [...new Set(lines.map((e) => e.rotationId).reverse())];
+    if (ids.length <= maxHistory) return;
+    const kept = new Set(ids.slice(0, maxHistory));
     for (const id of ids.slice(maxHistory)) {
       const record = await get(id);
-      if (record && !isActiveStatus(record.status)) await removeFile(rotationFile(id));
+      if (record && isActiveStatus(record.status)) kept.add(id);
+      else if (record) await removeFile(rotationFile(id));
     }
+    // one line per kept rotation, in the order appended; not fsynced, as the appends are not
+    let text = "";
+    const written = new Set<string>();
+    for (const entry of lines) {
+      if (!kept.has(entry.rotationId) || written.has(entry.rotationId)) continue;
+      written.add(entry.rotationId);
+      text += `${JSON.stringify(entry)}\n`;
+    }
+    await replaceAtomic(indexFile(credentialId), text, { durable: false });
   }
 
   async function begin(record: RotationRecord, fence?: Fence): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -65,6 +65,43 @@ describe("file journal: audit repeats, read incrementally", () => {
       assert.equal(await b.audit(event("f2")), false);
       await rm(join(dir, "audit", "cred-1.jsonl"));
       assert.equal(await a.audit(event("f1")), true, "a removed trail is read afresh");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("file journal: bounded index", () => {
+  it("rewrites a credential's index down to the rotations it keeps, so begin's work does not grow with age", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certrotor-journal-"));
+    try {
+      const journal = createFileJournal(dir, { maxHistory: 3 });
+      const record = (i: number, status: "running" | "succeeded") => ({
+        rotationId: `rot-${i}`,
+        credentialId: "cred-1",
+        trigger: "schedule" as const,
+        startedAt: new Date(i * 1000).toISOString(),
+        updatedAt: new Date(i * 1000).toISOString(),
+        step: "plan" as const,
+        stepStartedAt: new Date(i * 1000).toISOString(),
+        status,
+        attempts: 1,
+      });
+      await journal.begin(record(0, "running")); // an old rotation still running is never dropped
+      for (let i = 1; i <= 40; i++) await journal.begin(record(i, "succeeded"));
+      const index = (await readFile(join(dir, "credentials", "cred-1.jsonl"), "utf8")).trim().split("\n");
+      assert.deepEqual(
+        index.map((line) => (JSON.parse(line) as { rotationId: string }).rotationId),
+        ["rot-0", "rot-38", "rot-39", "rot-40"],
+      );
+      assert.deepEqual(
+        (await readdir(join(dir, "rotations"))).sort(),
+        ["rot-0.jsonl", "rot-38.jsonl", "rot-39.jsonl", "rot-40.jsonl"],
+      );
+      assert.deepEqual(
+        (await journal.history("cred-1", 10)).map((r) => r.rotationId),
+        ["rot-40", "rot-39", "rot-38", "rot-0"],
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
