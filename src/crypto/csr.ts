@@ -1,14 +1,21 @@
 /**
- * Certificate signing requests (PKCS#10) on @peculiar/x509's generator, and their verification. A CSR
- * made from an existing certificate carries that certificate's subject DER and SAN extension unchanged:
- * every RDN in order, string types and unusual attributes (UID, serialNumber, ICP-Brasil OIDs) included.
- * Verification is synchronous (callers check a CSR inline): @peculiar/asn1-csr parses, node verifies the
- * signature over the signed bytes as they came.
+ * Certificate signing requests (PKCS#10) and their verification. A CSR made from an existing certificate
+ * carries that certificate's subject DER and SAN extension unchanged: every RDN in order, string types and
+ * unusual attributes (UID, serialNumber, ICP-Brasil OIDs) included. Both directions are synchronous:
+ * @peculiar/asn1-csr encodes and parses, node:crypto signs and verifies. (Signing through @peculiar/x509's
+ * generator and WebCrypto cost a key import per new key and a thread-pool trip per signature, about 4 ms
+ * of a P-256 rotation.)
  */
-import { createPublicKey, type KeyObject, verify } from "node:crypto";
-import { CertificationRequest } from "@peculiar/asn1-csr";
+import { createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { CertificationRequest, CertificationRequestInfo } from "@peculiar/asn1-csr";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { Extensions } from "@peculiar/asn1-x509";
+import {
+  AlgorithmIdentifier,
+  Attribute,
+  Extension,
+  Extensions,
+  SubjectPublicKeyInfo,
+} from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
 import { type AsnExtension, decodeSubjectAltName, EXT, findExtension } from "./extensions.js";
 import { copyExtension, subjectAltName } from "./extensions-write.js";
@@ -16,7 +23,7 @@ import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { AsnName, formatAsnName, parseName } from "./names.js";
 import { exactNameDer, extensionsOf, nameDer, occursIn, parseCertificatePem } from "./parse.js";
 import { CSR_LABELS, expectBlock, toPem } from "./pem.js";
-import { bytes, webPublicKey, webSigner, x509 } from "./x509.js";
+import { arrayBuffer, bytes, type x509 } from "./x509.js";
 
 export interface CreateCsrOptions {
   keyPem: string;
@@ -26,27 +33,55 @@ export interface CreateCsrOptions {
   sans?: string[];
 }
 
-async function generateCsr(key: KeyObject, subject: AsnName | Buffer, extensions: x509.Extension[]) {
-  const signer = await webSigner(key);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: new x509.Name(subject),
-    keys: { privateKey: signer.privateKey, publicKey: await webPublicKey(key, spkiDerOf(key)) },
-    signingAlgorithm: signer.algorithm,
-    extensions,
-  });
-  return toPem("CERTIFICATE REQUEST", bytes(csr.rawData));
+/** The signature a CSR of `key` carries: RSA signs SHA-256 (PKCS#1 v1.5), ECDSA the curve's hash. */
+function signatureOf(key: KeyObject): { hash: string; algorithm: AlgorithmIdentifier } {
+  if (key.asymmetricKeyType === "rsa") {
+    // sha256WithRSAEncryption, parameters NULL (RFC 4055 §5)
+    return {
+      hash: "sha256",
+      algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.11", parameters: null }),
+    };
+  }
+  const p384 = key.asymmetricKeyDetails?.namedCurve === "secp384r1";
+  // ecdsa-with-SHA256 / -SHA384, parameters absent (RFC 5758 §3.2)
+  return {
+    hash: p384 ? "sha384" : "sha256",
+    algorithm: new AlgorithmIdentifier({ algorithm: p384 ? "1.2.840.10045.4.3.3" : "1.2.840.10045.4.3.2" }),
+  };
 }
 
-function subjectOf(subject: string | Buffer): AsnName | Buffer {
+function generateCsr(key: KeyObject, subject: AsnName, extensions: x509.Extension[]): string {
+  const info = new CertificationRequestInfo({
+    subject,
+    subjectPKInfo: AsnConvert.parse(spkiDerOf(key), SubjectPublicKeyInfo),
+  });
+  if (extensions.length > 0) {
+    const requested = new Extensions(extensions.map((e) => AsnConvert.parse(e.rawData, Extension)));
+    info.attributes.push(
+      new Attribute({ type: EXTENSION_REQUEST, values: [AsnConvert.serialize(requested)] }),
+    );
+  }
+  const signed = Buffer.from(AsnConvert.serialize(info));
+  const { hash, algorithm } = signatureOf(key);
+  const csr = new CertificationRequest({
+    certificationRequestInfo: info,
+    signatureAlgorithm: algorithm,
+    signature: arrayBuffer(sign(hash, signed, { key, dsaEncoding: "der" })),
+  });
+  return toPem("CERTIFICATE REQUEST", bytes(AsnConvert.serialize(csr)));
+}
+
+function subjectOf(subject: string | Buffer): AsnName {
   if (typeof subject === "string") return parseName(subject, "CSR subject");
-  let copied: boolean;
+  let name: AsnName;
   try {
-    copied = nameDer(AsnConvert.parse(subject, AsnName)).equals(subject);
+    name = AsnConvert.parse(subject, AsnName);
   } catch (error) {
     throw new CertrotorError("BAD_ARGUMENT", "CSR subject: the Name DER is malformed", { cause: error });
   }
-  if (!copied) throw new CertrotorError("BAD_ARGUMENT", "CSR subject: the Name is not DER-encoded");
-  return subject;
+  if (!nameDer(name).equals(subject))
+    throw new CertrotorError("BAD_ARGUMENT", "CSR subject: the Name is not DER-encoded");
+  return name;
 }
 
 export async function createCsr(opts: CreateCsrOptions): Promise<string> {
@@ -60,7 +95,7 @@ export async function createCsrFromCertificate(certPem: string, keyPem: string):
   const where = "source certificate";
   const cert = parseCertificatePem(certPem, where);
   const signed = cert.asn.tbsCertificateRaw;
-  const subject = exactNameDer(cert.asn.tbsCertificate.subject, signed);
+  const subject = exactNameDer(cert.asn.tbsCertificate.subject, signed) && cert.asn.tbsCertificate.subject;
   const san = findExtension(extensionsOf(cert), EXT.subjectAltName);
   const sanCopy = san ? copyExtension(san) : undefined;
   if (!subject || (sanCopy && !occursIn(sanCopy.rawData, signed))) {

@@ -47,9 +47,4 @@ async function importSigner(privateKey: KeyObject): Promise<WebSigner> {
   return { privateKey: imported, algorithm: { name: params.name, hash } };
 }
 
-/** The WebCrypto public half for a signer (the CSR generator reads the SPKI from it). */
-export async function webPublicKey(privateKey: KeyObject, spkiDer: Buffer): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey("spki", spkiDer, importParams(privateKey), true, ["verify"]);
-}
-
 export { arrayBuffer, bytes } from "./bytes.js";

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { CertificationRequest } from "@peculiar/asn1-csr";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { after, before, describe, it } from "node:test";
 import {
   createCa,
@@ -10,6 +13,8 @@ import {
   signClientCsr,
   verifyCsr,
 } from "../../src/crypto/index.js";
+import { parseName } from "../../src/crypto/names.js";
+import { x509 } from "../../src/crypto/x509.js";
 import { isCertrotorError } from "../../src/errors.js";
 import { aCa, aClientCert, days, hours } from "../fixtures/pki.js";
 import { openssl, type TempDir, tempDir } from "./tools.js";
@@ -74,6 +79,77 @@ describe("CSR creation and local CA signing", () => {
       /DNS:client\.acme\.example, IP Address:10\.1\.2\.3, email:ops@acme\.example, URI:spiffe:\/\/acme\/client/,
     );
   });
+
+  for (const keyType of ["rsa2048", "p256", "p384"] as const) {
+    for (const sans of [[], ["dns:client.acme.example", "ip:10.1.2.3"]]) {
+      it(`encodes a ${keyType} CSR${sans.length ? " with SANs" : " without SANs"} as @peculiar/x509's generator does, and openssl verifies it`, async () => {
+        const { keyPem } = await generateKeyPair(keyType);
+        const subject = "CN=api-client,O=Acme S.A.,C=BR";
+        const ours = new x509.Pkcs10CertificateRequest(await createCsr({ keyPem, subject, sans }));
+        // the reference: the library's own generator over WebCrypto, same key, subject and extension
+        const key = createPrivateKey(keyPem);
+        const params =
+          keyType === "rsa2048"
+            ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+            : { name: "ECDSA", namedCurve: keyType === "p384" ? "P-384" : "P-256" };
+        const hash = keyType === "p384" ? "SHA-384" : "SHA-256";
+        const subtle = webcrypto.subtle;
+        const privateKey = await subtle.importKey(
+          "pkcs8",
+          key.export({ type: "pkcs8", format: "der" }),
+          params,
+          false,
+          ["sign"],
+        );
+        const publicKey = await subtle.importKey(
+          "spki",
+          createPublicKey(key).export({ type: "spki", format: "der" }),
+          params,
+          true,
+          ["verify"],
+        );
+        const reference = await x509.Pkcs10CertificateRequestGenerator.create({
+          name: new x509.Name(parseName(subject)), // the subject as our encoder spells it (UTF8String, RFC 4514 order)
+          keys: { privateKey, publicKey },
+          signingAlgorithm: { name: params.name, hash },
+          extensions: sans.length
+            ? [
+                new x509.SubjectAlternativeNameExtension(
+                  sans.map((san) => {
+                    const [type, value] = san.split(":") as [string, string];
+                    return { type: type === "dns" ? "dns" : "ip", value };
+                  }),
+                ),
+              ]
+            : [],
+        });
+        const infoOf = (csr: x509.Pkcs10CertificateRequest) =>
+          Buffer.from(
+            AsnConvert.serialize(
+              AsnConvert.parse(csr.rawData, CertificationRequest).certificationRequestInfo,
+            ),
+          );
+        assert.deepEqual(infoOf(ours), infoOf(reference), "the signed part is byte for byte the library's");
+        assert.deepEqual(
+          Buffer.from(
+            AsnConvert.serialize(AsnConvert.parse(ours.rawData, CertificationRequest).signatureAlgorithm),
+          ),
+          Buffer.from(
+            AsnConvert.serialize(
+              AsnConvert.parse(reference.rawData, CertificationRequest).signatureAlgorithm,
+            ),
+          ),
+          "and so is the signature algorithm",
+        );
+        await dir.write(`${keyType}-${sans.length}.csr`, ours.toString("pem"));
+        const verified = await openssl(
+          ["req", "-verify", "-noout", "-in", `${keyType}-${sans.length}.csr`],
+          dir.path,
+        );
+        assert.match(verified.stdout + verified.stderr, /verify OK/);
+      });
+    }
+  }
 
   it("copies a certificate's subject DER byte for byte, and its SANs, into the renewal CSR", async () => {
     await dir.write("src.cnf", SOURCE_CNF);
