@@ -6,16 +6,10 @@
  * generator and WebCrypto cost a key import per new key and a thread-pool trip per signature, about 4 ms
  * of a P-256 rotation.)
  */
-import { createPublicKey, type KeyObject, sign, verify } from "node:crypto";
+import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { CertificationRequest, CertificationRequestInfo } from "@peculiar/asn1-csr";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import {
-  AlgorithmIdentifier,
-  Attribute,
-  Extension,
-  Extensions,
-  SubjectPublicKeyInfo,
-} from "@peculiar/asn1-x509";
+import { Attribute, Extension, Extensions, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
 import { type AsnExtension, decodeSubjectAltName, EXT, findExtension } from "./extensions.js";
 import { copyExtension, subjectAltName } from "./extensions-write.js";
@@ -23,7 +17,8 @@ import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { AsnName, formatAsnName, parseName } from "./names.js";
 import { exactNameDer, extensionsOf, nameDer, occursIn, parseCertificatePem } from "./parse.js";
 import { CSR_LABELS, expectBlock, toPem } from "./pem.js";
-import { arrayBuffer, bytes, type x509 } from "./x509.js";
+import { signatureAlgorithmOf, signDer } from "./signature.js";
+import { bytes, type x509 } from "./x509.js";
 
 export interface CreateCsrOptions {
   keyPem: string;
@@ -31,23 +26,6 @@ export interface CreateCsrOptions {
   subject: string | Buffer;
   /** "dns:x", "ip:1.2.3.4", "email:a@b", "uri:...". */
   sans?: string[];
-}
-
-/** The signature a CSR of `key` carries: RSA signs SHA-256 (PKCS#1 v1.5), ECDSA the curve's hash. */
-function signatureOf(key: KeyObject): { hash: string; algorithm: AlgorithmIdentifier } {
-  if (key.asymmetricKeyType === "rsa") {
-    // sha256WithRSAEncryption, parameters NULL (RFC 4055 §5)
-    return {
-      hash: "sha256",
-      algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.11", parameters: null }),
-    };
-  }
-  const p384 = key.asymmetricKeyDetails?.namedCurve === "secp384r1";
-  // ecdsa-with-SHA256 / -SHA384, parameters absent (RFC 5758 §3.2)
-  return {
-    hash: p384 ? "sha384" : "sha256",
-    algorithm: new AlgorithmIdentifier({ algorithm: p384 ? "1.2.840.10045.4.3.3" : "1.2.840.10045.4.3.2" }),
-  };
 }
 
 function generateCsr(key: KeyObject, subject: AsnName, extensions: x509.Extension[]): string {
@@ -61,12 +39,11 @@ function generateCsr(key: KeyObject, subject: AsnName, extensions: x509.Extensio
       new Attribute({ type: EXTENSION_REQUEST, values: [AsnConvert.serialize(requested)] }),
     );
   }
-  const signed = Buffer.from(AsnConvert.serialize(info));
-  const { hash, algorithm } = signatureOf(key);
+  const { hash, algorithm } = signatureAlgorithmOf(key);
   const csr = new CertificationRequest({
     certificationRequestInfo: info,
     signatureAlgorithm: algorithm,
-    signature: arrayBuffer(sign(hash, signed, { key, dsaEncoding: "der" })),
+    signature: signDer(key, hash, AsnConvert.serialize(info)),
   });
   return toPem("CERTIFICATE REQUEST", bytes(AsnConvert.serialize(csr)));
 }

@@ -1,9 +1,10 @@
 /** The X.509 v3 extensions certrotor writes, as @peculiar/x509 extension objects (see extensions.ts). */
+import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertrotorError } from "../errors.js";
 import { type AsnExtension, EKU_OIDS, KEY_USAGES, type KeyUsage } from "./extensions.js";
-import { bytes, x509 } from "./x509.js";
+import { x509 } from "./x509.js";
 
 export function basicConstraints(ca: boolean): x509.Extension {
   return new x509.BasicConstraintsExtension(ca, undefined, true);
@@ -23,8 +24,9 @@ export function extKeyUsage(names: readonly string[]): x509.Extension {
 }
 
 /** RFC 5280 §4.2.1.2 method 1 (SHA-1 of the subjectPublicKey bits), as @peculiar/x509 computes it. */
-export async function subjectKeyIdentifier(spkiDer: Buffer): Promise<x509.Extension> {
-  return x509.SubjectKeyIdentifierExtension.create(bytes(spkiDer), false);
+export function subjectKeyIdentifier(subjectPublicKey: ArrayBuffer): x509.Extension {
+  const keyId = createHash("sha1").update(Buffer.from(subjectPublicKey)).digest("hex");
+  return new x509.SubjectKeyIdentifierExtension(keyId, false);
 }
 
 export function authorityKeyIdentifier(keyId: Buffer): x509.Extension {

@@ -1,9 +1,21 @@
 /**
- * Certificate issuance on @peculiar/x509's X509CertificateGenerator, signed through node's WebCrypto:
- * the general `issueCertificate` (a subject, a public key, an issuing CA and a profile), and the issuer
- * loading and signing step it shares with the local CA (src/crypto/ca.ts).
+ * Certificate issuance: the general `issueCertificate` (a subject, a public key, an issuing CA and a
+ * profile), and the issuer loading and signing step it shares with the local CA (src/crypto/ca.ts). The
+ * TBSCertificate is encoded with @peculiar/asn1-x509 as @peculiar/x509's generator encodes it, and signed
+ * by node:crypto synchronously (signature.ts): the generator's WebCrypto signature and key-identifier
+ * digest were two thread-pool trips per certificate.
  */
 import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  Certificate,
+  Extension,
+  Extensions,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Validity,
+  Version,
+} from "@peculiar/asn1-x509";
 import { CertrotorError } from "../errors.js";
 import {
   decodeBasicConstraints,
@@ -22,10 +34,11 @@ import {
 } from "./extensions-write.js";
 import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { assertKeyMatchesCertificate } from "./match.js";
-import { type AsnName, parseName } from "./names.js";
+import { AsnName, parseName } from "./names.js";
 import { extensionsOf, parseCertificatePem } from "./parse.js";
 import { toPem } from "./pem.js";
-import { bytes, webSigner, x509 } from "./x509.js";
+import { signatureAlgorithmOf, signDer } from "./signature.js";
+import { arrayBuffer, bytes, x509 } from "./x509.js";
 
 /** CAs backdate notBefore a little so a relying party whose clock lags accepts a fresh cert at once. */
 export const NOT_BEFORE_BACKDATE_MS = 5 * 60_000;
@@ -77,28 +90,47 @@ export interface CertificateTemplate {
   extensions: x509.Extension[];
 }
 
+/** `serial` as the DER INTEGER content of a positive number: no leading zero octets, a 0x00 before a high bit. */
+function positiveInteger(serial: Buffer): Buffer {
+  let first = 0;
+  while (first < serial.length - 1 && serial[first] === 0) first++;
+  const digits = serial.subarray(first);
+  if (digits.length === 0 || (digits.length === 1 && digits[0] === 0)) {
+    throw new CertrotorError("BAD_ARGUMENT", "certificate serial: must be a positive number");
+  }
+  return digits[0]! > 0x7f ? Buffer.concat([Buffer.from([0]), digits]) : Buffer.from(digits);
+}
+
 /** Signs `template` as `issuer` (or self-signed when `issuer` is the subject's own key and name). */
 export async function signCertificate(template: CertificateTemplate, issuer: Issuer): Promise<string> {
   if (template.notAfter.getTime() <= template.notBefore.getTime()) {
     throw new CertrotorError("BAD_ARGUMENT", "certificate validity: notAfter is not after notBefore");
   }
-  const signer = await webSigner(issuer.key);
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: template.serial.toString("hex"),
-    subject: new x509.Name(template.subject),
-    issuer: new x509.Name(issuer.name),
-    notBefore: template.notBefore,
-    notAfter: template.notAfter,
-    publicKey: template.spkiDer,
-    signingKey: signer.privateKey,
-    signingAlgorithm: signer.algorithm,
-    extensions: [
-      ...template.extensions,
-      await subjectKeyIdentifier(template.spkiDer),
-      authorityKeyIdentifier(issuer.keyId),
-    ],
+  const spki = AsnConvert.parse(template.spkiDer, SubjectPublicKeyInfo);
+  const extensions = [
+    ...template.extensions,
+    subjectKeyIdentifier(spki.subjectPublicKey),
+    authorityKeyIdentifier(issuer.keyId),
+  ];
+  const { hash, algorithm } = signatureAlgorithmOf(issuer.key);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: arrayBuffer(positiveInteger(template.serial)),
+    signature: algorithm,
+    issuer: issuer.name,
+    validity: new Validity({ notBefore: template.notBefore, notAfter: template.notAfter }),
+    subject: Buffer.isBuffer(template.subject)
+      ? AsnConvert.parse(template.subject, AsnName)
+      : template.subject,
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions(extensions.map((e) => AsnConvert.parse(e.rawData, Extension))),
   });
-  return toPem("CERTIFICATE", bytes(cert.rawData));
+  const cert = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: algorithm,
+    signatureValue: signDer(issuer.key, hash, AsnConvert.serialize(tbs)),
+  });
+  return toPem("CERTIFICATE", bytes(AsnConvert.serialize(cert)));
 }
 
 export interface IssueCertificateOptions {

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
 import { after, before, describe, it } from "node:test";
 import {
   createCsrFromCertificate,
@@ -8,6 +11,8 @@ import {
   issueCertificate,
   verifyCsr,
 } from "../../src/crypto/index.js";
+import { parseName } from "../../src/crypto/names.js";
+import { x509 } from "../../src/crypto/x509.js";
 import { isCertrotorError } from "../../src/errors.js";
 import { aCa, days } from "../fixtures/pki.js";
 import { openssl, type TempDir, tempDir } from "./tools.js";
@@ -55,6 +60,92 @@ describe("issueCertificate and SAN/subject copies", () => {
     const text = (await openssl(["x509", "-in", "svc.pem", "-noout", "-text"], dir.path)).stdout;
     assert.match(text, /IP Address:192\.0\.2\.1|IP Address:0:0:0:0:0:FFFF:C000:201/);
   });
+
+  for (const caKey of ["rsa2048", "p256", "p384"] as const) {
+    it(`encodes a certificate signed by a ${caKey} CA as @peculiar/x509's generator does (byte for byte for RSA), and openssl verifies it`, async () => {
+      const ca = await aCa({ keyType: caKey });
+      const subjectKey = await generateKeyPair("p256");
+      const notBefore = new Date("2026-01-02T03:04:05Z");
+      const notAfter = new Date("2051-01-02T03:04:05Z"); // past 2049: GeneralizedTime
+      const serial = Buffer.from("00c0ffee00112233445566778899aabb", "hex"); // a leading zero and then a high bit
+      const ours = await issueCertificate({
+        subject: "CN=api-client,O=Acme S.A.,C=BR",
+        publicKey: subjectKey.publicKeyPem,
+        issuer: ca,
+        notBefore,
+        notAfter,
+        serial,
+        keyUsage: ["digitalSignature"],
+        extKeyUsage: ["clientAuth"],
+        sans: ["dns:client.acme.example", "ip:10.1.2.3"],
+      });
+      // the reference: the library's generator over WebCrypto, same inputs
+      const caCert = new x509.X509Certificate(ca.certPem);
+      const caKeyObject = createPrivateKey(ca.keyPem);
+      const params =
+        caKey === "rsa2048"
+          ? { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+          : { name: "ECDSA", namedCurve: caKey === "p384" ? "P-384" : "P-256" };
+      const signingKey = await webcrypto.subtle.importKey(
+        "pkcs8",
+        caKeyObject.export({ type: "pkcs8", format: "der" }),
+        params,
+        false,
+        ["sign"],
+      );
+      const spki = createPublicKey(subjectKey.publicKeyPem).export({ type: "spki", format: "der" });
+      const reference = await x509.X509CertificateGenerator.create({
+        serialNumber: serial.toString("hex"),
+        subject: new x509.Name(parseName("CN=api-client,O=Acme S.A.,C=BR")),
+        issuer: caCert.subjectName,
+        notBefore,
+        notAfter,
+        publicKey: spki,
+        signingKey,
+        signingAlgorithm: { name: params.name, hash: caKey === "p384" ? "SHA-384" : "SHA-256" },
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
+          new x509.SubjectAlternativeNameExtension(
+            [
+              { type: "dns", value: "client.acme.example" },
+              { type: "ip", value: "10.1.2.3" },
+            ],
+            false,
+          ),
+          await x509.SubjectKeyIdentifierExtension.create(spki, false),
+          await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+        ],
+      });
+      const parts = (der: ArrayBuffer) => {
+        const cert = AsnConvert.parse(der, Certificate);
+        return {
+          tbs: Buffer.from(AsnConvert.serialize(cert.tbsCertificate)),
+          algorithm: Buffer.from(AsnConvert.serialize(cert.signatureAlgorithm)),
+        };
+      };
+      const mine = new x509.X509Certificate(ours);
+      assert.deepEqual(parts(mine.rawData), parts(reference.rawData));
+      if (caKey === "rsa2048")
+        assert.equal(ours, reference.toString("pem") + "\n", "PKCS#1 v1.5 is deterministic");
+      await dir.write(`ca-${caKey}.pem`, ca.certPem);
+      await dir.write(`leaf-${caKey}.pem`, ours);
+      const verified = await openssl(
+        [
+          "verify",
+          "-partial_chain",
+          "-attime",
+          "1800000000",
+          "-CAfile",
+          `ca-${caKey}.pem`,
+          `leaf-${caKey}.pem`,
+        ],
+        dir.path,
+      );
+      assert.match(verified.stdout, /OK/);
+    });
+  }
 
   it("copies otherName SANs (ICP-Brasil's CPF/CNPJ) into the renewal CSR byte for byte", async () => {
     await openssl(

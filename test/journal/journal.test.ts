@@ -94,10 +94,12 @@ describe("file journal: bounded index", () => {
         index.map((line) => (JSON.parse(line) as { rotationId: string }).rotationId),
         ["rot-0", "rot-38", "rot-39", "rot-40"],
       );
-      assert.deepEqual(
-        (await readdir(join(dir, "rotations"))).sort(),
-        ["rot-0.jsonl", "rot-38.jsonl", "rot-39.jsonl", "rot-40.jsonl"],
-      );
+      assert.deepEqual((await readdir(join(dir, "rotations"))).sort(), [
+        "rot-0.jsonl",
+        "rot-38.jsonl",
+        "rot-39.jsonl",
+        "rot-40.jsonl",
+      ]);
       assert.deepEqual(
         (await journal.history("cred-1", 10)).map((r) => r.rotationId),
         ["rot-40", "rot-39", "rot-38", "rot-0"],

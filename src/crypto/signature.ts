@@ -1,0 +1,30 @@
+/**
+ * The signatures certrotor makes over DER (CSRs, certificates): node:crypto, synchronous, with the
+ * algorithm identifier X.509 names for it. RSA signs SHA-256 with PKCS#1 v1.5, ECDSA the hash matching its
+ * curve (P-256/SHA-256, P-384/SHA-384), as WebCrypto signers were set up before (x509.ts).
+ */
+import { type KeyObject, sign } from "node:crypto";
+import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
+import { arrayBuffer } from "./bytes.js";
+
+/** The signature algorithm of `key`'s signatures. */
+export function signatureAlgorithmOf(key: KeyObject): { hash: string; algorithm: AlgorithmIdentifier } {
+  if (key.asymmetricKeyType === "rsa") {
+    // sha256WithRSAEncryption, parameters NULL (RFC 4055 §5)
+    return {
+      hash: "sha256",
+      algorithm: new AlgorithmIdentifier({ algorithm: "1.2.840.113549.1.1.11", parameters: null }),
+    };
+  }
+  const p384 = key.asymmetricKeyDetails?.namedCurve === "secp384r1";
+  // ecdsa-with-SHA256 / -SHA384, parameters absent (RFC 5758 §3.2)
+  return {
+    hash: p384 ? "sha384" : "sha256",
+    algorithm: new AlgorithmIdentifier({ algorithm: p384 ? "1.2.840.10045.4.3.3" : "1.2.840.10045.4.3.2" }),
+  };
+}
+
+/** `key`'s signature over `signed`, as X.509 carries it (ECDSA as a DER Ecdsa-Sig-Value). */
+export function signDer(key: KeyObject, hash: string, signed: ArrayBuffer): ArrayBuffer {
+  return arrayBuffer(sign(hash, Buffer.from(signed), { key, dsaEncoding: "der" }));
+}
