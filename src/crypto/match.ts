@@ -34,7 +34,7 @@ export function keyMatchesCertificate(
   const digest = pairDigest(keyPem, certPem);
   if (matched.peek(digest)) return true;
   const key = privateKeyObject(keyPem, `${where} (key)`);
-  // X509_check_private_key: the same comparison as the SPKI DER of both halves, without exporting either
+  // OpenSSL compares the public halves (X509_check_private_key) without exporting either as SPKI DER
   const matches = parsedCertificate(certPem, `${where} (certificate)`).checkPrivateKey(key);
   if (matches) matched.add(digest, true);
   return matches;
