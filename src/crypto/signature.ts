@@ -1,7 +1,7 @@
 /**
  * The signatures certrotor makes over DER (CSRs, certificates): node:crypto, synchronous, with the
  * algorithm identifier X.509 names for it. RSA signs SHA-256 with PKCS#1 v1.5, ECDSA the hash matching its
- * curve (P-256/SHA-256, P-384/SHA-384), as WebCrypto signers were set up before (x509.ts).
+ * curve (P-256/SHA-256, P-384/SHA-384): the algorithms certrotor signed with when it went through WebCrypto.
  */
 import { type KeyObject, sign } from "node:crypto";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";

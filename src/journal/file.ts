@@ -180,10 +180,10 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     }
     // one line per kept rotation, in the order appended; not fsynced, as the appends are not
     let text = "";
-    const written = new Set<string>();
+    const listed = new Set<string>();
     for (const entry of lines) {
-      if (!kept.has(entry.rotationId) || written.has(entry.rotationId)) continue;
-      written.add(entry.rotationId);
+      if (!kept.has(entry.rotationId) || listed.has(entry.rotationId)) continue;
+      listed.add(entry.rotationId);
       text += `${JSON.stringify(entry)}\n`;
     }
     await replaceAtomic(indexFile(credentialId), text, { durable: false });
