@@ -91,8 +91,8 @@ class RetryingVaultClient implements VaultClient {
 
   constructor(
     private readonly vault: RawClient,
-    /** Spread into every call: node-vault's request() does not merge config.requestOptions itself. */
-    private readonly requestOptions: PinnedAgents & object,
+    /** The transport's sockets, closed with the client. */
+    private readonly agents: PinnedAgents,
     config: VaultConnectionConfig,
     private readonly options: VaultClientOptions,
   ) {
@@ -119,8 +119,8 @@ class RetryingVaultClient implements VaultClient {
     try {
       await this.auth.close();
     } finally {
-      this.requestOptions.httpAgent.destroy();
-      this.requestOptions.httpsAgent.destroy();
+      this.agents.httpAgent.destroy();
+      this.agents.httpsAgent.destroy();
     }
   }
 
@@ -132,7 +132,6 @@ class RetryingVaultClient implements VaultClient {
   ): Promise<Body> {
     const headers: Record<string, string> = token ? { "X-Vault-Token": token } : {};
     const result = await this.vault.request({
-      ...this.requestOptions,
       method,
       path: `/${path}`,
       headers,
@@ -207,17 +206,16 @@ export async function createVaultClient(
 ): Promise<VaultClient> {
   const ca = await readCa(config, options.label);
   const agents = pinnedAgents(config.address, ca);
-  const requestOptions = { ...agents, timeout: config.requestTimeout };
   const vaultOptions: NonNullable<Parameters<typeof nodeVault>[0]> = {
     endpoint: config.address,
     ...(config.namespace ? { namespace: config.namespace } : {}),
     // node-vault's own transport (axios) is never built, so VAULT_SKIP_VERIFY (its `strictSSL` default) has
     // nothing to turn off: the pinned https agent always verifies.
-    "request-promise": vaultHttp(config.address, agents),
+    "request-promise": vaultHttp(config.address, agents, config.requestTimeout),
   };
   const vault = nodeVault(vaultOptions) as unknown as RawClient;
   // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE from the environment; only the config counts.
   vault.token = "";
   vault.namespace = config.namespace ?? "";
-  return new RetryingVaultClient(vault, requestOptions, config, options);
+  return new RetryingVaultClient(vault, agents, config, options);
 }

@@ -16,7 +16,6 @@ export interface TransportOptions {
   uri: string;
   headers?: Record<string, string>;
   json?: unknown;
-  timeout?: number;
 }
 
 /** What node-vault reads back: `request-promise`'s full response with `simple: false`. */
@@ -33,6 +32,8 @@ export interface RequestPromiseLike {
   defaults(defaults: object): Send;
 }
 
+/** The statuses that redirect (with a Location). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** As many as follow-redirects allowed; a node redirecting more than this is looping. */
 const MAX_REDIRECTS = 21;
 /** Bodies beyond this are refused: a KV listing of 100,000 keys is a few MB. */
@@ -121,13 +122,18 @@ function redirectedMethod(status: number, method: string): string {
   return method;
 }
 
+interface Route {
+  origin: Origin;
+  agents: PinnedAgents;
+  /** requestTimeout: bounds the whole call, redirects included. */
+  timeoutMs: number | undefined;
+}
+
 async function send(
-  origin: Origin,
-  agents: PinnedAgents,
+  { origin, agents, timeoutMs }: Route,
   options: TransportOptions,
 ): Promise<TransportResponse> {
-  // requestTimeout bounds the whole call, redirects included.
-  const limit = options.timeout ? { deadline: Date.now() + options.timeout, ms: options.timeout } : undefined;
+  const limit = timeoutMs ? { deadline: Date.now() + timeoutMs, ms: timeoutMs } : undefined;
   let url = new URL(options.uri);
   let method = options.method;
   let payload = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
@@ -138,7 +144,7 @@ async function send(
       headers["Content-Length"] = payload.length;
     }
     const answer = await once(url, method, headers, payload, agents, limit);
-    const redirect = [301, 302, 303, 307, 308].includes(answer.status) && answer.location;
+    const redirect = REDIRECTS.has(answer.status) && answer.location;
     if (!redirect) return { statusCode: answer.status, body: answer.body, request: { path: url.pathname } };
     if (redirects >= MAX_REDIRECTS)
       throw transportError(
@@ -154,7 +160,7 @@ async function send(
 }
 
 /** The transport for node-vault's `request-promise` option, sending only to `address`'s origin. */
-export function vaultHttp(address: string, agents: PinnedAgents): RequestPromiseLike {
-  const origin = originOf(address);
-  return { defaults: () => (options) => send(origin, agents, options) };
+export function vaultHttp(address: string, agents: PinnedAgents, timeoutMs?: number): RequestPromiseLike {
+  const route = { origin: originOf(address), agents, timeoutMs };
+  return { defaults: () => (options) => send(route, options) };
 }

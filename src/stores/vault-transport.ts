@@ -19,29 +19,40 @@ export interface Origin {
   port: number;
 }
 
-export function originOf(address: string): Origin {
-  const url = new URL(address);
-  const protocol = url.protocol === "https:" ? "https:" : "http:";
-  const port = url.port !== "" ? Number(url.port) : protocol === "https:" ? 443 : 80;
+/** Where a request or a socket goes: scheme, host (lowercase, IPv6 bare) and port. */
+interface Endpoint {
+  protocol: string;
+  host: string;
+  port: number;
+}
+
+const bareHost = (host: string): string => host.replace(/^\[|\]$/g, "").toLowerCase();
+
+function endpointOf(url: URL): Endpoint {
+  const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   // URL keeps IPv6 literals bracketed; sockets get them bare.
-  return { protocol, host: url.hostname.replace(/^\[|\]$/g, "").toLowerCase(), port };
+  return { protocol: url.protocol, host: bareHost(url.hostname), port };
+}
+
+export function originOf(address: string): Origin {
+  const endpoint = endpointOf(new URL(address));
+  return { ...endpoint, protocol: endpoint.protocol === "https:" ? "https:" : "http:" };
+}
+
+function isConfigured(configured: Origin, to: Endpoint): boolean {
+  return to.protocol === configured.protocol && to.host === configured.host && to.port === configured.port;
 }
 
 type ConnectCallback = (err: Error | null, stream: Duplex) => void;
 
-/** The error for a redirect not followed (or a socket not opened); names where it pointed (no path, no query). */
-export function offOrigin(configured: Origin, to: URL): Error {
-  const { host, port } = originOf(to.href);
-  return offOriginError(configured, to.protocol, host, port);
-}
-
 /** Whether `url` is at the configured scheme, host and port. */
 export function sameOrigin(configured: Origin, url: URL): boolean {
-  const { host, port } = originOf(url.href);
-  return url.protocol === configured.protocol && host === configured.host && port === configured.port;
+  return isConfigured(configured, endpointOf(url));
 }
 
-function offOriginError(configured: Origin, protocol: string, host: string, port: number): Error {
+/** The error for a redirect not followed (or a socket not opened); names where it pointed (no path, no query). */
+export function offOrigin(configured: Origin, to: URL | Endpoint): Error {
+  const { protocol, host, port } = to instanceof URL ? endpointOf(to) : to;
   const target = `${protocol}//${host.includes(":") ? `[${host}]` : host}:${port}`;
   const error = new Error(
     `refused to follow a redirect from ${configured.protocol}//${configured.host}:${configured.port} to ${target}: the Vault token is only sent to the configured address`,
@@ -57,13 +68,10 @@ function allowed(
   options: ClientRequestArgs,
   defaultPort: number,
 ): Error | undefined {
-  const host = String(options.host ?? options.hostname ?? "localhost")
-    .replace(/^\[|\]$/g, "")
-    .toLowerCase();
+  const host = bareHost(String(options.host ?? options.hostname ?? "localhost"));
   const port = options.port !== undefined && options.port !== null ? Number(options.port) : defaultPort;
-  if (protocol === configured.protocol && host === configured.host && port === configured.port)
-    return undefined;
-  return offOriginError(configured, protocol, host, port);
+  const to = { protocol, host, port };
+  return isConfigured(configured, to) ? undefined : offOrigin(configured, to);
 }
 
 /** Fails the connection with `error` (asynchronously, as a failed connect would); false when there is none. */
