@@ -83,7 +83,7 @@ async function signLeaf(opts: SignClientCsrOptions, eku: "clientAuth" | "serverA
     extKeyUsage([eku]),
     ...(csr.sanExtension ? [copyExtension(csr.sanExtension)] : []),
   ];
-  const template = { serial: randomSerial(), subject: csr.subject, spkiDer: csr.spki };
+  const template = { serial: randomSerial(), subject: csr.subjectName, spkiDer: csr.spki };
   return signCertificate({ ...template, ...validity(opts), extensions }, issuer);
 }
 

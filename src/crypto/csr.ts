@@ -72,10 +72,10 @@ export async function createCsrFromCertificate(certPem: string, keyPem: string):
   const where = "source certificate";
   const cert = parseCertificatePem(certPem, where);
   const signed = cert.asn.tbsCertificateRaw;
-  const subject = exactNameDer(cert.asn.tbsCertificate.subject, signed) && cert.asn.tbsCertificate.subject;
+  const { subject } = cert.asn.tbsCertificate;
   const san = findExtension(extensionsOf(cert), EXT.subjectAltName);
   const sanCopy = san ? copyExtension(san) : undefined;
-  if (!subject || (sanCopy && !occursIn(sanCopy.rawData, signed))) {
+  if (!exactNameDer(subject, signed) || (sanCopy && !occursIn(sanCopy.rawData, signed))) {
     throw new CertrotorError(
       "CERT_INVALID",
       `${where}: the subject or SAN extension is not DER-encoded, so it cannot be copied byte for byte`,
@@ -102,6 +102,8 @@ export interface VerifiedCsr {
 /** A verified CSR with its SAN extension as requested (the local CA copies it). */
 export interface CsrDetails extends VerifiedCsr {
   sanExtension: AsnExtension | undefined;
+  /** The subject as parsed (its encoding is `subject`), so the CA does not parse it again. */
+  subjectName: AsnName;
 }
 
 const HASHES: Record<string, { hash: string; key: "rsa" | "ec" }> = {
@@ -174,6 +176,7 @@ export function verifyCsrDetails(csrPem: string, where = "CSR"): CsrDetails {
     publicKey,
     sans: parsed.sans,
     sanExtension: parsed.san,
+    subjectName: parsed.csr.certificationRequestInfo.subject,
   };
 }
 

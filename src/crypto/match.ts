@@ -1,9 +1,9 @@
 /** Does a private key belong to a certificate: OpenSSL compares the certificate's public key with the key's. */
-import { createHash, X509Certificate } from "node:crypto";
+import { createHash } from "node:crypto";
 import { CertrotorError } from "../errors.js";
 import { privateKeyObject } from "./keys.js";
 import { Memo } from "./memo.js";
-import { certificateDer } from "./pem.js";
+import { parseCertificatePem } from "./parse.js";
 
 /**
  * Pairs already found to match, by SHA-256 of key PEM and certificate PEM (digests, never the key): a
@@ -12,18 +12,6 @@ import { certificateDer } from "./pem.js";
 const matched = new Memo<true>(256);
 const pairDigest = (keyPem: string, certPem: string): string =>
   createHash("sha256").update(keyPem).update("\0").update(certPem).digest("hex");
-
-function parsedCertificate(certPem: string, where: string): X509Certificate {
-  try {
-    return new X509Certificate(certificateDer(certPem, where));
-  } catch (error) {
-    if (error instanceof CertrotorError) throw error;
-    throw new CertrotorError("PEM_MALFORMED", `${where}: the certificate cannot be parsed as X.509`, {
-      cause: error,
-      details: { where },
-    });
-  }
-}
 
 /** True when `keyPem`'s public half is the certificate's public key. Bad PEM throws its coded error. */
 export function keyMatchesCertificate(
@@ -35,7 +23,8 @@ export function keyMatchesCertificate(
   if (matched.peek(digest)) return true;
   const key = privateKeyObject(keyPem, `${where} (key)`);
   // OpenSSL compares the public halves (X509_check_private_key) without exporting either as SPKI DER
-  const matches = parsedCertificate(certPem, `${where} (certificate)`).checkPrivateKey(key);
+  // the shared parse: the callers inspect the same certificate next (plan, issue, import, the PFX build)
+  const matches = parseCertificatePem(certPem, `${where} (certificate)`).native.checkPrivateKey(key);
   if (matches) matched.add(digest, true);
   return matches;
 }
