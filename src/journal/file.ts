@@ -125,9 +125,11 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     );
   };
 
-  const get = async (rotationId: string): Promise<RotationRecord | null> => (await read(rotationId)).record;
+  const get = async (rotationId: string): Promise<RotationRecord | null> =>
+    fold(parseLines(await readText(rotationFile(rotationId))));
 
-  async function read(rotationId: string): Promise<{ record: RotationRecord | null; bytes: number }> {
+  /** The record and the size of its file, for an update that will remember what it appended. */
+  async function readSized(rotationId: string): Promise<{ record: RotationRecord | null; bytes: number }> {
     const text = await readText(rotationFile(rotationId));
     return { record: fold(parseLines(text)), bytes: text === undefined ? 0 : Buffer.byteLength(text) };
   }
@@ -147,7 +149,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     try {
       size = statSync(rotationFile(rotationId)).size;
     } catch {
-      size = undefined; // gone or unreadable: read() reports it
+      size = undefined; // gone or unreadable: readSized() reports it
     }
     if (size === entry.bytes) return entry;
     written.delete(rotationId);
@@ -160,17 +162,22 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
     if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
   }
 
+  const indexEntries = async (credentialId: string): Promise<IndexEntry[]> =>
+    parseLines(await readText(indexFile(credentialId))) as IndexEntry[];
+
+  /** Rotation ids of index entries, newest begin first, without repeats. */
+  const newestFirstIds = (entries: IndexEntry[]): string[] => [
+    ...new Set(entries.map((e) => e.rotationId).reverse()),
+  ];
+
   /** Rotation ids of a credential from its index, newest begin first, without repeats. */
   async function indexed(credentialId: string): Promise<string[]> {
-    const ids = parseLines(await readText(indexFile(credentialId))).map(
-      (e) => (e as { rotationId: string }).rotationId,
-    );
-    return [...new Set(ids.reverse())];
+    return newestFirstIds(await indexEntries(credentialId));
   }
 
   async function prune(credentialId: string): Promise<void> {
-    const lines = parseLines(await readText(indexFile(credentialId))) as IndexEntry[];
-    const ids = [...new Set(lines.map((e) => e.rotationId).reverse())];
+    const lines = await indexEntries(credentialId);
+    const ids = newestFirstIds(lines);
     if (ids.length <= maxHistory) return;
     const kept = new Set(ids.slice(0, maxHistory));
     for (const id of ids.slice(maxHistory)) {
@@ -218,7 +225,7 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
       });
     };
     const known = fence ? writtenRecord(rotationId) : undefined;
-    const { record: found, bytes } = known ?? (await read(rotationId));
+    const { record: found, bytes } = known ?? (await readSized(rotationId));
     const current = found ?? notFound();
     const what = `to update rotation "${rotationId}"`;
     const change = await materializeFenced(current, patch, now(), () => checkFence(fence, what));

@@ -15,9 +15,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { watch } from "node:fs";
-import { readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import { CertrotorError } from "../errors.js";
+import { writeNewFile } from "../util/durable.js";
 
 const POLL_MS = 50;
 const BREAK_LEASE_MS = 5_000;
@@ -71,8 +72,7 @@ async function tryCreate(file: string, leaseMs: number): Promise<string | undefi
   };
   const raw = JSON.stringify(holder);
   try {
-    // synchronous, as all small state files (util/durable.ts): a lease needs no fsync
-    writeFileSync(file, raw, { flag: "wx", mode: 0o600 });
+    await writeNewFile(file, raw, { durable: false }); // a lease needs no fsync
     return raw;
   } catch (error) {
     if (isErrno(error, "EEXIST")) return undefined;
