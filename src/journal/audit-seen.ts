@@ -5,9 +5,11 @@
  * that was replaced, removed or is shorter than what was read is read again from the start.
  * Lines are judged as the full read judges them: the text between two newlines, skipped when it is not
  * JSON (a write torn by a crash); the bytes after the last newline wait for the rest of their line.
+ * An append of this process is learnt without reading it back when the file grew by exactly that line
+ * since the last read (the audit of each step would otherwise read its predecessor's line again).
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { errnoOf, stateError } from "../state/files.js";
+import { type AppendedAt, errnoOf, stateError } from "../state/files.js";
 import { type AuditEvent, auditKey } from "./types.js";
 
 interface Seen {
@@ -27,6 +29,24 @@ export class AuditSeen {
   has(file: string, rotationId: string, key: string): boolean {
     const seen = this.refresh(file);
     return seen?.keys.has(pairOf(rotationId, key)) ?? false;
+  }
+
+  /**
+   * Records that this process appended `line` (without its newline) to `file`, which then was `at`: when
+   * the file is the one last read and it grew by just this line, the line is known without reading it.
+   * Otherwise nothing is recorded and the next has() reads what was appended, this line included.
+   */
+  appended(
+    file: string,
+    at: AppendedAt,
+    line: string,
+    rotationId: string | undefined,
+    key: string | undefined,
+  ): void {
+    const seen = this.files.get(file);
+    if (!seen || seen.ino !== at.ino || seen.offset + Buffer.byteLength(line) + 1 !== at.size) return;
+    if (rotationId && key !== undefined) seen.keys.add(pairOf(rotationId, key));
+    seen.offset = at.size;
   }
 
   private refresh(file: string): Seen | undefined {

@@ -27,6 +27,7 @@ import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
 import {
   appendLine,
+  appendLineMeasured,
   createExclusive,
   ensureDir,
   errnoOf,
@@ -292,7 +293,9 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
       }
     }
     await checkFence(fence, `audit event "${event.action}"`);
-    await appendLine(auditFile(event.credentialId), JSON.stringify(event));
+    const file = auditFile(event.credentialId);
+    const line = JSON.stringify(event);
+    auditSeen.appended(file, appendLineMeasured(file, line), line, event.rotationId, key);
     return true;
   }
 

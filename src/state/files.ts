@@ -22,6 +22,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
+  fstatSync,
   linkSync,
   openSync,
   readFileSync,
@@ -134,12 +135,36 @@ export async function replaceAtomic(
   }
 }
 
+/** Which file an append went to and how long the file was right after it (see appendLineMeasured). */
+export interface AppendedAt {
+  ino: number;
+  size: number;
+}
+
 /**
  * Appends one line (a trailing newline is added) with a single O_APPEND write. With `create: false` the
  * file must already exist (false is returned when it does not), so an append never resurrects a file
  * that was pruned.
  */
 export async function appendLine(file: string, line: string, create = true): Promise<boolean> {
+  return append(file, line, create, false) !== undefined;
+}
+
+/**
+ * appendLine, also answering the file's inode and size right after the write (an fstat of the same fd):
+ * a reader that had consumed the file up to `size - bytes of the line` knows nobody else wrote since.
+ */
+export function appendLineMeasured(file: string, line: string): AppendedAt {
+  return append(file, line, true, true)!;
+}
+
+/** undefined: the file is absent (only with `create` false); null: appended, not measured. */
+function append(
+  file: string,
+  line: string,
+  create: boolean,
+  measure: boolean,
+): AppendedAt | null | undefined {
   const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
   let fd: number | undefined;
   try {
@@ -147,9 +172,11 @@ export async function appendLine(file: string, line: string, create = true): Pro
     // and close would each hop through the thread pool; writeSync is still the single write(2)
     fd = openSync(file, flags, 0o600);
     writeSync(fd, `${line}\n`);
-    return true;
+    if (!measure) return null;
+    const { ino, size } = fstatSync(fd);
+    return { ino, size };
   } catch (error) {
-    if (!create && errnoOf(error) === "ENOENT") return false;
+    if (!create && errnoOf(error) === "ENOENT") return undefined;
     throw stateError("append to", file, error);
   } finally {
     if (fd !== undefined) closeSync(fd);
