@@ -13,7 +13,7 @@ import { checkClientMaterial } from "../crypto/client-material.js";
 import { toCertrotorError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 import type { Journal, RotationRecord } from "../journal/types.js";
-import type { SecretStore } from "../stores/types.js";
+import { readCurrentAndPending, type SecretStore } from "../stores/types.js";
 import { type ResolvedCredential, listCredentials } from "./credentials.js";
 import { decideRenewal } from "./policy.js";
 
@@ -168,7 +168,10 @@ async function scanOne(
   const drift = stuckDrift(running, now, deps.config.alerts.stuckAfter);
   try {
     const store = deps.stores.get(credential.store)!;
-    const current = await store.readCurrent(credential.ref);
+    // pending where it may exist, in the same read where the store keeps both together (the file store)
+    const { current, pending } = pendingMayExist(credential, running)
+      ? await readCurrentAndPending(store, credential.ref)
+      : { current: await store.readCurrent(credential.ref), pending: null };
     // broken material is reported with its own code (PEM_MALFORMED, PFX_BAD_PASSPHRASE, KEY_MISMATCH, ...)
     const cert = checkClientMaterial(current.material, `credential "${credential.id}" current material`);
     const fingerprint = sha256Hex(cert);
@@ -182,7 +185,6 @@ async function scanOne(
       now,
       scheduled: true,
     });
-    const pending = pendingMayExist(credential, running) ? await store.readPending(credential.ref) : null;
     if (pending && running?.rotationId !== pending.rotationId) {
       drift.push({
         kind: "leftover-pending",

@@ -33,6 +33,7 @@ import { KeyedQueue } from "./keyed-queue.js";
 import { encodeMaterial } from "./material.js";
 import type {
   CredentialRef,
+  CurrentAndPendingReader,
   CurrentVersionReader,
   ListOptions,
   ListPage,
@@ -50,7 +51,7 @@ export interface PutOptions {
  * The file store plus a small operator/seeding API. `putCurrent` and `putCurrentDocument` are for
  * seeding, imports, the demo and tests; the rotation saga never calls them (it stages and promotes).
  */
-export interface FileSecretStore extends SecretStore, CurrentVersionReader {
+export interface FileSecretStore extends SecretStore, CurrentVersionReader, CurrentAndPendingReader {
   readonly kind: "file";
   /** Writes `material` as a new current version (the old one becomes previous); pending is left alone. */
   putCurrent(
@@ -206,6 +207,13 @@ function buildStore(ctx: Context): FileSecretStore {
     async readPending(ref) {
       const doc = await load(ctx, ref.path, encodePath(ref.path));
       return doc?.pending ? toPending(doc.pending, ref) : null;
+    },
+    async readCurrentAndPending(ref) {
+      const doc = await loadExisting(ctx, ref);
+      return {
+        current: toStored(doc.current, ref),
+        pending: doc.pending ? toPending(doc.pending, ref) : null,
+      };
     },
     async readPrevious(ref) {
       const doc = await load(ctx, ref.path, encodePath(ref.path));

@@ -166,6 +166,28 @@ export interface CurrentVersionReader {
   currentVersion(ref: CredentialRef): Promise<string>;
 }
 
+/**
+ * Optional capability: current and pending material from one read, where the store keeps both in one
+ * place (the file store's document): plan and scan need both, and each read of that document decrypts
+ * and parses the whole of it (its history included).
+ */
+export interface CurrentAndPendingReader {
+  readCurrentAndPending(
+    ref: CredentialRef,
+  ): Promise<{ current: StoredMaterial; pending: PendingMaterial | null }>;
+}
+
+/** Current and pending material: one read where the store has CurrentAndPendingReader, else two. */
+export async function readCurrentAndPending(
+  store: SecretStore,
+  ref: CredentialRef,
+): Promise<{ current: StoredMaterial; pending: PendingMaterial | null }> {
+  const both = (store as Partial<CurrentAndPendingReader>).readCurrentAndPending;
+  if (typeof both === "function") return both.call(store, ref);
+  const current = await store.readCurrent(ref);
+  return { current, pending: await store.readPending(ref) };
+}
+
 /** True when `store` has the CurrentVersionReader capability. */
 export function readsCurrentVersion(store: SecretStore): store is SecretStore & CurrentVersionReader {
   return typeof (store as Partial<CurrentVersionReader>).currentVersion === "function";

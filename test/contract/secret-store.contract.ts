@@ -13,6 +13,7 @@ import {
   type CredentialRef,
   type FieldMap,
   type Material,
+  readCurrentAndPending,
   readsCurrentVersion,
   type SecretStore,
 } from "../../src/stores/types.js";
@@ -314,6 +315,23 @@ export function describeSecretStore(
       assert.equal(await store.currentVersion(ref), promoted.version);
       assert.notEqual(promoted.version, v1);
       await expectCode(store.currentVersion(aRef()), "NOT_FOUND");
+    });
+
+    it("reads current and pending together as readCurrent and readPending answer them", async () => {
+      const { ref, m1, v1 } = await seeded();
+      assert.deepEqual(await readCurrentAndPending(h.store, ref), {
+        current: await h.store.readCurrent(ref),
+        pending: null,
+      });
+      const rotationId = randomUUID();
+      const m2 = await aStaged(rotationId);
+      await h.store.writePending(ref, rotationId, m2);
+      const both = await readCurrentAndPending(h.store, ref);
+      assert.deepEqual(both.current.material, m1);
+      assert.equal(both.current.version, v1);
+      assert.equal(both.pending?.rotationId, rotationId);
+      assert.deepEqual(both.pending?.material, m2);
+      await expectCode(readCurrentAndPending(h.store, aRef()), "NOT_FOUND");
     });
 
     it("fails with NOT_FOUND when the secret does not exist", async () => {

@@ -7,7 +7,7 @@
 import { requireSlots } from "../../bank/capabilities.js";
 import { assertKeyMatchesCertificate, inspectCertificate } from "../../crypto/index.js";
 import { CertrotorError } from "../../errors.js";
-import type { StoredMaterial } from "../../stores/types.js";
+import { readCurrentAndPending, type StoredMaterial } from "../../stores/types.js";
 import type { HeldLock, Planned, RotationBase, RotationDeps, RotationOutcome, Trigger } from "../context.js";
 import type { ResolvedCredential } from "../credentials.js";
 import { fenced } from "../fence.js";
@@ -70,7 +70,9 @@ export async function plan(
 ): Promise<Planned | Extract<RotationOutcome, { status: "not-due" }>> {
   const { credential } = request;
   const where = `store "${credential.store}" current material of credential "${credential.id}"`;
-  const current = await deps.store.readCurrent(credential.ref);
+  // one read of both where the store keeps them together (the file store's document)
+  const read = await readCurrentAndPending(deps.store, credential.ref);
+  const { current } = read;
   const base: RotationBase = {
     rotationId: request.rotationId,
     credential,
@@ -105,7 +107,7 @@ export async function plan(
     );
   }
 
-  let pending = await deps.store.readPending(credential.ref);
+  let { pending } = read;
   if (pending && pending.rotationId !== request.rotationId) {
     // promoted but stopped before clearing its pending: the same material is current, nothing is lost
     if (pending.rotationId === current.material.rotationId) {
