@@ -65,6 +65,9 @@ describe("file store encryption at rest", () => {
       assert.ok(!bytes.includes(secret), "no secret value on disk");
     }
     const envelope = JSON.parse(bytes) as Record<string, string>;
+    // one JSON line, exactly as JSON.stringify writes the envelope, its fields in this order
+    assert.equal(bytes, `${JSON.stringify(envelope)}\n`);
+    assert.deepEqual(Object.keys(envelope), ["format", "v", "alg", "kid", "iv", "tag", "ct"]);
     assert.equal(envelope.alg, "A256GCM");
     assert.equal(Buffer.from(envelope.iv!, "base64").length, 12);
     await store.dropPending(ref);
