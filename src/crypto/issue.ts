@@ -38,7 +38,8 @@ import { AsnName, parseName } from "./names.js";
 import { extensionsOf, parseCertificatePem } from "./parse.js";
 import { toPem } from "./pem.js";
 import { signatureAlgorithmOf, signDer } from "./signature.js";
-import { arrayBuffer, bytes, x509 } from "./x509.js";
+import { arrayBuffer, bytes } from "./bytes.js";
+import { x509 } from "./x509.js";
 
 /** CAs backdate notBefore a little so a relying party whose clock lags accepts a fresh cert at once. */
 export const NOT_BEFORE_BACKDATE_MS = 5 * 60_000;

@@ -22,8 +22,8 @@ export function keyMatchesCertificate(
   const digest = pairDigest(keyPem, certPem);
   if (matched.peek(digest)) return true;
   const key = privateKeyObject(keyPem, `${where} (key)`);
-  // OpenSSL compares the public halves (X509_check_private_key) without exporting either as SPKI DER
-  // the shared parse: the callers inspect the same certificate next (plan, issue, import, the PFX build)
+  // OpenSSL compares the public halves (X509_check_private_key), exporting neither as SPKI DER; the
+  // certificate comes from the shared parse, as its callers inspect it next (plan, issue, import, PFX)
   const matches = parseCertificatePem(certPem, `${where} (certificate)`).native.checkPrivateKey(key);
   if (matches) matched.add(digest, true);
   return matches;

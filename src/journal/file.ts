@@ -27,7 +27,6 @@ import { join } from "node:path";
 import { CertrotorError } from "../errors.js";
 import {
   appendLine,
-  appendLineMeasured,
   createExclusive,
   ensureDir,
   errnoOf,
@@ -284,18 +283,16 @@ export function createFileJournal(dir: string, options: FileJournalOptions = {})
   async function audit(event: AuditEvent, fence?: Fence): Promise<boolean> {
     assertNoSecrets(event, `audit event "${event.action}" of credential "${event.credentialId}"`);
     await init();
+    const file = auditFile(event.credentialId);
     const key = auditKey(event);
-    if (key !== undefined) {
-      if (auditSeen.has(auditFile(event.credentialId), event.rotationId!, key)) {
-        // already recorded: still refused to a holder whose lease is gone, as the Redis journal does
-        await checkFence(fence, `audit event "${event.action}"`);
-        return false;
-      }
+    if (key !== undefined && auditSeen.has(file, event.rotationId!, key)) {
+      // already recorded: still refused to a holder whose lease is gone, as the Redis journal does
+      await checkFence(fence, `audit event "${event.action}"`);
+      return false;
     }
     await checkFence(fence, `audit event "${event.action}"`);
-    const file = auditFile(event.credentialId);
     const line = JSON.stringify(event);
-    auditSeen.appended(file, appendLineMeasured(file, line), line, event.rotationId, key);
+    auditSeen.appended(file, (await appendLine(file, line))!, line, event.rotationId, key);
     return true;
   }
 

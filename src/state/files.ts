@@ -135,7 +135,7 @@ export async function replaceAtomic(
   }
 }
 
-/** Which file an append went to and how long the file was right after it (see appendLineMeasured). */
+/** Which file an append went to and how long the file was right after it. */
 export interface AppendedAt {
   ino: number;
   size: number;
@@ -143,28 +143,11 @@ export interface AppendedAt {
 
 /**
  * Appends one line (a trailing newline is added) with a single O_APPEND write. With `create: false` the
- * file must already exist (false is returned when it does not), so an append never resurrects a file
- * that was pruned.
+ * file must already exist (undefined is returned when it does not), so an append never resurrects a file
+ * that was pruned. Answers the file's inode and size right after the write (an fstat of the same fd): a
+ * reader that had consumed the file up to `size` minus this line knows nobody else wrote since.
  */
-export async function appendLine(file: string, line: string, create = true): Promise<boolean> {
-  return append(file, line, create, false) !== undefined;
-}
-
-/**
- * appendLine, also answering the file's inode and size right after the write (an fstat of the same fd):
- * a reader that had consumed the file up to `size - bytes of the line` knows nobody else wrote since.
- */
-export function appendLineMeasured(file: string, line: string): AppendedAt {
-  return append(file, line, true, true)!;
-}
-
-/** undefined: the file is absent (only with `create` false); null: appended, not measured. */
-function append(
-  file: string,
-  line: string,
-  create: boolean,
-  measure: boolean,
-): AppendedAt | null | undefined {
+export async function appendLine(file: string, line: string, create = true): Promise<AppendedAt | undefined> {
   const flags = constants.O_WRONLY | constants.O_APPEND | (create ? constants.O_CREAT : 0);
   let fd: number | undefined;
   try {
@@ -172,7 +155,6 @@ function append(
     // and close would each hop through the thread pool; writeSync is still the single write(2)
     fd = openSync(file, flags, 0o600);
     writeSync(fd, `${line}\n`);
-    if (!measure) return null;
     const { ino, size } = fstatSync(fd);
     return { ino, size };
   } catch (error) {

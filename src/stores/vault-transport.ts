@@ -13,17 +13,16 @@ import type { Duplex } from "node:stream";
 /** The `code` of the error a refused connection fails with. */
 export const OFF_ORIGIN = "ERR_CERTROTOR_VAULT_OFF_ORIGIN";
 
-export interface Origin {
-  protocol: "http:" | "https:";
-  host: string;
-  port: number;
-}
-
 /** Where a request or a socket goes: scheme, host (lowercase, IPv6 bare) and port. */
 interface Endpoint {
   protocol: string;
   host: string;
   port: number;
+}
+
+/** The configured address's endpoint. */
+export interface Origin extends Endpoint {
+  protocol: "http:" | "https:";
 }
 
 const bareHost = (host: string): string => host.replace(/^\[|\]$/g, "").toLowerCase();

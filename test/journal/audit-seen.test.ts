@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AuditSeen } from "../../src/journal/audit-seen.js";
 import { type AuditEvent, auditKey } from "../../src/journal/types.js";
-import { appendLineMeasured } from "../../src/state/files.js";
+import { appendLine } from "../../src/state/files.js";
 
 const event = (rotationId: string, action: AuditEvent["action"], fingerprint: string): AuditEvent => ({
   at: "2026-12-04T00:00:00.000Z",
@@ -24,10 +24,10 @@ describe("AuditSeen: what this process appended", () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   /** Appends `e` as the file journal does and tells `seen`; returns the event's audit key. */
-  const append = (seen: AuditSeen, file: string, e: AuditEvent): string => {
+  const append = async (seen: AuditSeen, file: string, e: AuditEvent): Promise<string> => {
     const line = JSON.stringify(e);
     const key = auditKey(e)!;
-    seen.appended(file, appendLineMeasured(file, line), line, e.rotationId, key);
+    seen.appended(file, (await appendLine(file, line))!, line, e.rotationId, key);
     return key;
   };
 
@@ -41,7 +41,7 @@ describe("AuditSeen: what this process appended", () => {
     const line = JSON.stringify(event("rot_a", "bound", "bb"));
     seen.appended(
       file,
-      appendLineMeasured(file, line),
+      (await appendLine(file, line))!,
       line,
       "rot_a",
       auditKey(event("rot_a", "bound", "cc")),
@@ -57,8 +57,8 @@ describe("AuditSeen: what this process appended", () => {
     const start = event("rot_b", "staged", "aa");
     await writeFile(file, `${JSON.stringify(start)}\n`);
     assert.equal(ours.has(file, "rot_b", auditKey(start)!), true);
-    const theirKey = append(theirs, file, event("rot_b", "verified", "aa"));
-    const ourKey = append(ours, file, event("rot_b", "promoted", "aa"));
+    const theirKey = await append(theirs, file, event("rot_b", "verified", "aa"));
+    const ourKey = await append(ours, file, event("rot_b", "promoted", "aa"));
     assert.equal(ours.has(file, "rot_b", theirKey), true, "the other writer's line is read");
     assert.equal(ours.has(file, "rot_b", ourKey), true, "and so is ours, with it");
     assert.equal(ours.has(file, "rot_b", auditKey(event("rot_b", "bound", "aa"))!), false);
@@ -73,7 +73,7 @@ describe("AuditSeen: what this process appended", () => {
     await rename(file, `${file}.old`); // kept, so the new file cannot reuse its inode
     const fresh = event("rot_c", "verified", "aa");
     await writeFile(file, `${JSON.stringify(fresh)}\n`);
-    const key = append(seen, file, event("rot_c", "promoted", "aa"));
+    const key = await append(seen, file, event("rot_c", "promoted", "aa"));
     assert.equal(seen.has(file, "rot_c", auditKey(old)!), false, "the old file's line is forgotten");
     assert.equal(seen.has(file, "rot_c", auditKey(fresh)!), true);
     assert.equal(seen.has(file, "rot_c", key), true);
