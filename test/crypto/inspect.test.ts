@@ -9,6 +9,7 @@ import {
   inspectCertificate,
   keyMatchesCertificate,
 } from "../../src/crypto/index.js";
+import { issuerDerOf, parseCertificatePem, subjectDerOf } from "../../src/crypto/parse.js";
 import { aCa, aClientCert } from "../fixtures/pki.js";
 import { openssl, type TempDir, tempDir } from "./tools.js";
 
@@ -71,6 +72,45 @@ describe("inspectCertificate", () => {
     assert.match(info.publicKeyPem, /^-----BEGIN PUBLIC KEY-----\n/);
     assert.ok(keyMatchesCertificate(keyPem, certPem));
     assert.equal(info.subjectDer[0], 0x30);
+  });
+
+  it("gives the subject and issuer Names byte for byte where openssl finds them, in v3 and v1 certificates", async () => {
+    // a v1 certificate has no [0] version field before its serial: the Names sit one field earlier
+    await openssl(
+      ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"].concat([
+        "-keyout",
+        "v1.key",
+        "-out",
+        "v1.csr",
+        "-subj",
+        "/O=Acme/CN=v1.example",
+      ]),
+      dir.path,
+    );
+    await openssl(
+      ["x509", "-req", "-in", "v1.csr", "-key", "v1.key", "-out", "v1.pem", "-days", "2"],
+      dir.path,
+    );
+    const v1Pem = await readFile(dir.file("v1.pem"), "utf8");
+    for (const [file, pem, version] of [
+      ["o.pem", certPem, 3],
+      ["v1.pem", v1Pem, 1],
+    ] as const) {
+      const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64");
+      // the TBSCertificate's fields (depth 2) with their offsets and lengths, as openssl parses them
+      const fields = (await openssl(["asn1parse", "-in", file], dir.path)).stdout
+        .split("\n")
+        .map((line) => /^\s*(\d+):d=2\s+hl=(\d+)\s+l=\s*(\d+)\s+\w+:\s*(.*)$/.exec(line))
+        .filter((m) => m !== null)
+        .map((m) => ({ bytes: der.subarray(+m[1]!, +m[1]! + +m[2]! + +m[3]!), what: m[4]!.trim() }));
+      const first = fields[0]!.what.startsWith("cont [ 0 ]") ? 1 : 0;
+      assert.equal(first, version === 3 ? 1 : 0, `${file}: version field`);
+      const parsed = parseCertificatePem(pem, file);
+      assert.deepEqual(issuerDerOf(parsed), Buffer.from(fields[first + 2]!.bytes), `${file}: issuer`);
+      assert.deepEqual(subjectDerOf(parsed), Buffer.from(fields[first + 4]!.bytes), `${file}: subject`);
+      assert.deepEqual(inspectCertificate(pem).subjectDer, Buffer.from(fields[first + 4]!.bytes));
+      assert.equal(formatName(inspectCertificate(pem).subjectDer), inspectCertificate(pem).subject);
+    }
   });
 
   it("tells whether a certificate may authenticate a TLS client", async () => {
