@@ -21,5 +21,6 @@ export { encodeName, formatName } from "./names.js";
 export { certificatesDer, toPem } from "./pem.js";
 export { verifyChain } from "./chain.js";
 export { buildPfx, randomPassphrase } from "./pkcs12.js";
+export { type PfxKeysAhead, pfxKeysAhead } from "./pkcs12-keys.js";
 export { readPfx } from "./pkcs12-read.js";
 export { assertClientCertificate, assertIssuedForCsr } from "./profile.js";

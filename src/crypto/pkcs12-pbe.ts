@@ -54,23 +54,38 @@ const digestOnce: (name: DigestName, data: Buffer) => Buffer =
     ? (name, data) => hash(name, data, "buffer")
     : (name, data) => createHash(name).update(data).digest();
 
+/** A PBES2 key made from a passphrase: the PBKDF2 salt and the AES-256 key derived with it. */
+export interface Pbes2Key {
+  salt: Buffer;
+  key: Buffer;
+}
+
+/** PBKDF2-HMAC-SHA256 of the passphrase's UTF-8 bytes with a fresh 16-byte salt, `iterations` rounds. */
+export function pbes2Key(passphrase: string, iterations: number): Pbes2Key {
+  const salt = randomBytes(16);
+  return { salt, key: pbes2KeyWithSalt(passphrase, salt, iterations) };
+}
+
+/** The AES-256 key PBKDF2-HMAC-SHA256 derives from the passphrase's UTF-8 bytes and `salt`. */
+export function pbes2KeyWithSalt(passphrase: string, salt: Buffer, iterations: number): Buffer {
+  return pbkdf2Sync(Buffer.from(passphrase, "utf8"), salt, iterations, 32, "sha256");
+}
+
 /**
- * PBES2: PBKDF2-HMAC-SHA256 → AES-256-CBC, 16-byte salt and IV, `iterations` rounds. Encrypts the DER of
- * any value, key or SafeContents; returns the AlgorithmIdentifier and the ciphertext.
+ * PBES2: PBKDF2-HMAC-SHA256 → AES-256-CBC under `derived` (pbes2Key), a fresh 16-byte IV. Encrypts the DER
+ * of any value, key or SafeContents; returns the AlgorithmIdentifier and the ciphertext.
  */
 export function pbes2Encrypt(
   plain: Buffer,
-  passphrase: string,
+  derived: Pbes2Key,
   iterations: number,
 ): { algorithm: Buffer; ciphertext: Buffer } {
-  const salt = randomBytes(16);
   const iv = randomBytes(16);
-  const key = pbkdf2Sync(Buffer.from(passphrase, "utf8"), salt, iterations, 32, "sha256");
-  const cipher = createCipheriv("aes-256-cbc", key, iv);
+  const cipher = createCipheriv("aes-256-cbc", derived.key, iv);
   const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
   const kdf = seq(
     oid(P12.pbkdf2),
-    seq(octets(salt), int(iterations), int(32), seq(oid(HMAC_WITH_SHA256), nullValue())),
+    seq(octets(derived.salt), int(iterations), int(32), seq(oid(HMAC_WITH_SHA256), nullValue())),
   );
   const scheme = seq(oid(AES_256_CBC), octets(iv));
   return { algorithm: seq(oid(P12.pbes2), seq(kdf, scheme)), ciphertext };
@@ -179,15 +194,31 @@ export function pkcs12Kdf(
   return Buffer.concat(out).subarray(0, size);
 }
 
+export type MacDigest = { name: DigestName; size: number; block: number };
+
+/** The MAC key: the PKCS#12 KDF (id 3) from the passphrase's BMPString (RFC 7292 B.2 and B.4). */
+export function pkcs12MacKey(
+  passphrase: string,
+  salt: Buffer,
+  iterations: number,
+  digest: MacDigest,
+): Buffer {
+  if (iterations < 1 || iterations > MAX_ITERATIONS) unsupported(`MAC iteration count ${iterations}`);
+  return pkcs12Kdf(bmpPassword(passphrase), salt, 3, iterations, digest.size, digest);
+}
+
 /** HMAC of `data` keyed by the PKCS#12 KDF (id 3) from the passphrase's BMPString. */
 export function pkcs12Mac(
   data: Buffer,
   passphrase: string,
   salt: Buffer,
   iterations: number,
-  digest: { name: DigestName; size: number; block: number },
+  digest: MacDigest,
 ): Buffer {
-  if (iterations < 1 || iterations > MAX_ITERATIONS) unsupported(`MAC iteration count ${iterations}`);
-  const key = pkcs12Kdf(bmpPassword(passphrase), salt, 3, iterations, digest.size, digest);
+  return macWithKey(data, pkcs12MacKey(passphrase, salt, iterations, digest), digest);
+}
+
+/** HMAC of `data` under a MAC key from pkcs12MacKey. */
+export function macWithKey(data: Buffer, key: Buffer, digest: MacDigest): Buffer {
   return createHmac(digest.name, key).update(data).digest();
 }

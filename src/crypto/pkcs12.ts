@@ -6,19 +6,20 @@
  *   OpenSSL 3 writes by default: subjects can carry personal data such as a CPF);
  * - friendlyName and localKeyId (SHA-1 of the leaf DER) on the key and leaf bags;
  * - an HMAC-SHA256 MAC keyed by the PKCS#12 KDF (run on node:crypto's digests).
+ * The password-based keys may be derived ahead, before the certificate exists (pkcs12-keys.ts).
  * Never RC2 or 3DES. OpenSSL, Java keytool and Node's tls.createSecureContext read the result.
  */
-import { createHash, randomBytes, X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { CertrotorError } from "../errors.js";
 import { privateKeyObject } from "./keys.js";
 import { assertKeyMatchesCertificate } from "./match.js";
 import { certificateDer, certificatesDer } from "./pem.js";
 import { bmp, explicit0, implicitOctets0, int, nullValue, octets, oid, seq, set } from "./der.js";
-import { MAC_DIGESTS, P12, SHA256_OID } from "./pkcs12-asn1.js";
-import { pbes2Encrypt, pkcs12Mac } from "./pkcs12-pbe.js";
+import { P12, SHA256_OID } from "./pkcs12-asn1.js";
+import { derivePfxKeys, PFX_ITERATIONS, PFX_MAC_DIGEST, type PfxKeys } from "./pkcs12-keys.js";
+import { macWithKey, pbes2Encrypt } from "./pkcs12-pbe.js";
 
-/** OpenSSL's default (PKCS12_DEFAULT_ITER); the passphrases certrotor makes carry 192 random bits anyway. */
-const PFX_ITERATIONS = 2048;
+export { randomPassphrase } from "./pkcs12-keys.js";
 
 export interface BuildPfxOptions {
   keyPem: string;
@@ -28,11 +29,8 @@ export interface BuildPfxOptions {
   passphrase: string;
   /** Alias shown by keytool and Windows; defaults to "certrotor". */
   friendlyName?: string;
-}
-
-/** A URL-safe random passphrase: 24 random bytes (192 bits) as 32 base64url characters. */
-export function randomPassphrase(): string {
-  return randomBytes(24).toString("base64url");
+  /** The passphrase's keys, derived ahead (pkcs12-keys.ts); derived here when absent. */
+  keys?: PfxKeys;
 }
 
 function bagAttributes(friendlyName: string, localKeyId: Buffer): Buffer {
@@ -51,16 +49,15 @@ function dataContentInfo(content: Buffer): Buffer {
   return seq(oid(P12.data), explicit0(octets(content)));
 }
 
-function encryptedDataContentInfo(content: Buffer, passphrase: string): Buffer {
-  const { algorithm, ciphertext } = pbes2Encrypt(content, passphrase, PFX_ITERATIONS);
+function encryptedDataContentInfo(content: Buffer, keys: PfxKeys): Buffer {
+  const { algorithm, ciphertext } = pbes2Encrypt(content, keys.certSafe, PFX_ITERATIONS);
   const encryptedContentInfo = seq(oid(P12.data), algorithm, implicitOctets0(ciphertext));
   return seq(oid(P12.encryptedData), explicit0(seq(int(0), encryptedContentInfo)));
 }
 
-function macData(authSafe: Buffer, passphrase: string): Buffer {
-  const salt = randomBytes(16);
-  const mac = pkcs12Mac(authSafe, passphrase, salt, PFX_ITERATIONS, MAC_DIGESTS[SHA256_OID]!);
-  return seq(seq(seq(oid(SHA256_OID), nullValue()), octets(mac)), octets(salt), int(PFX_ITERATIONS));
+function macData(authSafe: Buffer, keys: PfxKeys): Buffer {
+  const mac = macWithKey(authSafe, keys.mac.key, PFX_MAC_DIGEST);
+  return seq(seq(seq(oid(SHA256_OID), nullValue()), octets(mac)), octets(keys.mac.salt), int(PFX_ITERATIONS));
 }
 
 /** Leaf DER and the distinct chain certificates' DER, each checked to be a certificate (PEM_MALFORMED). */
@@ -86,6 +83,9 @@ function certificates(opts: BuildPfxOptions): { leaf: Buffer; chain: Buffer[] } 
  */
 export function buildPfx(opts: BuildPfxOptions): Buffer {
   if (!opts.passphrase) throw new CertrotorError("BAD_ARGUMENT", "PFX build: the passphrase is empty");
+  if (opts.keys && opts.keys.passphrase !== opts.passphrase)
+    throw new CertrotorError("INTERNAL", "PFX build: the keys given were derived from another passphrase");
+  const keys = opts.keys ?? derivePfxKeys(opts.passphrase);
   const key = privateKeyObject(opts.keyPem, "PFX key");
   assertKeyMatchesCertificate(opts.keyPem, opts.certPem, "PFX build");
   const { leaf, chain } = certificates(opts);
@@ -94,17 +94,13 @@ export function buildPfx(opts: BuildPfxOptions): Buffer {
     createHash("sha1").update(leaf).digest(),
   );
 
-  const shrouded = pbes2Encrypt(
-    key.export({ type: "pkcs8", format: "der" }),
-    opts.passphrase,
-    PFX_ITERATIONS,
-  );
+  const shrouded = pbes2Encrypt(key.export({ type: "pkcs8", format: "der" }), keys.keyBag, PFX_ITERATIONS);
   const keyBag = seq(
     oid(P12.shroudedKeyBag),
     explicit0(seq(shrouded.algorithm, octets(shrouded.ciphertext))),
     attributes,
   );
   const certSafe = seq(certBag(leaf, attributes), ...chain.map((der) => certBag(der)));
-  const authSafe = seq(encryptedDataContentInfo(certSafe, opts.passphrase), dataContentInfo(seq(keyBag)));
-  return seq(int(3), dataContentInfo(authSafe), macData(authSafe, opts.passphrase));
+  const authSafe = seq(encryptedDataContentInfo(certSafe, keys), dataContentInfo(seq(keyBag)));
+  return seq(int(3), dataContentInfo(authSafe), macData(authSafe, keys));
 }

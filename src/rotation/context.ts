@@ -8,7 +8,7 @@
  *   register, verify, promote take the Staged material; retire and done take the Promoted rotation.
  */
 import type { BankClient } from "../bank/types.js";
-import type { CertificateInfo } from "../crypto/index.js";
+import type { CertificateInfo, PfxKeysAhead } from "../crypto/index.js";
 import type { Issuer } from "../issuers/types.js";
 import type { Journal, RotationRecord, StepName } from "../journal/types.js";
 import type { KeptLock } from "../locks/hold.js";
@@ -143,6 +143,8 @@ export type Planned = FreshPlan | PromotedPlan;
 export interface Generated {
   keyPem: string;
   csrPem: string;
+  /** The PFX's passphrase and keys, being derived while the certificate is issued (credentials with pfx). */
+  pfxKeys?: PfxKeysAhead;
 }
 
 /** issue: the checked certificate for the generated key. */

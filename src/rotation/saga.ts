@@ -119,7 +119,8 @@ async function signedInPortal(
   planned: FreshPlan,
 ): Promise<{ done: true } | RotationOutcome> {
   if (!planned.pending) {
-    const generated = await runStep(attempt, "generate", () => generate(planned));
+    // the PFX is built when the signed certificate comes back, days later maybe: nothing to derive ahead
+    const generated = await runStep(attempt, "generate", () => generate(planned, false));
     await runStep(attempt, "issue", (deps) => stageKeyForSigning(deps, planned, generated));
   }
   const pending = await ownPending(attempt, planned);

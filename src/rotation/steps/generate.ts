@@ -1,12 +1,15 @@
 /**
  * generate: a new private key (native, off the main thread) and a CSR copying the current certificate's
- * subject and SANs byte for byte. Lives in memory only until stage writes it as pending.
+ * subject and SANs byte for byte, and for a credential with a PFX the PFX's passphrase, whose keys are
+ * derived while the certificate is issued. Lives in memory only until stage writes it as pending.
  */
-import { createCsrFromCertificate, generateKeyPair } from "../../crypto/index.js";
+import { createCsrFromCertificate, generateKeyPair, pfxKeysAhead } from "../../crypto/index.js";
 import type { FreshPlan, Generated } from "../context.js";
 
-export async function generate(planned: FreshPlan): Promise<Generated> {
+export async function generate(planned: FreshPlan, pfxAhead = planned.credential.pfx): Promise<Generated> {
+  // the PFX's keys depend only on its passphrase: they are derived off the main thread from here to stage
+  const pfxKeys = pfxAhead ? pfxKeysAhead() : undefined;
   const { keyPem } = await generateKeyPair(planned.credential.keyType);
   const csrPem = await createCsrFromCertificate(planned.current.material.certPem, keyPem);
-  return { keyPem, csrPem };
+  return { keyPem, csrPem, ...(pfxKeys ? { pfxKeys } : {}) };
 }

@@ -31,13 +31,14 @@ export function stagedMaterial(target: StageTarget, issued: Issued, pfx = target
     rotationId: target.rotationId,
   };
   if (pfx) {
-    const passphrase = randomPassphrase();
+    const passphrase = issued.pfxKeys?.passphrase ?? randomPassphrase();
     const bytes = buildPfx({
       keyPem: issued.keyPem,
       certPem: issued.certPem,
       ...(issued.chainPem ? { chainPem: issued.chainPem } : {}),
       passphrase,
       friendlyName: target.credential.id,
+      ...(issued.pfxKeys ? { keys: issued.pfxKeys.take() } : {}),
     });
     material.pfxBase64 = bytes.toString("base64");
     material.pfxPassphrase = passphrase;
