@@ -4,23 +4,28 @@ import { isIPv4, isIPv6 } from "node:net";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { CertrotorError } from "../errors.js";
 import { type AsnExtension, EKU_OIDS, KEY_USAGES, type KeyUsage } from "./extensions.js";
+import { Memo } from "./memo.js";
 import { x509 } from "./x509.js";
 
+/**
+ * A signing profile's fixed extensions, by their arguments: every leaf gets the same few, and making one
+ * encodes it (about 50 us each). Extensions are read, never changed, by the CSR and certificate writers.
+ */
+const fixed = new Memo<x509.Extension>(32);
+
 export function basicConstraints(ca: boolean): x509.Extension {
-  return new x509.BasicConstraintsExtension(ca, undefined, true);
+  return fixed.get(`bc:${ca}`, () => new x509.BasicConstraintsExtension(ca, undefined, true));
 }
 
 export function keyUsage(usages: readonly KeyUsage[]): x509.Extension {
   const flags = usages.reduce((sum, usage) => sum | (1 << KEY_USAGES.indexOf(usage)), 0);
-  return new x509.KeyUsagesExtension(flags, true);
+  return fixed.get(`ku:${flags}`, () => new x509.KeyUsagesExtension(flags, true));
 }
 
 /** Names ("clientAuth") or dotted OIDs. */
 export function extKeyUsage(names: readonly string[]): x509.Extension {
-  return new x509.ExtendedKeyUsageExtension(
-    names.map((name) => EKU_OIDS[name] ?? name),
-    false,
-  );
+  const oids = names.map((name) => EKU_OIDS[name] ?? name);
+  return fixed.get(`eku:${oids.join(",")}`, () => new x509.ExtendedKeyUsageExtension(oids, false));
 }
 
 /** RFC 5280 §4.2.1.2 method 1 (SHA-1 of the subjectPublicKey bits), as @peculiar/x509 computes it. */

@@ -8,7 +8,6 @@
 import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import {
-  Certificate,
   Extension,
   Extensions,
   SubjectPublicKeyInfo,
@@ -37,6 +36,8 @@ import { assertKeyMatchesCertificate } from "./match.js";
 import { AsnName, parseName } from "./names.js";
 import { extensionsOf, parseCertificatePem } from "./parse.js";
 import { toPem } from "./pem.js";
+import { seq, tlv } from "./der.js";
+import { Memo } from "./memo.js";
 import { signatureAlgorithmOf, signDer } from "./signature.js";
 import { arrayBuffer, bytes } from "./bytes.js";
 import { x509 } from "./x509.js";
@@ -124,14 +125,25 @@ export async function signCertificate(template: CertificateTemplate, issuer: Iss
       ? AsnConvert.parse(template.subject, AsnName)
       : template.subject,
     subjectPublicKeyInfo: spki,
-    extensions: new Extensions(extensions.map((e) => AsnConvert.parse(e.rawData, Extension))),
+    extensions: new Extensions(extensions.map(parsedExtension)),
   });
-  const cert = new Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: algorithm,
-    signatureValue: signDer(issuer.key, hash, AsnConvert.serialize(tbs)),
-  });
-  return toPem("CERTIFICATE", bytes(AsnConvert.serialize(cert)));
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }: assembled
+  // around the TBS DER that was signed, where serializing a Certificate object encoded the TBS again
+  const tbsDer = bytes(AsnConvert.serialize(tbs));
+  const signature = bytes(signDer(issuer.key, hash, arrayBuffer(tbsDer)));
+  const bitString = tlv(0x03, [Buffer.of(0), signature]); // no unused bits
+  return toPem("CERTIFICATE", seq(tbsDer, bytes(AsnConvert.serialize(algorithm)), bitString));
+}
+
+/**
+ * Extensions parsed for a TBSCertificate, by DER. A leaf profile's basicConstraints, keyUsage and EKU are
+ * the same bytes at every signing; the parse is a pure function of them, and serializing only reads it.
+ */
+const parsedExtensions = new Memo<Extension>(64);
+
+function parsedExtension(extension: x509.Extension): Extension {
+  const der = Buffer.from(extension.rawData);
+  return parsedExtensions.get(der.toString("latin1"), () => AsnConvert.parse(der, Extension));
 }
 
 export interface IssueCertificateOptions {
