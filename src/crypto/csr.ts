@@ -17,7 +17,7 @@ import { assertSupportedKey, privateKeyObject, spkiDerOf } from "./keys.js";
 import { AsnName, formatAsnName, parseName } from "./names.js";
 import { exactNameDer, extensionsOf, nameDer, occursIn, parseCertificatePem } from "./parse.js";
 import { CSR_LABELS, expectBlock, toPem } from "./pem.js";
-import { signatureAlgorithmOf, signDer } from "./signature.js";
+import { signedDer } from "./signature.js";
 import { bytes, type x509 } from "./x509.js";
 
 export interface CreateCsrOptions {
@@ -39,13 +39,7 @@ function generateCsr(key: KeyObject, subject: AsnName, extensions: x509.Extensio
       new Attribute({ type: EXTENSION_REQUEST, values: [AsnConvert.serialize(requested)] }),
     );
   }
-  const { hash, algorithm } = signatureAlgorithmOf(key);
-  const csr = new CertificationRequest({
-    certificationRequestInfo: info,
-    signatureAlgorithm: algorithm,
-    signature: signDer(key, hash, AsnConvert.serialize(info)),
-  });
-  return toPem("CERTIFICATE REQUEST", bytes(AsnConvert.serialize(csr)));
+  return toPem("CERTIFICATE REQUEST", signedDer(key, bytes(AsnConvert.serialize(info))));
 }
 
 function subjectOf(subject: string | Buffer): AsnName {

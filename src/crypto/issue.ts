@@ -36,9 +36,8 @@ import { assertKeyMatchesCertificate } from "./match.js";
 import { AsnName, parseName } from "./names.js";
 import { extensionsOf, parseCertificatePem } from "./parse.js";
 import { toPem } from "./pem.js";
-import { seq, tlv } from "./der.js";
 import { Memo } from "./memo.js";
-import { signatureAlgorithmOf, signDer } from "./signature.js";
+import { signatureAlgorithmOf, signedDer } from "./signature.js";
 import { arrayBuffer, bytes } from "./bytes.js";
 import { x509 } from "./x509.js";
 
@@ -114,7 +113,7 @@ export async function signCertificate(template: CertificateTemplate, issuer: Iss
     subjectKeyIdentifier(spki.subjectPublicKey),
     authorityKeyIdentifier(issuer.keyId),
   ];
-  const { hash, algorithm } = signatureAlgorithmOf(issuer.key);
+  const { algorithm } = signatureAlgorithmOf(issuer.key);
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: arrayBuffer(positiveInteger(template.serial)),
@@ -127,12 +126,7 @@ export async function signCertificate(template: CertificateTemplate, issuer: Iss
     subjectPublicKeyInfo: spki,
     extensions: new Extensions(extensions.map(parsedExtension)),
   });
-  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }: assembled
-  // around the TBS DER that was signed, where serializing a Certificate object encoded the TBS again
-  const tbsDer = bytes(AsnConvert.serialize(tbs));
-  const signature = bytes(signDer(issuer.key, hash, arrayBuffer(tbsDer)));
-  const bitString = tlv(0x03, [Buffer.of(0), signature]); // no unused bits
-  return toPem("CERTIFICATE", seq(tbsDer, bytes(AsnConvert.serialize(algorithm)), bitString));
+  return toPem("CERTIFICATE", signedDer(issuer.key, bytes(AsnConvert.serialize(tbs))));
 }
 
 /**

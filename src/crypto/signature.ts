@@ -4,8 +4,10 @@
  * curve (P-256/SHA-256, P-384/SHA-384): the algorithms certrotor signed with when it went through WebCrypto.
  */
 import { type KeyObject, sign } from "node:crypto";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
-import { arrayBuffer } from "./bytes.js";
+import { bytes } from "./bytes.js";
+import { seq, tlv } from "./der.js";
 
 /** The signature algorithm of `key`'s signatures. */
 export function signatureAlgorithmOf(key: KeyObject): { hash: string; algorithm: AlgorithmIdentifier } {
@@ -24,7 +26,14 @@ export function signatureAlgorithmOf(key: KeyObject): { hash: string; algorithm:
   };
 }
 
-/** `key`'s signature over `signed`, as X.509 carries it (ECDSA as a DER Ecdsa-Sig-Value). */
-export function signDer(key: KeyObject, hash: string, signed: ArrayBuffer): ArrayBuffer {
-  return arrayBuffer(sign(hash, Buffer.from(signed), { key, dsaEncoding: "der" }));
+/**
+ * A signed structure's DER, as certificates and CSRs share it: SEQUENCE { toBeSigned, signatureAlgorithm,
+ * signature BIT STRING }, assembled around the very bytes that were signed. (Serializing the library's
+ * Certificate or CertificationRequest object encoded the signed part a second time, about 0.3 ms.)
+ */
+export function signedDer(key: KeyObject, toBeSigned: Buffer): Buffer {
+  const { hash, algorithm } = signatureAlgorithmOf(key);
+  const signature = sign(hash, toBeSigned, { key, dsaEncoding: "der" });
+  const bitString = tlv(0x03, [Buffer.of(0), signature]); // no unused bits
+  return seq(toBeSigned, bytes(AsnConvert.serialize(algorithm)), bitString);
 }
