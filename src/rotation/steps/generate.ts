@@ -7,9 +7,10 @@ import { createCsrFromCertificate, generateKeyPair, pfxKeysAhead } from "../../c
 import type { FreshPlan, Generated } from "../context.js";
 
 export async function generate(planned: FreshPlan, pfxAhead = planned.credential.pfx): Promise<Generated> {
-  // the PFX's keys depend only on its passphrase: they are derived off the main thread from here to stage
-  const pfxKeys = pfxAhead ? pfxKeysAhead() : undefined;
   const { keyPem } = await generateKeyPair(planned.credential.keyType);
+  // the PFX's keys depend only on its passphrase: they are derived off the main thread from here to stage,
+  // started once the key is made, as the keygen's thread and the derivation's slowed each other (1 ms here)
+  const pfxKeys = pfxAhead ? pfxKeysAhead() : undefined;
   const csrPem = await createCsrFromCertificate(planned.current.material.certPem, keyPem);
   return { keyPem, csrPem, ...(pfxKeys ? { pfxKeys } : {}) };
 }
