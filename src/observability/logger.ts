@@ -33,6 +33,7 @@ export const SECRET_FIELDS = [
   "pfx",
   "pfxBase64",
   "pfxPassphrase",
+  "pfxKeys",
   "passphrase",
   "password",
   "sentinelPassword",
