@@ -2,7 +2,8 @@
  * One worker thread for PFX keys (kdf-worker.ts), started on first use and kept while the process lives.
  * It never holds the process open: nobody has to wait for it (pkcs12-keys.ts derives what is not ready),
  * so a one-shot command exits when its work is done. A worker that cannot start or dies fails what it
- * was asked and is started again on the next call.
+ * was asked and is started again on the next call; after three such losses the process stops trying
+ * (a thread that cannot start here would cost a start at every rotation) and every caller derives itself.
  *
  * The keys come back through a SharedArrayBuffer per request, not in a message: a rotation's steps from
  * keygen to stage run without returning to the event loop, which would deliver a message only after the
@@ -46,6 +47,9 @@ export interface OffThread {
 }
 
 let worker: Worker | undefined;
+/** Workers lost so far (failed to start, crashed, exited); at MAX_LOSSES no more are started. */
+let losses = 0;
+const MAX_LOSSES = 3;
 let nextId = 1;
 const waiting = new Map<number, (ok: boolean) => void>();
 
@@ -62,7 +66,10 @@ function spawn(): Worker {
     started = new Worker(bootstrap, { eval: true });
   } else started = new Worker(new URL("./kdf-worker.js", import.meta.url));
   const lost = (): void => {
-    if (worker === started) worker = undefined;
+    if (worker === started) {
+      worker = undefined;
+      losses++;
+    }
     for (const [id, settle] of waiting) {
       waiting.delete(id);
       settle(false);
@@ -86,6 +93,7 @@ export function deriveOffThread(request: Omit<KdfRequest, "id" | "shared">): Off
   const id = nextId++;
   const settled = new Promise<boolean>((settle) => {
     try {
+      if (losses >= MAX_LOSSES) throw new Error("the KDF thread was lost too often");
       worker ??= spawn();
       waiting.set(id, settle);
       worker.postMessage({ ...request, id, shared } satisfies KdfRequest);
