@@ -8,6 +8,8 @@
  *   watcher.on("change", ({ previous, current }) => ...);
  *
  * A failed poll (store down, file missing) is reported as "error" and the last good material stays.
+ * Unusable material is reported only when the next poll finds it unchanged: a writer that renames a key
+ * and then its certificate into place leaves a mismatched pair for a moment, which is not a fault.
  */
 import { EventEmitter } from "node:events";
 import { CertrotorError, type ErrorCode, toCertrotorError } from "../errors.js";
@@ -66,6 +68,8 @@ export class CredentialWatcher extends EventEmitter<WatcherEvents> {
   private latest: Versioned;
   /** The probe token of the material now held, or of a version refused as unusable. */
   private lastProbe: string;
+  /** The probe token of a version found unusable once, reported if the next poll finds it unchanged. */
+  private suspectProbe: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private closed = false;
@@ -144,7 +148,14 @@ export class CredentialWatcher extends EventEmitter<WatcherEvents> {
       this.emit("change", { previous, current: next });
     } catch (thrown) {
       const error = toCertrotorError(thrown, "STORE_UNAVAILABLE");
-      if (token !== undefined && MATERIAL_CODES.has(error.code)) this.lastProbe = token;
+      if (token !== undefined && MATERIAL_CODES.has(error.code)) {
+        if (this.suspectProbe !== token) {
+          this.suspectProbe = token; // maybe a pair in the middle of being written: look again next poll
+          return;
+        }
+        this.suspectProbe = undefined;
+        this.lastProbe = token;
+      }
       this.report(error);
     }
   }

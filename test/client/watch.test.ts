@@ -10,7 +10,7 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -204,6 +204,43 @@ describe("watchCredential", () => {
       const torn = nextError(watcher);
       await writeFile(certFile, m1.certPem.slice(0, 200)); // cut mid-write
       assert.equal((await torn).code, "PEM_MALFORMED");
+      assert.equal(watcher.current().material.fingerprint, m2.fingerprint);
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it("reads a pair caught between its two renames again at the next poll, and reports a pair still unusable then", async () => {
+    const certFile = join(dir, "renamed.pem");
+    const keyFile = join(dir, "renamed.key");
+    const m1 = await aMaterial();
+    await writeFile(certFile, m1.certPem);
+    await writeFile(keyFile, m1.keyPem);
+    // polls only when asked, so each check() below is one poll
+    const watcher = await watchCredential({ certFile, keyFile, everyMs: 3_600_000 });
+    try {
+      const seen: string[] = [];
+      watcher.on("change", ({ current }) => seen.push(`change ${current.material.fingerprint}`));
+      watcher.on("error", (error) => seen.push(`error ${error.code}`));
+      const m2 = await aMaterial();
+      const swap = async (file: string, text: string) => {
+        await writeFile(`${file}.tmp`, text);
+        await rename(`${file}.tmp`, file);
+      };
+      await swap(keyFile, m2.keyPem); // the key is in place, its certificate not yet
+      await watcher.check();
+      assert.deepEqual(seen, [], "one sight of a mismatched pair is not reported");
+      assert.equal(watcher.current().material.fingerprint, m1.fingerprint);
+      await swap(certFile, m2.certPem);
+      await watcher.check();
+      assert.deepEqual(seen, [`change ${m2.fingerprint}`]);
+
+      await swap(keyFile, m1.keyPem); // a key that stays wrong
+      await watcher.check();
+      await watcher.check();
+      assert.deepEqual(seen, [`change ${m2.fingerprint}`, "error KEY_MISMATCH"]);
+      await watcher.check();
+      assert.equal(seen.length, 2, "reported once for that version");
       assert.equal(watcher.current().material.fingerprint, m2.fingerprint);
     } finally {
       await watcher.close();
